@@ -1,0 +1,293 @@
+"""The `mle-advisor` command.
+
+    mle-advisor ask [--db PATH] [--user ID] [--json] [QUESTION]   answer one question, or each stdin line
+    mle-advisor chat [--db PATH] [--user ID]                      console conversation, slash commands as text
+    mle-advisor kb check [DIR]                                    validate the knowledge files (exit 1 on errors)
+    mle-advisor kb stats [DIR]                                    counts, load time, sources covered
+    mle-advisor run                                               start the Discord bot (needs DISCORD_TOKEN)
+    mle-advisor start                                             the bot, or the console chat without a token
+    mle-advisor sync [--guild ID]                                 push slash commands to Discord, then exit
+
+ask, chat and kb never import discord.py, so they start fast. Exit status: 0 fine, 1 invalid
+knowledge, 2 a setting, the database or the token is unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from bot.core.advisor import Advisor
+from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
+from bot.core.reply import Reply
+from bot.core.storage import Storage, StorageError
+
+LOCAL_USER = "local"
+EXIT_KNOWLEDGE, EXIT_SETUP = 1, 2
+
+
+class SetupError(Exception):
+    """Something the person running the command must fix; printed as one line, no traceback."""
+
+
+def _settings():  # noqa: ANN202 - imported lazily: pydantic-settings is the slowest import on the ask path
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        raise SetupError(f"the setting {name} is invalid ({first['msg']}); see .env.example") from None
+
+
+def _load(directory: Path) -> Knowledge:
+    try:
+        return load_knowledge(directory)
+    except KnowledgeError as exc:
+        raise SetupError(f"the knowledge in {directory} has problems; nothing was answered:\n{exc}") from None
+
+
+def reply_json(question: str, reply: Reply) -> str:
+    return json.dumps(
+        {
+            "question": question,
+            "answer": reply.text,
+            "matches": [{"id": m.id, "title": m.title, "score": m.score} for m in reply.matches],
+            "background": reply.background,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _stdin_questions(stream: TextIO, default_user: str) -> Iterable[tuple[str, str]]:
+    """(user, question) per non-blank line; a JSON object line names its own user."""
+    for raw in stream:
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                obj = None
+            if isinstance(obj, dict) and isinstance(obj.get("question"), str):
+                yield str(obj.get("user", default_user)), obj["question"]
+                continue
+        yield default_user, line
+
+
+async def _ask(args: argparse.Namespace) -> int:
+    settings = _settings()
+    kb = _load(settings.knowledge_dir)
+    async with Storage(args.db or settings.database_path) as storage:
+        advisor = Advisor(kb, storage)
+        if args.question:
+            pairs: Iterable[tuple[str, str]] = [(args.user, " ".join(args.question))]
+        else:
+            pairs = _stdin_questions(sys.stdin, args.user)
+        for user, question in pairs:
+            reply = await advisor.ask(user, question)
+            if args.json:
+                print(reply_json(question, reply), flush=True)
+            else:
+                print(reply.text + "\n", flush=True)
+    return 0
+
+
+async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
+    settings = _settings()
+    kb = _load(settings.knowledge_dir)
+    interactive = sys.stdin.isatty()
+    async with Storage(args.db or settings.database_path) as storage:
+        console = Console(Advisor(kb, storage), args.user)
+        if notice:
+            print(notice)
+        if interactive:
+            print("MLE Advisor console. Ask anything, or /help for commands; Ctrl-D or /quit to leave.\n")
+        while True:
+            if interactive:
+                print("you> ", end="", flush=True)
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:  # end of input
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line in ("/quit", "/exit"):
+                break
+            text = await console.handle(line)
+            print(text + "\n", flush=True)
+    return 0
+
+
+class Console:
+    """The slash commands as text, on the same advisor the bot uses."""
+
+    def __init__(self, advisor: Advisor, user: str) -> None:
+        self.advisor = advisor
+        self.user = user
+        self.confirming_forget = False
+
+    async def handle(self, line: str) -> str:
+        a, user = self.advisor, self.user
+        if self.confirming_forget:
+            self.confirming_forget = False
+            if line.lower() in ("yes", "y", "/forget-me confirm"):
+                return (await a.forget(user)).text
+            return "Kept everything: nothing was erased."
+        if not line.startswith("/"):
+            return (await a.ask(user, line)).text
+        command, _, rest = line[1:].partition(" ")
+        command, rest = command.lower(), rest.strip()
+        if command == "background":
+            action, _, value = rest.partition(" ")
+            action = action.lower()
+            if action in ("", "show"):
+                return (await a.show_background(user)).text
+            if action == "clear":
+                return (await a.clear_background(user)).text
+            return (await a.set_background(user, value if action == "set" else rest)).text
+        if command == "forget-me":
+            self.confirming_forget = True
+            return "This erases your background, progress, questions and feedback. Type `yes` to confirm."
+        simple = {
+            "roadmap": lambda: a.roadmap(user, rest or None),
+            "next": lambda: a.next_step(user),
+            "done": lambda: a.mark_done(user, rest),
+            "undo": lambda: a.mark_done(user, rest, done=False),
+        }
+        if command in simple:
+            if command in ("done", "undo") and not rest:
+                return f"Which step? For example `/{command} learn-to-code`; `/roadmap` lists them."
+            return (await simple[command]()).text
+        pure = {
+            "step": lambda: a.step_reply(rest) if rest else a.topics(),
+            "resources": lambda: a.resources_reply(rest) if rest else a.topics(),
+            "topics": a.topics,
+            "about": a.about,
+            "help": a.help_reply,
+        }
+        if command in pure:
+            return pure[command]().text
+        return f"Unknown command /{command}. " + a.help_reply().text
+
+
+def _kb_check(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else _settings().knowledge_dir
+    try:
+        kb = load_knowledge(directory)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found; the knowledge was not loaded.", file=sys.stderr)
+        return EXIT_KNOWLEDGE
+    counts = ", ".join(f"{n} {k}" for k, n in kb.counts().items())
+    print(f"{directory}: OK ({len(kb.files)} files: {counts})")
+    return 0
+
+
+def _kb_stats(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else _settings().knowledge_dir
+    try:
+        kb = load_knowledge(directory)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_KNOWLEDGE
+    print(f"Knowledge in {directory}: {len(kb.files)} files, loaded and validated in {kb.load_seconds * 1000:.1f} ms")
+    for kind, n in kb.counts().items():
+        print(f"  {kind:<15} {n}")
+    print(f"  {'vocabulary':<15} {len(kb.normalizer.vocabulary)} words")
+    print("Sources covered (steps, entries, resources and backgrounds citing each):")
+    for source_id, n in kb.citations().items():
+        print(f"  {n:>4}  {kb.sources[source_id].title} [{source_id}]")
+    return 0
+
+
+def _run_bot(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not settings.token:
+        raise SetupError("DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example) or the environment")
+    from bot.discord.app import run_bot  # only here: discord.py is a slow import the CLI doesn't need
+
+    return run_bot(settings)
+
+
+def _start(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.token:
+        return _run_bot(args)
+    notice = "No DISCORD_TOKEN set (see .env.example): starting the local console chat on the same engine instead."
+    return asyncio.run(_chat(argparse.Namespace(db=None, user=LOCAL_USER), notice=notice))
+
+
+def _sync(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not settings.token:
+        raise SetupError("DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example) or the environment")
+    from bot.discord.app import sync_commands
+
+    return sync_commands(settings, args.guild)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mle-advisor", description="MLE Advisor: from anywhere to ML engineer.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer QUESTION, or each line of standard input")
+    ask.add_argument("--db", type=Path, help="database file (default: DATABASE_PATH)")
+    ask.add_argument("--user", default=LOCAL_USER, help="whose question it is (default: %(default)s)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.add_argument("question", nargs="*", help="the question; without it, read one per line from stdin")
+
+    chat = sub.add_parser("chat", help="a console conversation with the advisor")
+    chat.add_argument("--db", type=Path, help="database file (default: DATABASE_PATH)")
+    chat.add_argument("--user", default=LOCAL_USER)
+
+    kb = sub.add_parser("kb", help="check or describe the knowledge files")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    for name, text in (("check", "validate; exit 1 with every problem"), ("stats", "counts, load time, sources")):
+        p = kb_sub.add_parser(name, help=text)
+        p.add_argument("dir", nargs="?", help="knowledge folder (default: KNOWLEDGE_DIR)")
+
+    sub.add_parser("run", help="start the Discord bot")
+    sub.add_parser("start", help="start the bot, or the console chat when no token is set")
+    sync = sub.add_parser("sync", help="register the slash commands with Discord, then exit")
+    sync.add_argument("--guild", type=int, help="only this server (instant); default: globally")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "ask":
+            return asyncio.run(_ask(args))
+        if args.command == "chat":
+            return asyncio.run(_chat(args))
+        if args.command == "kb":
+            return _kb_check(args) if args.kb_command == "check" else _kb_stats(args)
+        if args.command == "run":
+            return _run_bot(args)
+        if args.command == "start":
+            return _start(args)
+        if args.command == "sync":
+            return _sync(args)
+    except SetupError as exc:
+        print(f"mle-advisor: {exc}", file=sys.stderr)
+        return EXIT_SETUP
+    except StorageError as exc:
+        print(f"mle-advisor: {exc}", file=sys.stderr)
+        return EXIT_SETUP
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

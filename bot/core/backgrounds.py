@@ -1,0 +1,119 @@
+"""Recognising a stated background ("I studied physics", "backend dev here") in free text.
+
+Aliases are matched on words, not stems: a stemmer reads "developer" and "development" as one word,
+which would turn "how do I learn web development?" into a statement about being a developer. Only
+plurals are folded ("physicists" = "physicist"), and typos are corrected first.
+
+A match counts unless the words just before it negate it ("I'm not a data scientist", "no longer a
+developer", "without a statistics degree"). It is a statement about the asker ("self") when its clause
+says so: "I am / I work as / I studied / I have … ", "my background / degree / job …", "as a …",
+"coming from …", or "… here" right after it. Otherwise it is only a mention ("how can a physicist
+become…"): used for that one question, not remembered. When several count, the last one wins ("I
+studied physics but now I'm a backend developer" → software), and one marked as past ("I used to be…")
+loses to a current one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.core.text import BREAK, Normalizer, words
+
+_NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "non", "without"})
+_SELF_VERBS = frozenset(
+    """am was have had has studied study studying work worked working do did come came hold majored major
+    graduated graduate teach taught been currently run ran used got switched switching moved moving quit""".split()
+)
+_MY_NOUNS = frozenset("background degree major job field career profession experience work title role training".split())
+_PAST = [("used", "to"), ("former",), ("formerly",), ("previously",), ("ex",), ("was",), ("retired",)]
+_FILLER = frozenset({"a", "an", "the", "really", "actually", "just", "currently", "now", "still", "am", "be", "been"})
+
+
+def plural(word: str) -> str:
+    """'physicists' → 'physicist'; leaves 'physics', 'class', 'analysis' alone."""
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class Found:
+    background: str
+    about_self: bool
+    start: int  # word positions of the alias itself
+    end: int
+    consumed: frozenset[int]  # word positions that belong to the statement, for the matcher to skip
+
+
+class BackgroundDetector:
+    def __init__(self, normalizer: Normalizer, aliases: Iterable[tuple[str, Iterable[str]]]) -> None:
+        self.normalizer = normalizer
+        table: dict[tuple[str, ...], str] = {}
+        for background, names in aliases:
+            for name in names:
+                key = tuple(plural(w) for w in words(name) if w != BREAK)
+                if key:
+                    table.setdefault(key, background)
+        self._aliases = sorted(table.items(), key=lambda item: -len(item[0]))
+        self._first = {key[0] for key, _ in self._aliases}
+
+    def words(self, text: str) -> list[str]:
+        """Folded, typo-corrected words with plurals folded; BREAK between clauses."""
+        return [w if w == BREAK else plural(self.normalizer.correct(w)) for w in words(text)]
+
+    def detect(self, tokens: Sequence[str]) -> Found | None:
+        """The background `tokens` (from .words()) state or mention, if any."""
+        candidates: list[tuple[int, bool, Found]] = []  # (position, is_past, found)
+        position = 0
+        while position < len(tokens):
+            if tokens[position] in self._first:
+                for key, background in self._aliases:
+                    end = position + len(key)
+                    if tuple(tokens[position:end]) == key:
+                        found = self._judge(tokens, position, end, background)
+                        if found is not None:
+                            candidates.append((position, self._is_past(tokens, position), found))
+                        position = end - 1
+                        break
+            position += 1
+        if not candidates:
+            return None
+        current = [c for c in candidates if not c[1]] or candidates
+        return max(current, key=lambda c: c[0])[2]
+
+    @staticmethod
+    def _clause_start(tokens: Sequence[str], position: int) -> int:
+        while position > 0 and tokens[position - 1] != BREAK:
+            position -= 1
+        return position
+
+    def _judge(self, tokens: Sequence[str], start: int, end: int, background: str) -> Found | None:
+        clause = self._clause_start(tokens, start)
+        opener = list(tokens[clause:start])
+        meaningful = [w for w in opener if w not in _FILLER]
+        if any(w in _NEGATIONS for w in meaningful[-3:]) and "only" not in meaningful[-2:]:
+            return None
+        after = list(tokens[end : end + 2])
+        if after in (["no", "longer"], ["not", "anymore"]):
+            return None
+        about_self = (
+            any(a == "i" and b in _SELF_VERBS for a, b in zip(opener, opener[1:], strict=False))
+            or any(a == "my" and b in _MY_NOUNS for a, b in zip(opener, opener[1:], strict=False))
+            or opener[-2:] in (["as", "a"], ["as", "an"])
+            or opener[-1:] == ["as"]
+            or any(a in ("coming", "come") and b == "from" for a, b in zip(opener, opener[1:], strict=False))
+            or after[:1] == ["here"]
+        )
+        if about_self:
+            consumed = set(range(clause, end))
+            if after[:1] == ["here"]:
+                consumed.add(end)
+        else:
+            consumed = set(range(start, end))
+        return Found(background, about_self, start, end, frozenset(consumed))
+
+    @staticmethod
+    def _is_past(tokens: Sequence[str], start: int) -> bool:
+        clause = tokens[BackgroundDetector._clause_start(tokens, start) : start]
+        return any(tuple(clause[i : i + len(m)]) == m for m in _PAST for i in range(len(clause)))

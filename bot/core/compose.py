@@ -1,0 +1,221 @@
+"""Writing answers from the knowledge: every reply fits one Discord message (2,000 characters).
+
+The knowledge loader calls topic_text / background_text too, so `kb check` proves each shipped answer
+fits with room to spare (RESERVE) for the lines the advisor may add: a remembered background, a
+"did you mean", an invitation to say where you start from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from bot.core.format import MESSAGE_LIMIT, bold, credit_line, fit_lines, resource_line
+from bot.core.reply import Match, Reply
+from bot.core.schema import Background, Entry, Resource, Source, Step, Topic
+
+if TYPE_CHECKING:
+    from bot.core.knowledge import Knowledge
+
+RESERVE = 300
+"""Characters every knowledge answer leaves free for the advisor's own added lines."""
+
+INVITE = (
+    "Tell me where you start from (for example \"I studied physics\", \"I'm a backend developer\" or "
+    "\"no coding background\") and I'll tailor this to you."
+)
+
+
+def credit(source_ids: Iterable[str], sources: Mapping[str, Source]) -> str:
+    labels = [sources[s].cite for s in dict.fromkeys(source_ids) if s in sources]
+    return credit_line(labels) if labels else ""
+
+
+def resource_lines(ids: Iterable[str], resources: Mapping[str, Resource]) -> list[str]:
+    return [resource_line(r.name, r.url, r.type, r.note) for r in (resources[i] for i in ids if i in resources)]
+
+
+def topic_body(topic: Topic, resources: Mapping[str, Resource], budget: int = MESSAGE_LIMIT) -> str:
+    head = topic.answer
+    if isinstance(topic, Step):
+        head += f"\n\n{bold('Best way to learn:')} {topic.best_way}"
+    lines = resource_lines(topic.resources, resources)
+    if not lines:
+        return head[:budget]
+    return fit_lines(head + "\n\n" + bold("Resources"), lines, "", budget, more="…and {n} more resources")
+
+
+def topic_text(topic: Topic, resources: Mapping[str, Resource], sources: Mapping[str, Source]) -> str:
+    return Reply(topic.title, topic_body(topic, resources), credit(topic.sources, sources)).text
+
+
+def route_lines(route: Sequence[str], steps: Mapping[str, Step], done: Collection[str] = ()) -> list[str]:
+    lines = []
+    for number, step_id in enumerate(route, 1):
+        step = steps.get(step_id)
+        if step is not None:
+            mark = "✅" if step_id in done else f"{number}."
+            lines.append(f"{mark} {step.title}")
+    return lines
+
+
+def background_body(bg: Background, steps: Mapping[str, Step], done: Collection[str] = ()) -> str:
+    parts = [bg.summary]
+    facts = []
+    if bg.time:
+        facts.append(f"{bold('Time:')} {bg.time}")
+    if bg.difficulty:
+        facts.append(f"{bold('How hard:')} {bg.difficulty}")
+    if facts:
+        parts.append("\n".join(facts))
+    parts.append(f"{bold('Leverage:')} {bg.leverage}")
+    parts.append(f"{bold('Learn first:')} {bg.learn_first}")
+    parts.append(f"{bold('Your route — ' + bg.route_name + ':')}\n" + "\n".join(route_lines(bg.route, steps, done)))
+    return "\n\n".join(parts)
+
+
+def background_text(bg: Background, steps: Mapping[str, Step], sources: Mapping[str, Source]) -> str:
+    return Reply(f"From {bg.name} to ML engineer", background_body(bg, steps), credit(bg.sources, sources)).text
+
+
+def _steps(kb: Knowledge) -> dict[str, Step]:
+    return {s.id: s for s in kb.steps}
+
+
+def _with_lead(lead: str | None, body: str, budget: int) -> str:
+    body = f"{lead}\n\n{body}" if lead else body
+    return body if len(body) <= budget else body[: budget - 1] + "…"
+
+
+def _budget(title: str, credit_text: str) -> int:
+    return MESSAGE_LIMIT - len(title) - len(credit_text) - 10
+
+
+def topic_reply(
+    kb: Knowledge,
+    topic: Topic,
+    *,
+    background: Background | None = None,
+    done: Collection[str] = (),
+    lead: str | None = None,
+    matches: Sequence[Match] = (),
+    did_you_mean: Sequence[Match] = (),
+) -> Reply:
+    """The answer for one topic; personal entries are filled in from the background when known."""
+    title = topic.title
+    sources: list[str] = list(topic.sources)
+    next_step = topic.id if isinstance(topic, Step) else None
+    if isinstance(topic, Entry) and topic.personal:
+        title, body, extra_sources, next_step = _personal(kb, topic, background, done)
+        sources += extra_sources
+    else:
+        body = None
+    credit_text = credit(sources, kb.sources)
+    budget = _budget(title, credit_text)
+    tail = ""
+    if did_you_mean:
+        tail = "\n\nDid you mean: " + " · ".join(bold(m.title) for m in did_you_mean) + "?"
+    if body is None:
+        body = topic_body(topic, kb.resources, budget - len(tail) - (len(lead) + 2 if lead else 0))
+    body = _with_lead(lead, body, budget - len(tail)) + tail
+    return Reply(title, body, credit_text, matches=tuple(matches), did_you_mean=tuple(did_you_mean), next_step=next_step)
+
+
+def _personal(
+    kb: Knowledge, entry: Entry, bg: Background | None, done: Collection[str]
+) -> tuple[str, str, list[str], str | None]:
+    """(title, body, extra sources, next step id) of a personal entry."""
+    steps = _steps(kb)
+    if entry.personal == "next":
+        route = bg.route if bg else tuple(s.id for s in kb.steps)
+        step = next((steps[s] for s in route if s in steps and s not in done), None)
+        if step is None:
+            return "You've done every step", (
+                "Every step of your route is marked done. Time to show your work and apply: see the job-hunting topics "
+                "with /topics." + ("" if bg else "\n\n" + INVITE)
+            ), [], None
+        where = f"on the route from {bg.name}" if bg else "on the general roadmap"
+        body = (
+            f"{bold(step.title)} is your next step {where}.\n\n{step.answer}\n\n{bold('Best way to learn:')} {step.best_way}"
+            f"\n\nWhen you've done it, mark it with `/done {step.id}`."
+        )
+        if not bg:
+            body += "\n\n" + INVITE
+        return f"Your next step: {step.short}", body, list(step.sources), step.id
+    if bg is None:
+        return entry.title, f"{entry.answer}\n\n{INVITE}", [], None
+    if entry.personal == "route":
+        return f"From {bg.name} to ML engineer", background_body(bg, steps, done), list(bg.sources), None
+    if entry.personal == "time":
+        lines = [f"{bold('Starting from ' + bg.name + ':')} {bg.time or 'the guides give no figure for this starting point.'}"]
+        if bg.difficulty:
+            lines.append(f"{bold('How hard:')} {bg.difficulty}")
+        lines.append(f"{bold('What speeds it up:')} {bg.leverage}")
+        lines.append(f"\n{bold('For comparison:')} {entry.answer}")
+        return f"How long it will take you ({bg.name})", "\n".join(lines), list(bg.sources), None
+    # focus
+    body = f"{bold('Learn first:')} {bg.learn_first}\n\n{bold('Leverage:')} {bg.leverage}\n\n{bold('Your route — ' + bg.route_name + ':')}\n"
+    body += "\n".join(route_lines(bg.route, steps, done))
+    return f"What to focus on ({bg.name})", body, list(bg.sources), None
+
+
+def roadmap_reply(kb: Knowledge, background: Background | None, done: Collection[str]) -> Reply:
+    steps = _steps(kb)
+    if background:
+        route = background.route
+        title = f"Your roadmap from {background.name}"
+        head = f"{bold(background.route_name)}" + (f" · {background.time}" if background.time else "")
+    else:
+        route = tuple(steps)
+        title = "The roadmap to ML engineer"
+        head = "The whole roadmap, in order. Each background takes its own route through it."
+    lines = []
+    for number, step_id in enumerate(route, 1):
+        step = steps[step_id]
+        mark = "✅" if step_id in done else f"{number}."
+        lines.append(f"{mark} {bold(step.title)} (`{step.id}`): {step.answer.split('. ')[0].rstrip('.')}.")
+    finished = sum(1 for s in route if s in done)
+    tail = f"\n\n{finished} of {len(route)} done. `/step NAME` shows how to learn one, `/done NAME` ticks it off, `/next` gives the next."
+    if not background:
+        tail += "\n" + INVITE
+    credit_text = credit([s for step in route for s in steps[step].sources] + (list(background.sources) if background else []), kb.sources)
+    body = fit_lines(head, lines, tail, _budget(title, credit_text), more="…and {n} more steps")
+    nxt = next((s for s in route if s not in done), None)
+    return Reply(title, body, credit_text, kind="info", next_step=nxt, private=bool(done))
+
+
+def topics_reply(kb: Knowledge) -> Reply:
+    step_line = ", ".join(f"`{s.id}`" for s in kb.steps)
+    entries = sorted(kb.entries.values(), key=lambda e: e.title.lower())
+    lines = [f"• {e.title}" for e in entries]
+    head = f"{bold('Roadmap steps')} (`/step NAME`): {step_line}\n\n{bold('Questions I can answer')}"
+    tail = "\n\nAsk in your own words, or use `/roadmap`, `/next`, `/resources TOPIC`."
+    return Reply("What I can help with", fit_lines(head, lines, tail, _budget("What I can help with", "")), kind="info")
+
+
+def unknown_reply(kb: Knowledge, question: str, near: Sequence[Match] = ()) -> Reply:
+    body = (
+        f"I don't have an answer for {question!s} in my knowledge, and I'd rather not guess.\n\n"
+        "Try `/topics` for what I know, or `/roadmap` for the whole route from where you start."
+    )
+    if near:
+        body += "\n\nClosest topics (not confident): " + " · ".join(bold(m.title) for m in near)
+    return Reply("I don't know that one", body, kind="unknown", did_you_mean=tuple(near))
+
+
+def about_reply(kb: Knowledge) -> Reply:
+    lines = []
+    for source in kb.sources.values():
+        by = f" by {source.author}" if source.author else ""
+        when = f" ({source.published})" if source.published else ""
+        link = f" <{source.url}>" if source.url else ""
+        lines.append(f"• “{source.title}”{by}{when}{link}")
+    head = (
+        "I answer questions about becoming a machine learning engineer, from a knowledge base that this "
+        "server's moderators keep, written in our own words from these guides:"
+    )
+    tail = (
+        "\n\nI remember the background you tell me and the steps you mark done, and the questions asked "
+        "(so moderators can see what's missing). `/forget-me` erases all of it."
+    )
+    return Reply("About MLE Advisor", fit_lines(head, lines, tail, _budget("About MLE Advisor", "")), kind="info")

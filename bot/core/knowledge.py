@@ -1,0 +1,356 @@
+"""Loading and validating the knowledge folder into one immutable Knowledge object.
+
+`load_knowledge(folder)` reads every *.yaml file below `folder`, checks each item against the schema
+(schema.py) and the whole against itself (unique ids, references that lead somewhere, answers that fit
+one Discord message), and either returns a Knowledge — with its matcher index already built, so a reload
+swaps everything in one assignment — or raises KnowledgeError listing every problem at once, each as
+`file:line: id: what is wrong`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from pydantic import ValidationError
+from rapidfuzz import process
+
+from bot.core import compose
+from bot.core.backgrounds import BackgroundDetector
+from bot.core.format import MESSAGE_LIMIT
+from bot.core.matcher import Document, Index
+from bot.core.schema import SECTIONS, Background, Entry, Model, Resource, Source, Step, Synonym, Topic
+from bot.core.text import Normalizer, words
+from bot.core.yamlfile import YamlDocument, YamlProblem, read_yaml
+
+MAX_FILES = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    item: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line if self.line is not None else 1}: {self.item}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the knowledge files")
+        self.problems = tuple(problems)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    directory: Path
+    files: tuple[str, ...]
+    sources: Mapping[str, Source]
+    resources: Mapping[str, Resource]
+    steps: tuple[Step, ...]
+    backgrounds: Mapping[str, Background]
+    entries: Mapping[str, Entry]
+    synonyms: tuple[Synonym, ...]
+    normalizer: Normalizer = field(repr=False)
+    index: Index = field(repr=False)
+    detector: BackgroundDetector = field(repr=False)
+    load_seconds: float = 0.0
+    fingerprint: tuple[tuple[str, int, int], ...] = ()
+
+    @property
+    def topics(self) -> Mapping[str, Topic]:
+        return MappingProxyType({**{s.id: s for s in self.steps}, **self.entries})
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return self.entries.get(topic_id) or next((s for s in self.steps if s.id == topic_id), None)
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "sources": len(self.sources),
+            "resources": len(self.resources),
+            "roadmap steps": len(self.steps),
+            "backgrounds": len(self.backgrounds),
+            "entries": len(self.entries),
+            "synonyms": len(self.synonyms),
+        }
+
+    def citations(self) -> dict[str, int]:
+        """How many steps, entries, resources and backgrounds cite each source."""
+        cited = dict.fromkeys(self.sources, 0)
+        items: list[Any] = [*self.steps, *self.entries.values(), *self.resources.values(), *self.backgrounds.values()]
+        for item in items:
+            for source in item.sources:
+                cited[source] = cited.get(source, 0) + 1
+        return cited
+
+
+def knowledge_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when any knowledge file is edited, added or removed (cheap: no file is read)."""
+    out = []
+    for path in knowledge_files(directory) if directory.is_dir() else []:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append((str(path.relative_to(directory)), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+@dataclass
+class _Item:
+    file: str
+    line: int | None
+    model: Any
+
+
+def load_knowledge(directory: Path | str) -> Knowledge:
+    """Load and validate `directory`; raise KnowledgeError with every problem found."""
+    started = time.perf_counter()
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise KnowledgeError([Problem(str(directory), None, "folder", "is not a folder of knowledge files")])
+    prints = fingerprint(directory)
+    paths = knowledge_files(directory)
+    if not paths:
+        raise KnowledgeError([Problem(str(directory), None, "folder", "has no .yaml knowledge files")])
+    if len(paths) > MAX_FILES:
+        raise KnowledgeError([Problem(str(directory), None, "folder", f"has {len(paths)} files; at most {MAX_FILES}")])
+
+    found: dict[str, list[_Item]] = {name: [] for name in SECTIONS}
+    rel_names = []
+    for path in paths:
+        rel = _display_name(path, directory)
+        rel_names.append(rel)
+        try:
+            doc = read_yaml(path)
+        except YamlProblem as exc:
+            problems.append(Problem(rel, exc.line, "file", exc.message))
+            continue
+        for section, index, model in _validated(doc, rel, problems):
+            found[section].append(_Item(rel, doc.line_of((section, index)), model))
+
+    problems.extend(_cross_check(found))
+    if not found["steps"] and not found["entries"]:
+        problems.append(Problem(str(directory), None, "folder", "has no steps or entries, so the advisor could answer nothing"))
+    if problems:
+        raise KnowledgeError(problems)
+
+    synonyms = tuple(i.model for i in found["synonyms"])
+    steps = tuple(i.model for i in found["steps"])
+    entries = {i.model.id: i.model for i in found["entries"]}
+    backgrounds = {i.model.id: i.model for i in found["backgrounds"]}
+    normalizer = Normalizer(((s.term, s.variants) for s in synonyms))
+    topics: list[Topic] = [*steps, *entries.values()]
+    normalizer.set_vocabulary(_vocabulary(topics, backgrounds.values(), synonyms))
+    resources = {i.model.id: i.model for i in found["resources"]}
+    index = Index(normalizer, [_document(t, resources) for t in topics])
+    detector = BackgroundDetector(normalizer, ((b.id, b.aliases) for b in backgrounds.values()))
+    return Knowledge(
+        directory=directory,
+        files=tuple(rel_names),
+        sources=MappingProxyType({i.model.id: i.model for i in found["sources"]}),
+        resources=MappingProxyType(resources),
+        steps=steps,
+        backgrounds=MappingProxyType(backgrounds),
+        entries=MappingProxyType(entries),
+        synonyms=synonyms,
+        normalizer=normalizer,
+        index=index,
+        detector=detector,
+        load_seconds=time.perf_counter() - started,
+        fingerprint=prints,
+    )
+
+
+def _document(topic: Topic, resources: Mapping[str, Resource]) -> Document:
+    """What the matcher knows a topic by: its title, phrasings, keywords, and its resources' names and
+    kinds, since people ask by name ("is fast.ai any good?") and by kind ("which book…")."""
+    named = [resources[r] for r in topic.resources if r in resources]
+    kinds = sorted({r.type for r in named})
+    return Document(topic.id, topic.title, (*topic.ask, *topic.keywords, *(r.name for r in named), *kinds))
+
+
+def check_knowledge(directory: Path | str) -> list[Problem]:
+    try:
+        load_knowledge(directory)
+    except KnowledgeError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _display_name(path: Path, directory: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(directory.name / path.relative_to(directory))
+
+
+def _vocabulary(topics: list[Topic], backgrounds: Any, synonyms: tuple[Synonym, ...]) -> set[str]:
+    vocab: set[str] = set()
+    for t in topics:
+        for text in (t.title, *t.ask, *t.keywords):
+            vocab.update(words(text))
+    for b in backgrounds:
+        for text in (b.name, *b.aliases):
+            vocab.update(words(text))
+    for s in synonyms:
+        for text in (s.term, *s.variants):
+            vocab.update(words(text))
+    return vocab
+
+
+def _validated(doc: YamlDocument, rel: str, problems: list[Problem]) -> Iterator[tuple[str, int, Model]]:
+    data = doc.data
+    if data is None:
+        problems.append(Problem(rel, 1, "file", "is empty; it should hold one or more of: " + ", ".join(SECTIONS)))
+        return
+    if not isinstance(data, dict):
+        problems.append(Problem(rel, 1, "file", "should be a mapping of sections (" + ", ".join(SECTIONS) + ")"))
+        return
+    for section, items in data.items():
+        if section not in SECTIONS:
+            problems.append(Problem(rel, doc.line_of((section,)), "file", _unknown_key(section, list(SECTIONS), "section")))
+            continue
+        if not isinstance(items, list):
+            problems.append(Problem(rel, doc.line_of((section,)), section, "should be a list (each item starting with '- ')"))
+            continue
+        model_type = SECTIONS[section]
+        for index, item in enumerate(items):
+            label = _label(section, index, item)
+            if not isinstance(item, dict):
+                problems.append(Problem(rel, doc.line_of((section, index)), label, "should be a mapping of keys (like 'id: ...')"))
+                continue
+            try:
+                model = model_type.model_validate(item)
+            except ValidationError as exc:
+                for error in exc.errors():
+                    loc = (section, index, *error["loc"])
+                    problems.append(Problem(rel, doc.line_of(loc), label, _plain(error, model_type)))
+                continue
+            yield section, index, model
+
+
+def _label(section: str, index: int, item: Any) -> str:
+    if isinstance(item, dict):
+        for key in ("id", "term"):
+            if isinstance(item.get(key), str) and item[key].strip():
+                return item[key].strip()
+    return f"{section}[{index + 1}]"
+
+
+def _unknown_key(key: str, allowed: list[str], what: str = "key") -> str:
+    guess = process.extractOne(key, allowed, score_cutoff=70)
+    hint = f" (did you mean '{guess[0]}'?)" if guess else f" (allowed: {', '.join(allowed)})"
+    return f"unknown {what} '{key}'{hint}"
+
+
+def _plain(error: dict[str, Any], model_type: type[Model]) -> str:
+    """A pydantic error in plain words."""
+    loc = [str(p) for p in error["loc"]]
+    where = ".".join(p for p in loc if not p.isdigit()) or "value"
+    if loc and loc[-1].isdigit():
+        where = f"{where} item {int(loc[-1]) + 1}"
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return f"missing required key '{where}'"
+    if kind == "extra_forbidden":
+        return _unknown_key(loc[-1], list(model_type.model_fields))
+    if kind == "string_too_short":
+        return f"'{where}' is empty" if ctx.get("min_length") == 1 else f"'{where}' is too short"
+    if kind == "string_too_long":
+        got = len(error["input"]) if isinstance(error.get("input"), str) else "?"
+        return f"'{where}' is too long ({got} characters, at most {ctx.get('max_length')})"
+    if kind == "string_pattern_mismatch":
+        return f"'{where}' must be lowercase words joined by hyphens, like 'deep-learning' (got {error['input']!r})"
+    if kind == "literal_error":
+        return f"'{where}' must be one of: {ctx.get('expected', '')}"
+    if kind == "string_type":
+        return f"'{where}' must be text (put it in quotes if it looks like a number or yes/no)"
+    if kind in ("tuple_type", "list_type"):
+        return f"'{where}' must be a list (items starting with '- ')"
+    if kind == "value_error":
+        return f"'{where}': {ctx.get('error', error['msg'])}"
+    return f"'{where}': {error['msg']}"
+
+
+def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def unique(items: list[_Item], what: str) -> dict[str, _Item]:
+        seen: dict[str, _Item] = {}
+        for item in items:
+            ident = item.model.id
+            if ident in seen:
+                first = seen[ident]
+                problems.append(Problem(item.file, item.line, ident, f"the {what} id '{ident}' is already used at {first.file}:{first.line}"))
+            else:
+                seen[ident] = item
+        return seen
+
+    sources = unique(found["sources"], "source")
+    resources = unique(found["resources"], "resource")
+    backgrounds = unique(found["backgrounds"], "background")
+    topics = unique(found["steps"] + found["entries"], "step/entry")
+    steps = {i.model.id for i in found["steps"]}
+
+    def refer(item: _Item, key: str, targets: Any, what: str) -> None:
+        for ref in getattr(item.model, key):
+            if ref not in targets:
+                guess = process.extractOne(ref, list(targets), score_cutoff=75)
+                hint = f"; did you mean '{guess[0]}'?" if guess else ""
+                problems.append(Problem(item.file, item.line, item.model.id, f"'{key}' names the {what} '{ref}', which does not exist{hint}"))
+
+    for item in found["resources"]:
+        refer(item, "sources", sources, "source")
+    for item in found["steps"] + found["entries"]:
+        refer(item, "sources", sources, "source")
+        refer(item, "resources", resources, "resource")
+        refer(item, "related", topics, "step or entry")
+        if item.model.id in item.model.related:
+            problems.append(Problem(item.file, item.line, item.model.id, "'related' names the entry itself"))
+    for item in found["backgrounds"]:
+        refer(item, "sources", sources, "source")
+        refer(item, "route", steps, "roadmap step")
+
+    variants: dict[str, tuple[str, _Item]] = {}
+    for item in found["synonyms"]:
+        for variant in item.model.variants:
+            key = " ".join(words(variant))
+            if key in variants and variants[key][0] != item.model.term:
+                problems.append(Problem(item.file, item.line, item.model.term, f"the variant '{variant}' already means '{variants[key][0]}'"))
+            variants.setdefault(key, (item.model.term, item))
+
+    if not problems:  # sizes are only meaningful once every reference resolves
+        by_id = {k: v.model for k, v in resources.items()}
+        cites = {k: v.model for k, v in sources.items()}
+        for item in found["steps"] + found["entries"]:
+            size = len(compose.topic_text(item.model, by_id, cites))
+            if size > MESSAGE_LIMIT - compose.RESERVE:
+                problems.append(Problem(item.file, item.line, item.model.id,
+                                        f"the answer with its resources and credits is {size} characters; "
+                                        f"keep it under {MESSAGE_LIMIT - compose.RESERVE} to fit one Discord message"))
+        step_titles = {s.model.id: s.model for s in found["steps"]}
+        for item in found["backgrounds"]:
+            size = len(compose.background_text(item.model, step_titles, cites))
+            if size > MESSAGE_LIMIT - compose.RESERVE:
+                problems.append(Problem(item.file, item.line, item.model.id,
+                                        f"the route answer is {size} characters; keep it under {MESSAGE_LIMIT - compose.RESERVE}"))
+    return problems

@@ -1,0 +1,142 @@
+"""The shape of the knowledge files, as pydantic models (see knowledge/README.md for moderators).
+
+Each knowledge file is a mapping with one or more of these sections, each a list:
+`sources`, `resources`, `steps`, `backgrounds`, `entries`, `synonyms`.
+Unknown keys are errors, so a typo like `anwser:` is caught instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1400)]
+
+ResourceType = Literal["book", "course", "paper", "site", "community", "blog", "podcast", "tool", "article", "video"]
+RESOURCE_TYPES: tuple[str, ...] = ResourceType.__args__
+Personal = Literal["route", "time", "focus", "next"]
+
+
+def check_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or "." not in parts.netloc or any(c.isspace() for c in value):
+        raise ValueError(f"'{value}' is not a web address (it should start with https:// and have no spaces)")
+    if len(value) > 300:
+        raise ValueError("the address is longer than 300 characters")
+    return value
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Source(Model):
+    """One of the guides the advice comes from; every entry credits its sources."""
+
+    id: Id
+    title: Name
+    cite: Name  # the short credit shown under answers
+    author: Name | None = None
+    url: str | None = None
+    published: str | None = None
+    about: Note | None = None
+
+    _url = field_validator("url")(check_url)
+
+
+class Resource(Model):
+    """A book, course, paper, site... named by a guide. Entries and steps refer to it by id."""
+
+    id: Id
+    name: Name
+    type: ResourceType
+    url: str | None = None
+    note: Note | None = None
+    sources: tuple[Id, ...]
+
+    _url = field_validator("url")(check_url)
+
+
+class Topic(Model):
+    """Anything the matcher can answer with: roadmap steps and entries share these fields."""
+
+    id: Id
+    title: Name
+    ask: tuple[Phrase, ...] = ()  # how people ask for it
+    keywords: tuple[Phrase, ...] = ()  # words and synonyms that point to it
+    answer: Text
+    resources: tuple[Id, ...] = ()
+    sources: tuple[Id, ...]
+    related: tuple[Id, ...] = ()
+
+    @field_validator("sources")
+    @classmethod
+    def _some_source(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("name at least one source, so the answer can credit it")
+        return value
+
+
+class Step(Topic):
+    """One step of the roadmap, in the order of the `steps` list."""
+
+    short: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    best_way: Text
+
+
+class Entry(Topic):
+    """A question people ask, with the answer in our words.
+
+    `personal` marks answers that depend on the asker's background: the composer fills in the
+    background's route, time, focus or next step when it knows one.
+    """
+
+    personal: Personal | None = None
+
+
+class Background(Model):
+    """A starting point, recognised in free text by its aliases."""
+
+    id: Id
+    name: Name
+    aliases: tuple[Phrase, ...]
+    route: tuple[Id, ...]
+    route_name: Name
+    time: Note | None = None
+    difficulty: Note | None = None
+    summary: Text
+    leverage: Text
+    learn_first: Text
+    sources: tuple[Id, ...]
+
+    @field_validator("aliases", "route")
+    @classmethod
+    def _not_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must list at least one item")
+        return value
+
+
+class Synonym(Model):
+    """Words that mean the same to the matcher: each of `variants` is read as `term`."""
+
+    term: Phrase
+    variants: tuple[Phrase, ...]
+
+
+SECTIONS: dict[str, type[Model]] = {
+    "sources": Source,
+    "resources": Resource,
+    "steps": Step,
+    "backgrounds": Background,
+    "entries": Entry,
+    "synonyms": Synonym,
+}

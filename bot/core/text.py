@@ -1,0 +1,182 @@
+"""Normalising text the same way for the knowledge (once, at load) and for every question.
+
+lower case and unicode-folded → contractions expanded → split into words → stemmed (snowball) →
+typos corrected against the knowledge's own vocabulary (rapidfuzz) → synonyms from the knowledge
+files applied ("machine learning" → "ml", "ml engineer" → "mle", …).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import snowballstemmer
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+BREAK = "|"
+"""Stands for a clause boundary (, . ; ! ? but) in token lists that keep them."""
+
+# Function words and chat filler: they say nothing about which topic is meant.
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any anyone anything are aren as at be because been
+    before being below between both but by can could did do does doing done down during each either else
+    even ever every few for from further get gets getting go goes going got had has have having he her here
+    hers herself him himself his how however i if im in into is it its itself just kind let lets like ll
+    me might mine more most much must my myself need needs no nor not now of off on once one only or other
+    our ours ourselves out over own please pretty quite rather re really s same say she should so some
+    something someone still such sure t than thank thanks that the their theirs them themselves then there
+    these they thing things this those through to too toward try u under until up upon us ve very want
+    wants was we were what whats when where whether which while who whom whose why will with within
+    without would yeah yes yet you your yours yourself yourselves hi hello hey guys folks everyone anybody
+    ok okay tell give show know think wondering wonder curious help advice question questions somebody
+    one's maybe perhaps actually basically currently lot lots bit im ive id wanna gonna gotta kinda sorta
+    would've could've should've isn wasn doesn didn don won shouldn couldn wouldn haven hasn hadn ain
+    """.split()
+)
+
+_CONTRACTIONS = [
+    (re.compile(r"\bcan't\b"), "can not"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bain't\b"), "is not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"'m\b"), " am"),
+    (re.compile(r"'re\b"), " are"),
+    (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"'d\b"), " would"),
+    (re.compile(r"'s\b"), ""),
+]
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_TOKEN = re.compile(r"[^\W_]+|[,.;:!?]+")
+# fast.ai, node.js, educative.io: one word, not a clause break ("developer.What" still breaks)
+_INNER_DOT = re.compile(r"(?<=[^\W_])\.(?=[a-z0-9]{1,4}\b)")
+_BREAK_WORDS = frozenset({"but", "although", "though", "however", "because"})
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def fold(text: str) -> str:
+    """Unicode-fold and lower-case; strip accents so 'café' and 'cafe' agree."""
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """Folded words, with contractions expanded and clause breaks kept as BREAK."""
+    text = fold(text)
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    text = _INNER_DOT.sub("", text)
+    out: list[str] = []
+    for token in _TOKEN.findall(text):
+        if not token[0].isalnum():
+            if token.strip(":") and out and out[-1] != BREAK:  # ':' alone is not a clause break
+                out.append(BREAK)
+        elif token in _BREAK_WORDS:
+            if out and out[-1] != BREAK:
+                out.append(BREAK)
+        else:
+            out.append(token)
+    while out and out[-1] == BREAK:
+        out.pop()
+    return out
+
+
+class Normalizer:
+    """Built once per knowledge load; turns any text into the stems the matcher compares."""
+
+    def __init__(self, synonyms: Iterable[tuple[str, Iterable[str]]] = (), vocabulary: Iterable[str] = ()) -> None:
+        # Synonym variants, as stem sequences, longest first so "machine learning engineer" beats "machine learning".
+        table: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for term, variants in synonyms:
+            target = tuple(stem(w) for w in words(term) if w != BREAK)
+            for variant in variants:
+                key = tuple(stem(w) for w in words(variant) if w != BREAK)
+                if key and key != target:
+                    table[key] = target
+        self._synonyms = table
+        self._longest = max((len(k) for k in table), default=0)
+        self._starts = {k[0] for k in table}
+        # A cache per instance, so an old knowledge object and its cache are freed after a reload.
+        self.correct = lru_cache(maxsize=16384)(self._correct)
+        self.set_vocabulary(vocabulary)
+
+    def set_vocabulary(self, vocabulary: Iterable[str]) -> None:
+        """The surface words typos may be corrected to (the knowledge's own words)."""
+        vocab = {w for w in vocabulary if w.isalpha() and len(w) >= 4}
+        self.vocabulary = frozenset(vocab)
+        self._by_length: dict[int, list[str]] = {}
+        for word in sorted(vocab):
+            self._by_length.setdefault(len(word), []).append(word)
+        self.correct.cache_clear()
+
+    def _correct(self, word: str) -> str:
+        """The vocabulary word `word` is a typo of, or `word` itself.
+
+        Only letters-only words of 5+ letters are corrected, by at most one edit (two from 8 letters),
+        to a word of nearly the same length sharing its first letter: "lerning" → "learning",
+        "transfomer" → "transformer", while short or unrelated words are left alone.
+        """
+        if word in self.vocabulary or len(word) < 5 or not word.isalpha() or word in STOPWORDS:
+            return word
+        limit = 2 if len(word) >= 8 else 1
+        candidates = [
+            w
+            for n in range(len(word) - limit, len(word) + limit + 1)
+            for w in self._by_length.get(n, ())
+            if w[0] == word[0]
+        ]
+        found = process.extractOne(word, candidates, scorer=Levenshtein.distance, score_cutoff=limit)
+        return found[0] if found else word
+
+    def stems(self, text: str, *, correct: bool = True) -> list[str]:
+        """Stems of `text`, typos corrected, synonyms applied."""
+        return self.stems_of(words(text), correct=correct)
+
+    def stems_of(self, folded: Iterable[str], *, correct: bool = True) -> list[str]:
+        """Stems of words already split by words(); clause breaks are dropped."""
+        out = [stem(self.correct(w) if correct else w) for w in folded if w != BREAK]
+        return self.apply_synonyms(out)
+
+    def apply_synonyms(self, stems: list[str]) -> list[str]:
+        if not self._synonyms:
+            return stems
+        out: list[str] = []
+        i = 0
+        while i < len(stems):
+            if stems[i] in self._starts:
+                for size in range(min(self._longest, len(stems) - i), 0, -1):
+                    target = self._synonyms.get(tuple(stems[i : i + size]))
+                    if target is not None:
+                        out.extend(target)
+                        i += size
+                        break
+                else:
+                    out.append(stems[i])
+                    i += 1
+            else:
+                out.append(stems[i])
+                i += 1
+        return out
+
+
+STOP_STEMS = frozenset(stem(w) for w in STOPWORDS) | STOPWORDS
+
+
+def content(stems: Iterable[str]) -> list[str]:
+    """The stems that carry meaning: no stopwords, no breaks, no numbers-only tokens, each once."""
+    seen: dict[str, None] = {}
+    for s in stems:
+        if s != BREAK and s not in STOP_STEMS and s not in seen and not s.isdigit():
+            seen[s] = None
+    return list(seen)

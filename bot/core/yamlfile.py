@@ -1,0 +1,170 @@
+"""Reading one knowledge file: safe YAML, with the line of every key kept for error messages.
+
+We build plain Python data straight from the parser's events (libyaml when available) instead of
+`yaml.safe_load`, for three reasons: aliases and anchors are refused (no "billion laughs", and no
+hidden sharing that makes an edit change two entries), duplicate keys are reported instead of the last
+one silently winning, and every key's line is recorded so a schema error can say `file:line`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml import events
+from yaml.constructor import SafeConstructor
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+MAX_FILE_BYTES = 256 * 1024
+"""A knowledge file larger than this is refused: the whole shipped knowledge is well under it."""
+
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_resolver = Resolver()
+_constructor = SafeConstructor()
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class YamlProblem(Exception):
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    data: Any
+    lines: dict[Path_, int]
+
+    def line_of(self, path: Path_) -> int | None:
+        """The line of the deepest part of `path` that exists in the file."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+def read_yaml(path: Path) -> YamlDocument:
+    """Read one file; raise YamlProblem with a line number and plain words on anything wrong."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise YamlProblem(None, f"cannot be read ({exc.strerror or exc})") from None
+    if size > MAX_FILE_BYTES:
+        raise YamlProblem(None, f"is {size // 1024} KiB; a knowledge file may be at most {MAX_FILE_BYTES // 1024} KiB, split it")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlProblem(None, f"is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise YamlProblem(None, f"cannot be read ({exc.strerror or exc})") from None
+    return parse_yaml(text)
+
+
+def parse_yaml(text: str) -> YamlDocument:
+    lines: dict[Path_, int] = {}
+    builder = _Builder(lines)
+    try:
+        for event in yaml.parse(text, Loader=_Parser):
+            builder.feed(event)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise YamlProblem(line, f"is not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(None, f"is not valid YAML: {exc}") from None
+    if builder.documents > 1:
+        raise YamlProblem(None, "holds more than one YAML document (a line with ---); keep one per file")
+    return YamlDocument(builder.result, lines)
+
+
+class _Builder:
+    """Turns parser events into dicts, lists and scalars, recording each key's line."""
+
+    def __init__(self, lines: dict[Path_, int]) -> None:
+        self.lines = lines
+        self.stack: list[tuple[Any, Path_, list[Any]]] = []  # (container, its path, [pending key, key line])
+        self.result: Any = None
+        self.documents = 0
+
+    def feed(self, event: events.Event) -> None:
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, events.DocumentStartEvent):
+            self.documents += 1
+            return
+        if isinstance(event, events.AliasEvent):
+            raise YamlProblem(line, f"uses the alias *{event.anchor}; aliases are not allowed, write the value out")
+        if isinstance(event, (events.ScalarEvent, events.CollectionStartEvent)) and event.anchor:
+            raise YamlProblem(line, f"defines the anchor &{event.anchor}; anchors are not allowed, write the value out")
+        if isinstance(event, events.ScalarEvent):
+            self._add(self._scalar(event, line), line, is_scalar=True)
+        elif isinstance(event, events.MappingStartEvent):
+            self._check_tag(event.tag, "tag:yaml.org,2002:map", line)
+            self._open({}, line)
+        elif isinstance(event, events.SequenceStartEvent):
+            self._check_tag(event.tag, "tag:yaml.org,2002:seq", line)
+            self._open([], line)
+        elif isinstance(event, (events.MappingEndEvent, events.SequenceEndEvent)):
+            container, _, _ = self.stack.pop()
+            if not self.stack:
+                self.result = container
+
+    @staticmethod
+    def _check_tag(tag: str | None, allowed: str, line: int | None) -> None:
+        if tag not in (None, "!", allowed):
+            raise YamlProblem(line, f"uses the tag {tag}; only plain text, numbers, lists and mappings are allowed")
+
+    def _scalar(self, event: events.ScalarEvent, line: int | None) -> Any:
+        tag = event.tag if event.tag not in (None, "!") else None
+        if tag is None:
+            tag = _resolver.resolve(ScalarNode, event.value, event.implicit)
+            if tag == "tag:yaml.org,2002:timestamp":  # dates stay text: "2022-03-03"
+                return event.value
+        if tag not in _PLAIN_TAGS:
+            raise YamlProblem(line, f"uses the tag {tag}; only plain text, numbers, lists and mappings are allowed")
+        return _constructor.construct_object(ScalarNode(tag, event.value))
+
+    def _open(self, container: Any, line: int | None) -> None:
+        path = self._add(container, line, is_scalar=False)
+        self.stack.append((container, path, [None, None]))
+
+    def _add(self, value: Any, line: int | None, *, is_scalar: bool) -> Path_:
+        """Place `value` in the open container; return its path."""
+        if not self.stack:
+            if is_scalar:
+                self.result = value
+            self.lines[()] = line or 1
+            return ()
+        container, path, pending = self.stack[-1]
+        if isinstance(container, list):
+            child = (*path, len(container))
+            container.append(value)
+            self.lines[child] = line or 0
+            return child
+        if pending[0] is None:  # this value is a key
+            if not is_scalar:
+                raise YamlProblem(line, "has a list or mapping used as a key; keys must be plain words")
+            key = str(value) if value is not None else "null"
+            if key == "<<":
+                raise YamlProblem(line, "uses a merge key (<<); write the values out instead")
+            if key in container:
+                raise YamlProblem(line, f"has the key '{key}' twice in the same place")
+            pending[0], pending[1] = key, line
+            return path
+        key, key_line = pending
+        pending[0] = pending[1] = None
+        container[key] = value
+        child = (*path, key)
+        self.lines[child] = key_line or line or 0
+        return child
