@@ -35,7 +35,7 @@ class SetupError(Exception):
     """Something the person running the command must fix; printed as one line, no traceback."""
 
 
-def _settings():  # noqa: ANN202 - imported lazily: pydantic-settings is the slowest import on the ask path
+def _settings():
     from pydantic import ValidationError
 
     from bot.settings import Settings

@@ -7,6 +7,7 @@ knowledge in with one assignment, keeping the old one on any error.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from bot.core.schema import Background, Step
 from bot.core.storage import Storage
 
 MAX_QUESTION_CHARS = 1000
+_SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,16 @@ class Advisor:
 
     # --- questions ------------------------------------------------------------------------------
 
+    def names(self, question: str) -> set[str]:
+        """Stems of capitalised words inside sentences ("Tokyo", "Paris"): likely names of things.
+        Sentence-initial words and acronyms ("ML", "NLP") are not counted."""
+        found = set()
+        for sentence in _SENTENCE.split(question):
+            for word in _WORD.findall(sentence)[1:]:
+                if word[0].isupper() and word[1:].islower():
+                    found.update(self.knowledge.normalizer.stems(word, correct=False))
+        return found
+
     def analyse(self, question: str) -> tuple[list[str], Found | None]:
         """The question's stems, less the words that state a background, and that background.
 
@@ -77,7 +90,7 @@ class Advisor:
 
     def match(self, question: str) -> tuple[list[Match], Found | None]:
         stems, found = self.analyse(question)
-        hits = self.knowledge.index.search(stems, threshold=self.threshold)
+        hits = self.knowledge.index.search(stems, threshold=self.threshold, names=self.names(question))
         return [Match(h.id, h.title, h.score) for h in hits], found
 
     async def ask(self, user_id: str, question: str) -> Reply:
@@ -104,7 +117,9 @@ class Advisor:
             qid = await self.storage.log_question(user_id, question, None, None, True)
             return _with(reply, question_id=qid, background=remembered_out)
         if not matches:
-            near = [Match(h.id, h.title, h.score) for h in kb.index.search(self.analyse(question)[0], limit=2, threshold=self.threshold * 0.7)]
+            stems = self.analyse(question)[0]
+            loose = kb.index.search(stems, limit=2, threshold=self.threshold * 0.7, names=self.names(question))
+            near = [Match(h.id, h.title, h.score) for h in loose]
             reply = compose.unknown_reply(kb, bold(quote_user_text(question, 120)), near)
             qid = await self.storage.log_question(user_id, question, None, None, False)
             return _with(reply, question_id=qid, background=remembered_out)

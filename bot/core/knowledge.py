@@ -156,7 +156,7 @@ def load_knowledge(directory: Path | str) -> Knowledge:
     steps = tuple(i.model for i in found["steps"])
     entries = {i.model.id: i.model for i in found["entries"]}
     backgrounds = {i.model.id: i.model for i in found["backgrounds"]}
-    normalizer = Normalizer(((s.term, s.variants) for s in synonyms))
+    normalizer = Normalizer((s.term, s.variants) for s in synonyms)
     topics: list[Topic] = [*steps, *entries.values()]
     normalizer.set_vocabulary(_vocabulary(topics, backgrounds.values(), synonyms))
     resources = {i.model.id: i.model for i in found["resources"]}
@@ -183,8 +183,7 @@ def _document(topic: Topic, resources: Mapping[str, Resource]) -> Document:
     """What the matcher knows a topic by: its title, phrasings, keywords, and its resources' names and
     kinds, since people ask by name ("is fast.ai any good?") and by kind ("which book…")."""
     named = [resources[r] for r in topic.resources if r in resources]
-    kinds = sorted({r.type for r in named})
-    return Document(topic.id, topic.title, (*topic.ask, *topic.keywords, *(r.name for r in named), *kinds))
+    return Document(topic.id, topic.title, topic.ask, topic.keywords, tuple(f"{r.name} {r.type}" for r in named))
 
 
 def check_knowledge(directory: Path | str) -> list[Problem]:
@@ -307,7 +306,7 @@ def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
 
     sources = unique(found["sources"], "source")
     resources = unique(found["resources"], "resource")
-    backgrounds = unique(found["backgrounds"], "background")
+    unique(found["backgrounds"], "background")
     topics = unique(found["steps"] + found["entries"], "step/entry")
     steps = {i.model.id for i in found["steps"]}
 

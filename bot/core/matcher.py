@@ -1,44 +1,50 @@
 """Ranking knowledge topics against a question.
 
 Whole-question similarity alone is weak ("how do I bake bread?" shares "how do I" with half the
-knowledge), so a question is first reduced to its content stems (see text.py) and each topic is
-scored on three things, built once per knowledge load:
+knowledge), so a question is first reduced to its content stems (see text.py), and only topics sharing
+one of them are scored, on three things built once per knowledge load (score = coverage × (base + phrase fit + wording)):
 
 * coverage — how much of the question's meaning the topic's words account for. Each stem weighs its
-  inverse document frequency; a stem the knowledge has never seen weighs as much as the rarest one,
-  so "what time is it in Tokyo" is not answered just because "time" appears in the time estimates.
-* phrase fit — the best cosine between the question and one of the topic's phrasings (title, `ask`,
-  `keywords`), so a topic whose phrasing says just what was asked wins over one that mentions it.
-* spelling fit — rapidfuzz's similarity of the two stem strings, which forgives what stemming misses
-  ("mlops" vs "ml ops").
+  inverse document frequency; a stem the knowledge never uses counts against the match, nearly as much
+  as the rarest known one (fully, for a capitalised name like "Tokyo": a thing we know nothing of).
+* phrase fit — the best cosine between the question's stems and one phrasing of the topic. Phrasings
+  count by kind: the title and `ask` lines fully, `keywords` a little less, resource names less still,
+  so the topic *about* networking beats one that merely lists it.
+* wording — rapidfuzz's token-set similarity between the whole question and that phrasing, function
+  words included, which tells "what is an ML engineer" from "what skills does an ML engineer need".
 
-Only topics sharing a stem with the question are scored, so a question costs the same whatever the
-size of the knowledge, give or take the length of the postings it touches.
+The cost of a question grows with the postings its stems touch, not with the size of the knowledge.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 from bot.core.text import Normalizer, content
 
-W_COVER, W_PHRASE, W_FUZZY = 0.55, 0.30, 0.15
+W_BASE, W_PHRASE, W_WORDING, W_TITLE = 0.40, 0.35, 0.20, 0.05
+UNKNOWN = 0.7  # weight of a word the knowledge never uses, relative to the rarest one it does
 RERANK = 25  # how many of the best-covered topics get the finer phrase scores
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.38
 """Below this score the advisor says it does not know rather than guess."""
 CLOSE = 0.06
 """A runner-up within this of the best is offered as "did you mean"."""
+
+TITLE, ASK, KEYWORD, RESOURCE = 1.0, 1.0, 0.92, 0.85
+"""How much a phrasing of each kind counts in phrase fit and wording."""
 
 
 @dataclass(frozen=True)
 class Document:
     id: str
     title: str
-    phrases: tuple[str, ...]
+    ask: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,38 +54,63 @@ class Hit:
     score: float
 
 
+@dataclass(frozen=True)
+class _Phrase:
+    terms: frozenset[str]
+    text: str  # all stems, function words included, for the wording score
+    kind: float
+    norm: float = 0.0
+
+
 class Index:
     def __init__(self, normalizer: Normalizer, documents: Sequence[Document]) -> None:
-        self.normalizer = normalizer
         self.documents = tuple(documents)
-        self._phrases: list[list[tuple[frozenset[str], str]]] = []
+        raw: list[list[tuple[frozenset[str], str, float]]] = []
         postings: dict[str, list[int]] = {}
         for number, doc in enumerate(self.documents):
             phrases = []
             terms: set[str] = set()
-            for phrase in (doc.title, *doc.phrases):
-                stems = content(normalizer.stems(phrase, correct=False))
-                if stems:
-                    phrases.append((frozenset(stems), " ".join(sorted(stems))))
-                    terms.update(stems)
-            self._phrases.append(phrases)
+            groups = ((TITLE, (doc.title,)), (ASK, doc.ask), (KEYWORD, doc.keywords), (RESOURCE, doc.resources))
+            for kind, texts in groups:
+                for text in texts:
+                    stems = normalizer.stems(text, correct=False)
+                    key = content(stems)
+                    if key:
+                        phrases.append((frozenset(key), " ".join(stems), kind))
+                        terms.update(key)
+            raw.append(phrases)
             for term in terms:
                 postings.setdefault(term, []).append(number)
         count = max(len(self.documents), 1)
         self.idf = {t: math.log(1 + count / len(docs)) for t, docs in postings.items()}
-        self.unknown_weight = max(self.idf.values(), default=1.0)
+        self.rarest = max(self.idf.values(), default=1.0)
         self._postings = postings
-        self._norms = [[sum(self.idf[t] for t in terms) for terms, _ in phrases] for phrases in self._phrases]
+        self._phrases = [
+            [_Phrase(terms, text, kind, sum(self.idf[t] for t in terms)) for terms, text, kind in phrases]
+            for phrases in raw
+        ]
 
-    def weight(self, stem: str) -> float:
-        return self.idf.get(stem, self.unknown_weight)
+    def weight(self, stem: str, names: Collection[str] = ()) -> float:
+        if stem in self.idf:
+            return self.idf[stem]
+        return self.rarest if stem in names else UNKNOWN * self.rarest
 
-    def search(self, stems: Sequence[str], limit: int = 5, threshold: float = DEFAULT_THRESHOLD) -> list[Hit]:
-        """Topics scoring at least `threshold` for these content stems, best first."""
+    def search(
+        self,
+        stems: Sequence[str],
+        *,
+        limit: int = 5,
+        threshold: float = DEFAULT_THRESHOLD,
+        names: Collection[str] = (),
+    ) -> list[Hit]:
+        """Topics scoring at least `threshold` for the question's stems, best first.
+
+        `names` are stems of capitalised words in the question (likely names of things).
+        """
         query = content(stems)
         if not query:
             return []
-        weights = {t: self.weight(t) for t in query}
+        weights = {t: self.weight(t, names) for t in query}
         total = sum(weights.values())
         covered: dict[int, float] = {}
         for term in query:
@@ -90,18 +121,21 @@ class Index:
             return []
         best = sorted(covered.items(), key=lambda item: item[1], reverse=True)[:RERANK]
         query_set = frozenset(query)
-        query_text = " ".join(sorted(query))
+        wording_text = " ".join(stems)
         hits = []
         for number, cover in best:
-            phrase_fit = fuzzy_fit = 0.0
-            for (terms, text), norm in zip(self._phrases[number], self._norms[number], strict=True):
-                shared = query_set & terms
+            fit = wording = title = 0.0
+            for position, phrase in enumerate(self._phrases[number]):
+                shared = query_set & phrase.terms
                 if shared:
-                    fit = sum(weights[t] for t in shared) / math.sqrt(total * norm)
-                    if fit > phrase_fit:
-                        phrase_fit = fit
-                        fuzzy_fit = fuzz.ratio(query_text, text) / 100
-            score = W_COVER * cover / total + W_PHRASE * phrase_fit + W_FUZZY * fuzzy_fit
+                    cosine = sum(weights[t] for t in shared) / math.sqrt(total * phrase.norm)
+                    fit = max(fit, phrase.kind * cosine)
+                    wording = max(wording, phrase.kind * fuzz.token_set_ratio(wording_text, phrase.text) / 100)
+                    if position == 0:  # the title: a topic *about* what was asked wins a tie
+                        title = cosine
+            # Multiplied, not added: a topic must account for the question *and* fit its phrasing;
+            # a good phrase fit cannot rescue a topic that explains only half of what was asked.
+            score = (cover / total) * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
             if score >= threshold:
                 doc = self.documents[number]
                 hits.append(Hit(doc.id, doc.title, round(min(score, 1.0), 3)))

@@ -35,6 +35,9 @@ STOPWORDS = frozenset(
     ok okay tell give show know think wondering wonder curious help advice question questions somebody
     one's maybe perhaps actually basically currently lot lots bit im ive id wanna gonna gotta kinda sorta
     would've could've should've isn wasn doesn didn don won shouldn couldn wouldn haven hasn hadn ain
+    good best great better nice decent exactly recommend recommendation recommendations suggest suggestion
+    suggestions useful important worth worthwhile idea ideas stuff way ways place places kind kinds sort
+    any everything around exist exists mean means recommended possible probably definitely honestly
     """.split()
 )
 
@@ -123,13 +126,13 @@ class Normalizer:
     def _correct(self, word: str) -> str:
         """The vocabulary word `word` is a typo of, or `word` itself.
 
-        Only letters-only words of 5+ letters are corrected, by at most one edit (two from 8 letters),
+        Only letters-only words of 6+ letters are corrected, by at most one edit (two from 9 letters),
         to a word of nearly the same length sharing its first letter: "lerning" → "learning",
         "transfomer" → "transformer", while short or unrelated words are left alone.
         """
-        if word in self.vocabulary or len(word) < 5 or not word.isalpha() or word in STOPWORDS:
+        if word in self.vocabulary or len(word) < 6 or not word.isalpha() or word in STOPWORDS:
             return word
-        limit = 2 if len(word) >= 8 else 1
+        limit = 2 if len(word) >= 9 else 1
         candidates = [
             w
             for n in range(len(word) - limit, len(word) + limit + 1)
