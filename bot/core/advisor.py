@@ -279,7 +279,7 @@ class Advisor:
             return None
         if text.lower() in kb.backgrounds:
             return kb.backgrounds[text.lower()]
-        found = kb.detector.detect(kb.detector.tokens(text))
+        found = kb.detector.detect(kb.detector.words(text))
         if found and found.background in kb.backgrounds:
             return kb.backgrounds[found.background]
         choices = {b.id: f"{b.id} {b.name}" for b in kb.backgrounds.values()}

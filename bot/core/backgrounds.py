@@ -28,6 +28,9 @@ _SELF_VERBS = frozenset(
 _MY_NOUNS = frozenset("background degree major job field career profession experience work title role training".split())
 _PAST = [("used", "to"), ("former",), ("formerly",), ("previously",), ("ex",), ("was",), ("retired",)]
 _FILLER = frozenset({"a", "an", "the", "really", "actually", "just", "currently", "now", "still", "am", "be", "been"})
+# What may follow a bare statement ("no coding background at all", "physicist, 5 years"):
+_TRAILING = frozenset({"at", "all", "whatsoever", "here", "year", "years", "of", "experience", "so", "far", "yet"})
+_CUES = _NEGATIONS | _SELF_VERBS | _MY_NOUNS | _TRAILING | {"i", "my", "as", "coming", "from", "used", "to"}
 
 
 def plural(word: str) -> str:
@@ -59,8 +62,9 @@ class BackgroundDetector:
         self._first = {key[0] for key, _ in self._aliases}
 
     def words(self, text: str) -> list[str]:
-        """Folded, typo-corrected words with plurals folded; BREAK between clauses."""
-        return [w if w == BREAK else plural(self.normalizer.correct(w)) for w in words(text)]
+        """Folded, typo-corrected words with plurals folded; BREAK between clauses.
+        The cue words themselves are never "corrected" ("studied" must stay "studied")."""
+        return [w if w == BREAK or w in _CUES else plural(self.normalizer.correct(w)) for w in words(text)]
 
     def detect(self, tokens: Sequence[str]) -> Found | None:
         """The background `tokens` (from .words()) state or mention, if any."""
@@ -104,6 +108,7 @@ class BackgroundDetector:
             or opener[-1:] == ["as"]
             or any(a in ("coming", "come") and b == "from" for a, b in zip(opener, opener[1:], strict=False))
             or after[:1] == ["here"]
+            or self._bare(tokens, clause, start, end)
         )
         if about_self:
             consumed = set(range(clause, end))
@@ -112,6 +117,18 @@ class BackgroundDetector:
         else:
             consumed = set(range(start, end))
         return Found(background, about_self, start, end, frozenset(consumed))
+
+    @staticmethod
+    def _bare(tokens: Sequence[str], clause: int, start: int, end: int) -> bool:
+        """A clause that is only the background: "complete beginner", "no coding background at all"."""
+        if any(w not in _FILLER for w in tokens[clause:start]):
+            return False
+        rest = []
+        for w in tokens[end:]:
+            if w == BREAK:
+                break
+            rest.append(w)
+        return all(w in _TRAILING or w in _FILLER or w.isdigit() for w in rest)
 
     @staticmethod
     def _is_past(tokens: Sequence[str], start: int) -> bool:

@@ -173,7 +173,7 @@ def roadmap_reply(kb: Knowledge, background: Background | None, done: Collection
     for number, step_id in enumerate(route, 1):
         step = steps[step_id]
         mark = "✅" if step_id in done else f"{number}."
-        lines.append(f"{mark} {bold(step.title)} (`{step.id}`): {step.answer.split('. ')[0].rstrip('.')}.")
+        lines.append(f"{mark} {bold(step.title)} (`{step.id}`)")
     finished = sum(1 for s in route if s in done)
     tail = f"\n\n{finished} of {len(route)} done. `/step NAME` shows how to learn one, `/done NAME` ticks it off, `/next` gives the next."
     if not background:

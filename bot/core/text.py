@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import snowballstemmer
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 BREAK = "|"
 """Stands for a clause boundary (, . ; ! ? but) in token lists that keep them."""
@@ -126,7 +126,8 @@ class Normalizer:
     def _correct(self, word: str) -> str:
         """The vocabulary word `word` is a typo of, or `word` itself.
 
-        Only letters-only words of 6+ letters are corrected, by at most one edit (two from 9 letters),
+        Only letters-only words of 6+ letters are corrected, by at most one edit (two from 9 letters;
+        a swap of two letters is one edit),
         to a word of nearly the same length sharing its first letter: "lerning" → "learning",
         "transfomer" → "transformer", while short or unrelated words are left alone.
         """
@@ -139,7 +140,7 @@ class Normalizer:
             for w in self._by_length.get(n, ())
             if w[0] == word[0]
         ]
-        found = process.extractOne(word, candidates, scorer=Levenshtein.distance, score_cutoff=limit)
+        found = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
         return found[0] if found else word
 
     def stems(self, text: str, *, correct: bool = True) -> list[str]:

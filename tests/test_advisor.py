@@ -1,0 +1,152 @@
+"""The advisor as a member experiences it: answers, memory, progress, and honesty when it doesn't know."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.advisor import Advisor
+from bot.core.format import MESSAGE_LIMIT
+from bot.core.knowledge import load_knowledge
+from bot.core.storage import Storage
+
+OFF_TOPIC = [
+    "how do I bake bread?",
+    "what's the weather like in Paris tomorrow",
+    "recommend me a movie",
+    "who won the match yesterday",
+    "zxcvbnm",
+    "how long should I boil an egg",
+    "can you help me with my taxes",
+]
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC)
+async def test_off_topic_questions_get_the_dont_know_reply(advisor: Advisor, question: str) -> None:
+    reply = await advisor.ask("u", question)
+    assert reply.kind == "unknown" and not reply.matches
+    assert "/topics" in reply.text and "/roadmap" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("which book teaches deep learning best?", "deep-learning"),
+        ("best deep lerning book?", "deep-learning"),
+        ("good intro to transfomers?", "nlp-transformers"),
+        ("how should I get ready for ML interviews", "interviews"),
+        ("do I need to know git", "git-basics"),
+        ("what's the gap between data scientists and ML engineers", "mle-vs-data-scientist"),
+    ],
+)
+async def test_questions_in_other_words_find_their_topic(advisor: Advisor, question: str, topic: str) -> None:
+    reply = await advisor.ask("u", question)
+    assert reply.matches and reply.matches[0].id == topic
+    assert len(reply.text) <= MESSAGE_LIMIT
+
+
+async def test_close_runner_up_is_offered_as_did_you_mean(advisor: Advisor) -> None:
+    reply = await advisor.ask("u", "is kaggle useful")
+    assert reply.did_you_mean and "Did you mean" in reply.text
+    assert reply.did_you_mean[0].id != reply.matches[0].id
+
+
+async def test_a_stated_background_is_remembered_and_used(advisor: Advisor) -> None:
+    first = await advisor.ask("dev", "backend dev here")
+    assert first.kind == "statement" and first.background == "software"
+    reply = await advisor.ask("dev", "how long will it take me?")
+    assert "6 months" in reply.text and reply.background == "software"
+
+
+async def test_background_in_the_question_wins_for_that_question_only(advisor: Advisor) -> None:
+    await advisor.ask("u", "I'm a data scientist")
+    reply = await advisor.ask("u", "how long does it take with no background at all?")
+    assert "18 months" in reply.text.split("For comparison")[0]
+    assert reply.background == "data-science"  # a mention does not overwrite what was stated
+
+
+async def test_correcting_a_background_replaces_it(advisor: Advisor) -> None:
+    await advisor.ask("u", "I'm a data scientist")
+    reply = await advisor.ask("u", "actually I'm a software engineer now, not a data scientist")
+    assert reply.background == "software"
+
+
+async def test_without_a_background_answers_generally_and_invites(advisor: Advisor) -> None:
+    reply = await advisor.ask("new", "what should I focus on?")
+    assert reply.background is None
+    assert "where you start from" in reply.text
+
+
+async def test_next_step_follows_the_route_and_progress(advisor: Advisor) -> None:
+    await advisor.set_background("u", "software engineer")
+    first = await advisor.next_step("u")
+    assert first.next_step == "classical-ml"
+    await advisor.mark_done("u", "classical ML")  # by name, not only by id
+    assert (await advisor.next_step("u")).next_step == "maths-foundations"
+    roadmap = await advisor.roadmap("u")
+    assert "✅ **Classical (shallow) machine learning**" in roadmap.text
+
+
+async def test_unknown_step_and_background_are_explained(advisor: Advisor) -> None:
+    assert (await advisor.mark_done("u", "underwater basket weaving")).kind == "unknown"
+    assert (await advisor.set_background("u", "qwerty")).kind == "unknown"
+    assert (await advisor.roadmap("u", "qwerty")).kind == "unknown"
+
+
+async def test_every_answer_fits_one_discord_message(advisor: Advisor) -> None:
+    kb = advisor.knowledge
+    for bg in [None, *kb.backgrounds]:
+        if bg:
+            await advisor.set_background("fit", bg)
+        for topic in kb.topics.values():
+            question = topic.ask[0] if topic.ask else topic.title
+            assert len((await advisor.ask("fit", question)).text) <= MESSAGE_LIMIT
+        assert len((await advisor.roadmap("fit")).text) <= MESSAGE_LIMIT
+    assert len(advisor.topics().text) <= MESSAGE_LIMIT and len(advisor.about().text) <= MESSAGE_LIMIT
+
+
+async def test_answers_credit_their_guides(advisor: Advisor) -> None:
+    reply = await advisor.ask("u", "which book for deep learning")
+    assert reply.credit.startswith("Source") and "How to become an ML Engineer?" in reply.text
+
+
+async def test_hostile_questions_never_break_anything(advisor: Advisor) -> None:
+    for text in ["", "   ", "@everyone @here <@123> help", "🙂" * 5000, "x" * 100_000, "\x00\u202e", "?" * 50]:
+        reply = await advisor.ask("u", text)
+        assert reply.text and len(reply.text) <= MESSAGE_LIMIT
+        assert "@everyone" not in reply.text and "<@123>" not in reply.text
+
+
+async def test_questions_are_logged_with_their_match_for_moderators(advisor: Advisor) -> None:
+    await advisor.ask("u", "how do I bake bread?")
+    await advisor.ask("u", "how do I bake bread?")
+    good = await advisor.ask("u", "which book for deep learning")
+    await advisor.feedback(good.question_id, "u", helpful=False)
+    gaps = await advisor.storage.gaps()
+    assert gaps[0].question == "how do i bake bread?" and gaps[0].times == 2
+    assert any(g.question == "which book for deep learning" for g in gaps)
+
+
+async def test_forget_me_removes_everything(advisor: Advisor) -> None:
+    await advisor.ask("me", "I'm a physicist")
+    await advisor.mark_done("me", "learn-to-code")
+    await advisor.forget("me")
+    assert await advisor.storage.rows_about("me") == 0
+    assert (await advisor.ask("me", "how long will it take me?")).background is None
+
+
+async def test_reload_swaps_good_knowledge_and_keeps_the_old_on_error(kb_copy: Path, tmp_path: Path) -> None:
+    async with Storage(tmp_path / "r.db") as storage:
+        advisor = Advisor(load_knowledge(kb_copy), storage)
+        before = advisor.knowledge
+        (kb_copy / "entries" / "new.yaml").write_text("entries:\n  - id: broken\n    title: [\n")
+        result = await advisor.reload()
+        assert not result.ok and advisor.knowledge is before
+        assert result.problems[0].file.endswith("new.yaml") and result.problems[0].line in (3, 4)
+        (kb_copy / "entries" / "new.yaml").write_text(
+            "entries:\n  - id: sourdough\n    title: Baking sourdough bread\n    ask: [how do i bake bread]\n"
+            "    answer: Not our topic, but here's a test answer.\n    sources: [mynter]\n")
+        result = await advisor.reload()
+        assert result.ok and advisor.knowledge is not before and not advisor.last_reload_error
+        assert (await advisor.ask("u", "how do I bake bread?")).matches[0].id == "sourdough"

@@ -1,0 +1,236 @@
+"""The knowledge files: what moderators edit, and what they are told when an edit is wrong."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core import compose
+from bot.core.format import MESSAGE_LIMIT
+from bot.core.knowledge import KnowledgeError, Problem, knowledge_files, load_knowledge
+from bot.core.yamlfile import MAX_FILE_BYTES, YamlProblem, parse_yaml
+from tests.conftest import KNOWLEDGE, ROOT
+
+
+def problems_for(folder: Path) -> list[Problem]:
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(folder)
+    return list(info.value.problems)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+# --- the shipped knowledge ----------------------------------------------------------------------
+
+
+def test_every_shipped_file_loads_and_contributes(kb) -> None:
+    files = knowledge_files(KNOWLEDGE)
+    assert len(files) >= 5
+    assert set(kb.files) == {str(p.relative_to(ROOT)) for p in files} or len(kb.files) == len(files)
+    counts = kb.counts()
+    assert counts["roadmap steps"] >= 9 and counts["backgrounds"] == 7 and counts["entries"] >= 30
+    assert counts["sources"] == 5
+
+
+def test_every_answer_fits_one_discord_message(kb) -> None:
+    steps = {s.id: s for s in kb.steps}
+    for topic in kb.topics.values():
+        assert len(compose.topic_text(topic, kb.resources, kb.sources)) <= MESSAGE_LIMIT - compose.RESERVE, topic.id
+    for bg in kb.backgrounds.values():
+        assert len(compose.background_text(bg, steps, kb.sources)) <= MESSAGE_LIMIT - compose.RESERVE, bg.id
+
+
+def test_roadmap_has_the_steps_the_guides_describe(kb) -> None:
+    ids = [s.id for s in kb.steps]
+    for wanted in ("maths-foundations", "learn-to-code", "classical-ml", "deep-learning", "nlp-transformers",
+                   "domain-projects", "software-engineering", "mlops-production", "getting-the-job"):
+        assert wanted in ids
+    for bg in kb.backgrounds.values():
+        assert bg.route and all(step in ids for step in bg.route)
+
+
+def test_kb_check_command_passes_on_shipped_knowledge() -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "kb", "check", str(KNOWLEDGE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout
+
+
+def test_kb_stats_reports_counts_time_and_every_source() -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "kb", "stats", str(KNOWLEDGE)], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "ms" in result.stdout and "entries" in result.stdout
+    for source in ("mynter", "learn-with-passion", "ml-engineer-2022", "mynter-csdn", "any-starting-point"):
+        assert f"[{source}]" in result.stdout
+
+
+# --- errors a moderator can make -----------------------------------------------------------------
+
+ENTRY = """\
+entries:
+  - id: extra-topic
+    title: An extra topic
+    ask: [what is an extra topic]
+    answer: Some advice in our own words.
+    sources: [mynter]
+"""
+
+
+def test_a_valid_new_file_is_picked_up(kb_copy: Path) -> None:
+    write(kb_copy, "entries/extra.yaml", ENTRY)
+    kb = load_knowledge(kb_copy)
+    assert "extra-topic" in kb.entries
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "expected"),
+    [
+        (ENTRY.replace("    answer:", "    anwser:"), "anwser", "unknown key 'anwser' (did you mean 'answer'?)"),
+        (ENTRY.replace("    answer: Some advice in our own words.\n", ""), "id: extra-topic", "missing required key 'answer'"),
+        (ENTRY.replace("Some advice in our own words.", '""'), "answer:", "'answer' is empty"),
+        (ENTRY.replace("Some advice in our own words.", "x" * 1500), "answer:", "'answer' is too long"),
+        (ENTRY.replace("sources: [mynter]", "sources: [mynter]\n    related: [no-such-entry]"), "id: extra-topic",
+         "'related' names the step or entry 'no-such-entry', which does not exist"),
+        (ENTRY.replace("sources: [mynter]", "sources: [myntr]"), "id: extra-topic", "did you mean 'mynter'?"),
+        (ENTRY.replace("id: extra-topic", "id: Extra Topic"), "id: Extra Topic", "lowercase words joined by hyphens"),
+        (ENTRY.replace("id: extra-topic", "id: deep-learning"), "id: deep-learning", "already used at knowledge/roadmap.yaml"),
+        (ENTRY.replace("    ask: [what is an extra topic]", "    ask: what is an extra topic"), "ask:", "'ask' must be a list"),
+        (ENTRY.replace("sources: [mynter]", "sources: [mynter]\n    personal: always"), "personal:", "'personal' must be one of"),
+    ],
+)
+def test_each_kind_of_error_names_file_line_and_entry(kb_copy: Path, text: str, needle: str, expected: str) -> None:
+    path = write(kb_copy, "entries/extra.yaml", text)
+    problems = problems_for(kb_copy)
+    problem = next((p for p in problems if expected in p.message), None)
+    assert problem is not None, problems
+    assert problem.file.endswith("entries/extra.yaml") and problem.item in ("extra-topic", "Extra Topic", "deep-learning")
+    assert problem.line == line_of(path, needle)
+    assert str(problem).startswith(f"{problem.file}:{problem.line}: ")
+
+
+def test_bad_url_and_dangling_route_are_reported(kb_copy: Path) -> None:
+    path = write(
+        kb_copy,
+        "extra.yaml",
+        """\
+resources:
+  - id: broken-link
+    name: A broken link
+    type: site
+    url: htp://example com
+    sources: [mynter]
+backgrounds:
+  - id: pilot
+    name: flying
+    aliases: [pilot]
+    route: [learn-to-code, flying-lessons]
+    route_name: the sky route
+    summary: Some summary.
+    leverage: Something.
+    learn_first: Something else.
+    sources: [mynter]
+""",
+    )
+    problems = problems_for(kb_copy)
+    messages = {p.message: p for p in problems}
+    url = next(p for m, p in messages.items() if "not a web address" in m)
+    assert url.line == line_of(path, "url:") and url.item == "broken-link"
+    route = next(p for m, p in messages.items() if "flying-lessons" in m)
+    assert route.item == "pilot" and "roadmap step" in route.message
+
+
+def test_malformed_yaml_reports_the_line_and_other_files_still_report(kb_copy: Path) -> None:
+    write(kb_copy, "entries/broken.yaml", "entries:\n  - id: a\n    title: [unclosed\n    answer: x\n")
+    write(kb_copy, "entries/extra.yaml", ENTRY.replace("    answer:", "    anwser:"))
+    problems = problems_for(kb_copy)
+    files = {p.file.rsplit("/", 1)[-1] for p in problems}
+    assert files == {"broken.yaml", "extra.yaml"}  # every problem at once, not only the first
+    broken = next(p for p in problems if p.file.endswith("broken.yaml"))
+    assert "not valid YAML" in broken.message and broken.line in (3, 4, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("entries:\n  - &x {id: a}\n  - *x\n", "anchor"),
+        ("base: &b\n  id: a\nentries:\n  - <<: *b\n", "anchor"),
+        ("entries:\n  - !!python/object:os.system {}\n", "tag"),
+        ("entries: []\nentries: []\n", "twice"),
+        ("- just\n- a list\n", "mapping of sections"),
+        ("recipes: []\n", "unknown section 'recipes'"),
+    ],
+)
+def test_unsafe_or_odd_yaml_is_refused_plainly(kb_copy: Path, text: str, expected: str) -> None:
+    write(kb_copy, "odd.yaml", text)
+    problems = problems_for(kb_copy)
+    assert any(expected in p.message and p.file.endswith("odd.yaml") for p in problems), problems
+
+
+def test_oversized_file_is_refused(kb_copy: Path) -> None:
+    write(kb_copy, "huge.yaml", "entries:\n" + "#" * (MAX_FILE_BYTES + 10) + "\n")
+    problems = problems_for(kb_copy)
+    assert any("at most" in p.message and p.file.endswith("huge.yaml") for p in problems)
+
+
+def test_broken_edit_fails_kb_check_without_a_traceback(kb_copy: Path) -> None:
+    roadmap = kb_copy / "roadmap.yaml"
+    roadmap.write_text(roadmap.read_text().replace("    best_way: >-", "    best_wya: >-", 1))
+    result = subprocess.run([sys.executable, "-m", "bot", "kb", "check", str(kb_copy)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    line = line_of(roadmap, "best_wya")
+    assert f"roadmap.yaml:{line}: maths-foundations: unknown key 'best_wya'" in result.stderr
+
+
+def test_empty_folder_is_an_error(tmp_path: Path) -> None:
+    problems = problems_for(tmp_path)
+    assert "no .yaml knowledge files" in problems[0].message
+
+
+def test_loaded_knowledge_is_immutable(kb) -> None:
+    with pytest.raises((TypeError, AttributeError)):
+        kb.entries["new"] = None  # type: ignore[index]
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error
+        kb.steps[0].title = "changed"  # type: ignore[misc]
+
+
+# --- hostile input never crashes the loader ------------------------------------------------------
+
+yaml_ish = st.text(alphabet=st.sampled_from(list("abc:-[]{}&*!|>'\"#\n\t %@`,?0123456789")), max_size=200)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(yaml_ish | st.text(max_size=200))
+def test_random_yaml_gives_a_problem_or_data_never_a_crash(text: str) -> None:
+    try:
+        parse_yaml(text)
+    except YamlProblem as problem:
+        assert problem.message
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+                    max_leaves=20))
+def test_random_structures_in_a_knowledge_file_are_reported_not_raised(tmp_path_factory, data) -> None:
+    import yaml
+
+    folder = tmp_path_factory.mktemp("kb")
+    (folder / "sources.yaml").write_text((KNOWLEDGE / "sources.yaml").read_text())
+    (folder / "hostile.yaml").write_text(yaml.safe_dump({"entries": data, "resources": [data]}))
+    try:
+        load_knowledge(folder)
+    except KnowledgeError as exc:
+        assert all(isinstance(p, Problem) and p.message for p in exc.problems)
