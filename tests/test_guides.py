@@ -8,7 +8,6 @@ really says it and some step, entry, resource or background *citing that guide* 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
