@@ -81,9 +81,10 @@ async def test_without_a_background_answers_generally_and_invites(advisor: Advis
 async def test_next_step_follows_the_route_and_progress(advisor: Advisor) -> None:
     await advisor.set_background("u", "software engineer")
     first = await advisor.next_step("u")
-    assert first.next_step == "classical-ml"
-    await advisor.mark_done("u", "classical ML")  # by name, not only by id
-    assert (await advisor.next_step("u")).next_step == "maths-foundations"
+    assert first.title == "Your next step: Classical ML" and "/done classical-ml" in first.text
+    done = await advisor.mark_done("u", "classical ML")  # by name, not only by id
+    assert done.next_step == "maths-foundations"
+    assert (await advisor.next_step("u")).title == "Your next step: Maths foundations"
     roadmap = await advisor.roadmap("u")
     assert "✅ **Classical (shallow) machine learning**" in roadmap.text
 

@@ -164,6 +164,16 @@ class Advisor:
             bg = kb.backgrounds.get((await self.storage.profile(user_id)).background or "")
         return compose.roadmap_reply(kb, bg, await self.storage.done_steps(user_id))
 
+    async def show_topic(self, user_id: str, topic_id: str) -> Reply:
+        """One topic by id (a "did you mean" choice), filled in for this user."""
+        kb = self.knowledge
+        topic = kb.topic(topic_id)
+        if topic is None:
+            return Reply("Topic gone", "That topic is no longer in my knowledge. Try `/topics`.", kind="unknown")
+        profile = await self.storage.profile(user_id)
+        background = kb.backgrounds.get(profile.background or "")
+        return compose.topic_reply(kb, topic, background=background, done=await self.storage.done_steps(user_id))
+
     def step_reply(self, name: str) -> Reply:
         kb = self.knowledge
         step = self.find_step(name)

@@ -78,6 +78,13 @@ def background_text(bg: Background, steps: Mapping[str, Step], sources: Mapping[
     return Reply(f"From {bg.name} to ML engineer", background_body(bg, steps), credit(bg.sources, sources)).text
 
 
+def _following(kb: Knowledge, step_id: str) -> str | None:
+    """The roadmap step after `step_id`, for a "Next step" button."""
+    ids = [s.id for s in kb.steps]
+    at = ids.index(step_id)
+    return ids[at + 1] if at + 1 < len(ids) else None
+
+
 def _steps(kb: Knowledge) -> dict[str, Step]:
     return {s.id: s for s in kb.steps}
 
@@ -104,7 +111,7 @@ def topic_reply(
     """The answer for one topic; personal entries are filled in from the background when known."""
     title = topic.title
     sources: list[str] = list(topic.sources)
-    next_step = topic.id if isinstance(topic, Step) else None
+    next_step = _following(kb, topic.id) if isinstance(topic, Step) else None
     if isinstance(topic, Entry) and topic.personal:
         title, body, extra_sources, next_step = _personal(kb, topic, background, done)
         sources += extra_sources
@@ -141,7 +148,7 @@ def _personal(
         )
         if not bg:
             body += "\n\n" + INVITE
-        return f"Your next step: {step.short}", body, list(step.sources), step.id
+        return f"Your next step: {step.short}", body, list(step.sources), _following(kb, step.id)
     if bg is None:
         return entry.title, f"{entry.answer}\n\n{INVITE}", [], None
     if entry.personal == "route":

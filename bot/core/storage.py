@@ -122,6 +122,9 @@ class Storage:
                 f"{self.path} is not a usable SQLite database ({exc}). It was left as it is: "
                 "restore it from a backup, or move it away to start with an empty one."
             ) from None
+        except BaseException:  # a refused schema version, a cancellation: never leave the connection open
+            await self.close()
+            raise
 
     async def close(self) -> None:
         if self._db is not None:

@@ -1,0 +1,121 @@
+"""The roadmap's slash commands: /ask /roadmap /step /next /done /background /topics /resources /about.
+
+Each one parses the interaction, calls the advisor, and hands the Reply to the renderer. Commands that
+touch the database defer first, so Discord always gets its acknowledgement inside 3 seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.advisor import Advisor
+from bot.core.reply import Reply
+from bot.discord import render
+from bot.discord.app import AdvisorBot
+
+
+def _question_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown:
+    settings = interaction.client.settings  # type: ignore[attr-defined]
+    return app_commands.Cooldown(settings.question_rate, settings.question_per)
+
+
+def _user(interaction: discord.Interaction) -> str:
+    return str(interaction.user.id)
+
+
+async def _private(interaction: discord.Interaction, reply: Awaitable[Reply]) -> None:
+    """Acknowledge at once (ephemerally), then send the reply about the member's own data."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    await render.send(interaction, await reply, ephemeral=True)
+
+
+class Advice(commands.Cog):
+    def __init__(self, bot: AdvisorBot) -> None:
+        self.bot = bot
+
+    @property
+    def advisor(self) -> Advisor:  # the current one: its knowledge may be reloaded
+        return self.bot.advisor
+
+    # --- autocomplete -------------------------------------------------------------------------
+
+    async def step_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return render.choices(self.advisor.step_choices(current))
+
+    async def topic_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return render.choices(self.advisor.topic_choices(current))
+
+    async def background_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        pairs = self.advisor.background_choices()
+        needle = current.lower().strip()
+        found = [(name, bid) for name, bid in pairs if needle in name.lower() or needle in bid] if needle else pairs
+        return render.choices(found or pairs)
+
+    # --- commands -----------------------------------------------------------------------------
+
+    @app_commands.command(name="ask", description="Ask anything about becoming an ML engineer")
+    @app_commands.describe(question="Your question, in your own words")
+    @app_commands.checks.dynamic_cooldown(_question_cooldown)
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
+        await interaction.response.defer(thinking=True)
+        await render.send(interaction, await self.advisor.ask(_user(interaction), question), ephemeral=False)
+
+    @app_commands.command(name="roadmap", description="The route to ML engineer, with your progress ticked")
+    @app_commands.describe(background="Show the route from this starting point (default: the one you told me)")
+    @app_commands.autocomplete(background=background_names)
+    async def roadmap(self, interaction: discord.Interaction, background: str | None = None) -> None:
+        await _private(interaction, self.advisor.roadmap(_user(interaction), background))
+
+    @app_commands.command(name="step", description="How to learn one roadmap step: best way, books, courses")
+    @app_commands.describe(name="The step")
+    @app_commands.autocomplete(name=step_names)
+    async def step(self, interaction: discord.Interaction, name: str) -> None:
+        await render.send(interaction, self.advisor.step_reply(name), ephemeral=False)
+
+    @app_commands.command(name="next", description="Your next step on your route")
+    async def next_(self, interaction: discord.Interaction) -> None:
+        await _private(interaction, self.advisor.next_step(_user(interaction)))
+
+    @app_commands.command(name="done", description="Mark a roadmap step as done")
+    @app_commands.describe(step="The step you finished")
+    @app_commands.autocomplete(step=step_names)
+    async def done(self, interaction: discord.Interaction, step: str) -> None:
+        await _private(interaction, self.advisor.mark_done(_user(interaction), step))
+
+    background = app_commands.Group(name="background", description="Where you start from: it shapes my answers")
+
+    @background.command(name="set", description="Tell me where you start from")
+    @app_commands.describe(value="Pick one, or say it in your words (\"I studied physics\")")
+    @app_commands.autocomplete(value=background_names)
+    async def background_set(self, interaction: discord.Interaction, value: app_commands.Range[str, 1, 300]) -> None:
+        await _private(interaction, self.advisor.set_background(_user(interaction), value))
+
+    @background.command(name="show", description="What I remember about where you start from")
+    async def background_show(self, interaction: discord.Interaction) -> None:
+        await _private(interaction, self.advisor.show_background(_user(interaction)))
+
+    @background.command(name="clear", description="Forget where you start from")
+    async def background_clear(self, interaction: discord.Interaction) -> None:
+        await _private(interaction, self.advisor.clear_background(_user(interaction)))
+
+    @app_commands.command(name="topics", description="What I can help with")
+    async def topics(self, interaction: discord.Interaction) -> None:
+        await render.send(interaction, self.advisor.topics(), ephemeral=True)
+
+    @app_commands.command(name="resources", description="Books, courses and sites for a topic")
+    @app_commands.describe(topic="The topic or step")
+    @app_commands.autocomplete(topic=topic_names)
+    async def resources(self, interaction: discord.Interaction, topic: str) -> None:
+        await render.send(interaction, self.advisor.resources_reply(topic), ephemeral=False)
+
+    @app_commands.command(name="about", description="Who made me and which guides my advice comes from")
+    async def about(self, interaction: discord.Interaction) -> None:
+        await render.send(interaction, self.advisor.about(), ephemeral=True)
+
+
+async def setup(bot: AdvisorBot) -> None:
+    await bot.add_cog(Advice(bot))

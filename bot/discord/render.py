@@ -1,0 +1,81 @@
+"""The one place a Reply becomes a Discord message: an embed within Discord's limits, plus buttons.
+
+Limits (Discord's): embed title 256, description 4,096, field 1,024, 25 fields, 6,000 in all; footer
+2,048. The advisor's answers already fit one 2,000-character message; this enforces the embed limits
+for anything that reaches it, so a moderator's long edit can never make a send fail.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from bot.core.reply import Reply
+from bot.discord import views
+
+TITLE, DESCRIPTION, FOOTER, FIELD, FIELDS, TOTAL = 256, 4096, 2048, 1024, 25, 6000
+MAX_AUTOCOMPLETE, CHOICE_NAME = 25, 100
+
+COLOURS = {
+    "answer": discord.Colour.blurple(),
+    "statement": discord.Colour.green(),
+    "info": discord.Colour.teal(),
+    "unknown": discord.Colour.orange(),
+    "error": discord.Colour.red(),
+}
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def embed_for(reply: Reply) -> discord.Embed:
+    title = clip(reply.title, TITLE)
+    footer = clip(reply.credit, FOOTER) if reply.credit else ""
+    room = TOTAL - len(title) - len(footer)
+    embed = discord.Embed(title=title, description=clip(reply.body, min(DESCRIPTION, room)), colour=COLOURS.get(reply.kind))
+    if footer:
+        embed.set_footer(text=footer)
+    return embed
+
+
+def view_for(reply: Reply) -> discord.ui.View | None:
+    """Buttons that keep working after a restart: their custom ids carry everything they need."""
+    items: list[discord.ui.Item] = []
+    if reply.question_id and reply.kind in ("answer", "statement"):
+        items += [views.Feedback.make(reply.question_id, True), views.Feedback.make(reply.question_id, False)]
+    for match in reply.did_you_mean[:3]:
+        items.append(views.ShowTopic.make(match.id, match.title))
+    if reply.next_step:
+        items.append(views.ShowStep.make(reply.next_step))
+    if not items:
+        return None
+    view = discord.ui.View(timeout=None)
+    for item in items[:FIELDS]:
+        view.add_item(item)
+    return view
+
+
+def message_kwargs(reply: Reply) -> dict:
+    kwargs: dict = {"embed": embed_for(reply), "allowed_mentions": NO_MENTIONS}
+    view = view_for(reply)
+    if view is not None:
+        kwargs["view"] = view
+    return kwargs
+
+
+async def send(interaction: discord.Interaction, reply: Reply, *, ephemeral: bool | None = None) -> None:
+    """Answer an interaction with `reply`, whether or not it was deferred. Private replies are ephemeral."""
+    private = reply.private if ephemeral is None else ephemeral
+    kwargs = message_kwargs(reply)
+    if interaction.response.is_done():
+        await interaction.followup.send(ephemeral=private, **kwargs)
+    else:
+        await interaction.response.send_message(ephemeral=private, **kwargs)
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[discord.app_commands.Choice[str]]:
+    """Autocomplete choices within Discord's limits: 25 of them, names and values ≤ 100 characters."""
+    return [discord.app_commands.Choice(name=clip(name, CHOICE_NAME), value=value[:CHOICE_NAME])
+            for name, value in pairs[:MAX_AUTOCOMPLETE]]

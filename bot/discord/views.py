@@ -1,0 +1,139 @@
+"""Buttons that survive restarts.
+
+Each is a DynamicItem: its custom id carries what it needs ("mle:fb:42:1" = 👍 on question 42), so the
+bot, registering these classes at start (`add_dynamic_items`), can answer a click on a message it sent
+days ago. Replies to clicks are ephemeral: they concern the person who clicked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+if TYPE_CHECKING:
+    from bot.core.advisor import Advisor
+
+
+def _advisor(interaction: discord.Interaction) -> Advisor:
+    return interaction.client.advisor  # type: ignore[attr-defined]
+
+
+async def _send(interaction: discord.Interaction, reply: Any) -> None:
+    from bot.discord import render  # render builds these buttons; importing it here avoids a cycle
+
+    await render.send(interaction, reply, ephemeral=True)
+
+
+class Feedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(?P<question>\d+):(?P<helpful>[01])"):
+    def __init__(self, question: int, helpful: bool) -> None:
+        super().__init__(
+            discord.ui.Button(
+                emoji="👍" if helpful else "👎",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"mle:fb:{question}:{int(helpful)}",
+            )
+        )
+        self.question, self.helpful = question, helpful
+
+    @classmethod
+    def make(cls, question: int, helpful: bool) -> Feedback:
+        return cls(question, helpful)
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> Feedback:
+        return cls(int(match["question"]), match["helpful"] == "1")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        stored = await _advisor(interaction).feedback(self.question, str(interaction.user.id), self.helpful)
+        if not stored:
+            text = "That question is no longer stored (it may have been forgotten), so there's nothing to rate."
+        elif self.helpful:
+            text = "Thanks! Glad it helped."
+        else:
+            text = "Thanks for telling me. Moderators see answers that didn't help, so they can improve them."
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+class ShowTopic(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:topic:(?P<topic>[a-z0-9-]+)"):
+    """A "did you mean" choice: shows that topic to whoever clicks."""
+
+    def __init__(self, topic: str, label: str = "Show this topic") -> None:
+        super().__init__(
+            discord.ui.Button(label=label[:80], style=discord.ButtonStyle.primary, custom_id=f"mle:topic:{topic}")
+        )
+        self.topic = topic
+
+    @classmethod
+    def make(cls, topic: str, title: str) -> ShowTopic:
+        return cls(topic, f"Did you mean: {title}")
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> ShowTopic:
+        return cls(match["topic"], item.label or "Show this topic")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _send(interaction, await _advisor(interaction).show_topic(str(interaction.user.id), self.topic))
+
+
+class ShowStep(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:step:(?P<step>[a-z0-9-]+)"):
+    """"Next step": shows how to learn the step after the one on screen."""
+
+    def __init__(self, step: str) -> None:
+        super().__init__(
+            discord.ui.Button(label="Next step", emoji="➡️", style=discord.ButtonStyle.success, custom_id=f"mle:step:{step}")
+        )
+        self.step = step
+
+    @classmethod
+    def make(cls, step: str) -> ShowStep:
+        return cls(step)
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> ShowStep:
+        return cls(match["step"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _send(interaction, _advisor(interaction).step_reply(self.step))
+
+
+class ConfirmForget(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:forget:(?P<user>\d+):(?P<yes>[01])"):
+    """/forget-me's confirmation: only the member who asked can press it."""
+
+    def __init__(self, user: int, yes: bool) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Yes, forget me" if yes else "Cancel",
+                style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
+                custom_id=f"mle:forget:{user}:{int(yes)}",
+            )
+        )
+        self.user, self.yes = user, yes
+
+    @classmethod
+    def prompt(cls, user: int) -> discord.ui.View:
+        view = discord.ui.View(timeout=None)
+        view.add_item(cls(user, True))
+        view.add_item(cls(user, False))
+        return view
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> ConfirmForget:
+        return cls(int(match["user"]), match["yes"] == "1")
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.user:
+            await interaction.response.send_message("This button is for the member who asked to be forgotten.", ephemeral=True)
+            return False
+        return True
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if not self.yes:
+            await interaction.response.edit_message(content="Kept everything: nothing was erased.", view=None)
+            return
+        reply = await _advisor(interaction).forget(str(interaction.user.id))
+        await interaction.response.edit_message(content=reply.body, view=None)
+
+
+PERSISTENT_ITEMS = (Feedback, ShowTopic, ShowStep, ConfirmForget)

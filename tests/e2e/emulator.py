@@ -1,0 +1,364 @@
+"""A small Discord API emulator on 127.0.0.1, for driving the real discord.py client in tests.
+
+It speaks just enough of Discord for the bot: REST (`/api/v10`: log-in, application info, command
+sync, interaction callbacks, webhook follow-ups, channel messages) and the gateway websocket (HELLO,
+IDENTIFY → READY + GUILD_CREATE, heartbeat ACKs, plain-text JSON frames). Tests play the members:
+`slash()`, `autocomplete()`, `click()` and `say()` dispatch gateway events the way Discord would, and
+return what the bot sent back. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+EPHEMERAL = 1 << 6
+MANAGE_GUILD = 1 << 5
+EVERYONE_PERMISSIONS = 0x0000_0000_0006_4C41  # view channel, send messages, read history, … (no Manage Server)
+
+# Interaction callback types (Discord's numbers).
+MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT = 4, 5, 6, 7, 8
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class Member:
+    id: str
+    name: str
+    roles: list[str] = field(default_factory=list)
+    bot: bool = False
+
+    def user(self) -> dict[str, Any]:
+        return {"id": self.id, "username": self.name, "discriminator": "0", "global_name": self.name,
+                "avatar": None, "bot": self.bot, "public_flags": 0}
+
+    def member(self, permissions: int = EVERYONE_PERMISSIONS) -> dict[str, Any]:
+        return {"user": self.user(), "roles": self.roles, "joined_at": now(), "deaf": False, "mute": False,
+                "flags": 0, "nick": None, "avatar": None, "pending": False, "permissions": str(permissions)}
+
+
+@dataclass
+class Outcome:
+    """What the bot answered to one interaction or message."""
+
+    callback: dict[str, Any] | None = None  # the interaction callback body
+    messages: list[dict[str, Any]] = field(default_factory=list)  # messages posted (reply, follow-ups, edits)
+
+    @property
+    def type(self) -> int | None:
+        return self.callback["type"] if self.callback else None
+
+    @property
+    def final(self) -> dict[str, Any]:
+        """The message a member ends up seeing."""
+        if self.messages:
+            return self.messages[-1]
+        return (self.callback or {}).get("data") or {}
+
+    @property
+    def ephemeral(self) -> bool:
+        flags = self.final.get("flags") or 0
+        if self.callback and self.callback["type"] == DEFERRED_MESSAGE:
+            flags |= (self.callback.get("data") or {}).get("flags") or 0
+        return bool(flags & EPHEMERAL)
+
+    @property
+    def text(self) -> str:
+        """Content and every embed's title, description and footer, as one string."""
+        msg = self.final
+        parts = [msg.get("content") or ""]
+        for embed in msg.get("embeds") or []:
+            parts += [embed.get("title", ""), embed.get("description", ""), (embed.get("footer") or {}).get("text", "")]
+        return "\n".join(p for p in parts if p)
+
+    @property
+    def custom_ids(self) -> list[str]:
+        return [c["custom_id"] for row in self.final.get("components") or [] for c in row.get("components", []) if "custom_id" in c]
+
+    @property
+    def choices(self) -> list[dict[str, Any]]:
+        return (self.callback or {}).get("data", {}).get("choices", [])
+
+
+class DiscordEmulator:
+    def __init__(self) -> None:
+        self._ids = itertools.count(1_100_000_000_000_000_000)
+        self.app_id = self.snowflake()
+        self.bot = Member(self.app_id, "MLE Advisor", bot=True)
+        self.owner = Member(self.snowflake(), "owner")
+        self.guild_id = self.snowflake()
+        self.channel_id = self.snowflake()
+        self.answers_channel_id = self.snowflake()
+        self.moderator_role = self.snowflake()
+        self.manager_role = self.snowflake()
+        self.member = Member(self.snowflake(), "member")
+        self.moderator = Member(self.snowflake(), "moderator", roles=[self.moderator_role])
+        self.manager = Member(self.snowflake(), "manager", roles=[self.manager_role])
+        self.requests: list[tuple[str, str, Any]] = []  # (method, path, json body): everything the bot asked
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or a guild id -> registered commands
+        self.messages: dict[str, dict[str, Any]] = {}  # every message the bot posted, by id
+        self._outcomes: dict[str, Outcome] = {}  # interaction id or message id -> outcome
+        self._tokens: dict[str, str] = {}  # interaction token -> interaction id
+        self._changed = asyncio.Condition()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._seq = 0
+        self.identified = asyncio.Event()
+        self.app = web.Application()
+        self.app.router.add_get("/gateway", self._gateway)
+        self.app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    def snowflake(self) -> str:
+        return str(next(self._ids))
+
+    # --- serving ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # --- gateway ------------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None}))
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            if data["op"] == 1:  # heartbeat
+                await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
+            elif data["op"] == 2:  # identify
+                self.identify = data["d"]
+                await self.dispatch("READY", self._ready(), ws)
+                await self.dispatch("GUILD_CREATE", self._guild(), ws)
+                self.identified.set()
+        if ws in self._sockets:
+            self._sockets.remove(ws)
+        return ws
+
+    async def dispatch(self, event: str, data: dict[str, Any], ws: web.WebSocketResponse | None = None) -> None:
+        self._seq += 1
+        frame = json.dumps({"op": 0, "t": event, "s": self._seq, "d": data})
+        target = ws or (self._sockets[-1] if self._sockets else None)
+        if target is None:
+            raise RuntimeError("the bot is not connected to the gateway")
+        await target.send_str(frame)
+
+    def _ready(self) -> dict[str, Any]:
+        return {"v": 10, "user": self.bot.user(), "guilds": [{"id": self.guild_id, "unavailable": True}],
+                "session_id": "emulated-session", "resume_gateway_url": self.gateway_url,
+                "application": {"id": self.app_id, "flags": 0}, "private_channels": [], "relationships": [],
+                "user_settings": {}, "shard": [0, 1]}
+
+    def _channel(self, channel_id: str, name: str) -> dict[str, Any]:
+        return {"id": channel_id, "type": 0, "name": name, "position": 0, "permission_overwrites": [], "nsfw": False,
+                "parent_id": None, "guild_id": self.guild_id, "topic": None, "rate_limit_per_user": 0, "last_message_id": None}
+
+    def _role(self, role_id: str, name: str, permissions: int, position: int) -> dict[str, Any]:
+        return {"id": role_id, "name": name, "permissions": str(permissions), "position": position, "color": 0,
+                "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+
+    def _guild(self) -> dict[str, Any]:
+        return {
+            "id": self.guild_id, "name": "ML Careers", "icon": None, "owner_id": self.owner.id,
+            "roles": [self._role(self.guild_id, "@everyone", EVERYONE_PERMISSIONS, 0),
+                      self._role(self.moderator_role, "Advisor Moderator", EVERYONE_PERMISSIONS, 1),
+                      self._role(self.manager_role, "Admins", EVERYONE_PERMISSIONS | MANAGE_GUILD, 2)],
+            "members": [m.member() for m in (self.bot, self.owner, self.member, self.moderator, self.manager)],
+            "channels": [self._channel(self.channel_id, "general"), self._channel(self.answers_channel_id, "ask-ml")],
+            "threads": [], "presences": [], "voice_states": [], "emojis": [], "stickers": [], "features": [],
+            "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
+            "member_count": 5, "large": False, "unavailable": False, "joined_at": now(),
+            "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
+            "mfa_level": 0, "premium_tier": 0, "system_channel_flags": 0, "preferred_locale": "en-US",
+            "nsfw_level": 0, "afk_timeout": 300,
+        }
+
+    # --- REST ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _json(data: Any, status: int = 200) -> web.Response:
+        # discord.py reads JSON only when Content-Type is exactly application/json (no charset).
+        return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        body = await request.json() if request.can_read_body else None
+        self.requests.append((request.method, path, body))
+        parts = path.strip("/").split("/")
+        try:
+            return await self._route(request.method, parts, body)
+        finally:
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _route(self, method: str, parts: list[str], body: Any) -> web.Response:
+        if parts == ["users", "@me"]:
+            return self._json(self.bot.user())
+        if parts == ["oauth2", "applications", "@me"]:
+            return self._json({"id": self.app_id, "name": "MLE Advisor", "icon": None, "description": "",
+                               "bot_public": True, "bot_require_code_grant": False, "owner": self.owner.user(),
+                               "verify_key": "0" * 64, "flags": 0, "team": None, "summary": "", "rpc_origins": []})
+        if parts[:1] == ["gateway"]:
+            return self._json({"url": self.gateway_url, "shards": 1,
+                               "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
+        if parts[:2] == ["applications", self.app_id] and parts[-1] == "commands":
+            scope = parts[3] if len(parts) == 5 else "global"
+            if method == "PUT":
+                self.commands[scope] = [{**c, "id": self.snowflake(), "application_id": self.app_id, "version": "1"} for c in body]
+            return self._json(self.commands.get(scope, []))
+        if parts[0] == "interactions" and parts[-1] == "callback":
+            interaction_id = parts[1]
+            self._outcomes.setdefault(interaction_id, Outcome()).callback = body
+            message = None
+            if body["type"] in (MESSAGE, UPDATE_MESSAGE):
+                message = self._store_message(body.get("data") or {}, self.channel_id)
+                self._outcomes[interaction_id].messages.append(message)
+            resource = {"type": body["type"]} | ({"message": message} if message else {})
+            return self._json({"interaction": {"id": interaction_id, "type": 2, "response_message_loading": body["type"] == DEFERRED_MESSAGE,
+                                               "response_message_ephemeral": bool(((body.get("data") or {}).get("flags") or 0) & EPHEMERAL)},
+                               "resource": resource})
+        if parts[0] == "webhooks" and parts[1] == self.app_id:
+            interaction_id = self._tokens.get(parts[2], parts[2])
+            outcome = self._outcomes.setdefault(interaction_id, Outcome())
+            message = self._store_message(body or {}, self.channel_id)
+            if method in ("POST", "PATCH"):
+                outcome.messages.append(message)
+            return self._json(message)
+        if parts[0] == "channels" and parts[-1] == "messages" and method == "POST":
+            message = self._store_message(body, parts[1])
+            reference = (body.get("message_reference") or {}).get("message_id")
+            if reference:
+                self._outcomes.setdefault(str(reference), Outcome()).messages.append(message)
+            return self._json(message)
+        if parts[0] == "channels" and parts[-1] == "typing":
+            return web.Response(status=204)
+        return self._json({"message": f"the emulator has no route for {method} {'/'.join(parts)}", "code": 0}, 404)
+
+    def _store_message(self, body: dict[str, Any], channel_id: str) -> dict[str, Any]:
+        message = {"id": self.snowflake(), "channel_id": channel_id, "author": self.bot.user(),
+                   "content": body.get("content") or "", "embeds": body.get("embeds") or [],
+                   "components": body.get("components") or [], "flags": body.get("flags") or 0,
+                   "allowed_mentions": body.get("allowed_mentions"),  # not in Discord's message: kept for tests
+                   "timestamp": now(), "edited_timestamp": None, "tts": False, "mention_everyone": False,
+                   "mentions": [], "mention_roles": [], "attachments": [], "pinned": False, "type": 0}
+        if body.get("message_reference"):
+            message["message_reference"] = body["message_reference"]
+        self.messages[message["id"]] = message
+        return message
+
+    # --- playing the members --------------------------------------------------------------------
+
+    async def _wait(self, key: str, done: Any, within: float) -> Outcome:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: key in self._outcomes and done(self._outcomes[key])), within)
+        return self._outcomes[key]
+
+    def _interaction(self, kind: int, data: dict[str, Any], user: Member, *, dm: bool = False,
+                     message: dict[str, Any] | None = None) -> dict[str, Any]:
+        interaction_id, token = self.snowflake(), f"token-{self.snowflake()}"
+        self._tokens[token] = interaction_id
+        payload: dict[str, Any] = {
+            "id": interaction_id, "application_id": self.app_id, "type": kind, "token": token, "version": 1,
+            "data": data, "locale": "en-US", "entitlements": [], "app_permissions": str(EVERYONE_PERMISSIONS),
+            "attachment_size_limit": 8_388_608,
+        }
+        if dm:
+            dm_channel = {"id": self.snowflake(), "type": 1, "recipients": [user.user()]}
+            payload |= {"user": user.user(), "channel_id": dm_channel["id"], "channel": dm_channel, "context": 1,
+                        "authorizing_integration_owners": {"1": user.id}}
+        else:
+            payload |= {"guild_id": self.guild_id, "channel_id": self.channel_id, "guild_locale": "en-US", "context": 0,
+                        "channel": self._channel(self.channel_id, "general"), "member": user.member(),
+                        "authorizing_integration_owners": {"0": self.guild_id}}
+        if message is not None:
+            payload["message"] = message
+        return payload
+
+    def _command_data(self, name: str, options: dict[str, Any], focused: str | None = None) -> dict[str, Any]:
+        """`name` may be "kb reload" or "background set": subcommands become nested options."""
+        words = name.split()
+        leaf = [{"name": k, "type": 3, "value": v, **({"focused": True} if k == focused else {})} for k, v in options.items()]
+        for sub in reversed(words[1:]):
+            leaf = [{"name": sub, "type": 1, "options": leaf}]
+        registered = next((c for cmds in self.commands.values() for c in cmds if c["name"] == words[0]), {"id": self.snowflake()})
+        return {"id": registered["id"], "name": words[0], "type": 1, "options": leaf}
+
+    async def slash(self, name: str, /, user: Member | None = None, *, dm: bool = False, within: float = 10, **options: Any) -> Outcome:
+        payload = self._interaction(2, self._command_data(name, options), user or self.member, dm=dm)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return await self._wait(payload["id"], _answered, within)
+
+    async def autocomplete(self, name: str, focused: str, /, user: Member | None = None, **options: Any) -> Outcome:
+        payload = self._interaction(4, self._command_data(name, options, focused), user or self.member)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return await self._wait(payload["id"], lambda o: o.type == AUTOCOMPLETE_RESULT, 10)
+
+    async def click(self, message: dict[str, Any], custom_id: str, user: Member | None = None, within: float = 10) -> Outcome:
+        """Press a button the bot rendered in `message`."""
+        payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user or self.member, message=message)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return await self._wait(payload["id"], _answered, within)
+
+    async def say(self, content: str, user: Member | None = None, *, channel: str | None = None, mention_bot: bool = False,
+                  dm: bool = False, within: float = 10, expect_reply: bool = True) -> Outcome | None:
+        """A member posts a message; returns the bot's reply to it (None when expect_reply is False)."""
+        user = user or self.member
+        message_id = self.snowflake()
+        data: dict[str, Any] = {
+            "id": message_id, "channel_id": channel or self.channel_id, "author": user.user(),
+            "content": (f"<@{self.bot.id}> " if mention_bot else "") + content, "timestamp": now(), "edited_timestamp": None,
+            "tts": False, "mention_everyone": False, "mentions": [self.bot.user()] if mention_bot else [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": False, "type": 0, "flags": 0, "components": [],
+        }
+        if dm:
+            data["channel_id"] = self.snowflake()  # discord.py makes the DM channel from the message itself
+        else:
+            member = user.member()
+            member.pop("user")
+            data |= {"guild_id": self.guild_id, "member": member}
+        await self.dispatch("MESSAGE_CREATE", data)
+        if not expect_reply:
+            await asyncio.sleep(0.3)
+            return self._outcomes.get(message_id)
+        return await self._wait(message_id, lambda o: bool(o.messages), within)
+
+    def requests_to(self, method: str, fragment: str) -> list[Any]:
+        return [body for m, path, body in self.requests if m == method and fragment in path]
+
+
+def _answered(outcome: Outcome) -> bool:
+    """A member sees something: a direct message or update, or a follow-up after a deferral."""
+    if outcome.type in (MESSAGE, UPDATE_MESSAGE):
+        return True
+    return outcome.type in (DEFERRED_MESSAGE, DEFERRED_UPDATE) and bool(outcome.messages)
