@@ -211,10 +211,14 @@ class DiscordEmulator:
         # discord.py reads JSON only when Content-Type is exactly application/json (no charset).
         return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
 
+    REJECTED_TOKEN = "rejected-token"
+
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         body = await request.json() if request.can_read_body else None
         self.requests.append((request.method, path, body))
+        if request.headers.get("Authorization") == f"Bot {self.REJECTED_TOKEN}":
+            return self._json({"message": "401: Unauthorized", "code": 0}, 401)
         parts = path.strip("/").split("/")
         try:
             return await self._route(request.method, parts, body)
