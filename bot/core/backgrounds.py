@@ -58,8 +58,10 @@ class BackgroundDetector:
                 key = tuple(plural(w) for w in words(name) if w != BREAK)
                 if key:
                     table.setdefault(key, background)
-        self._aliases = sorted(table.items(), key=lambda item: -len(item[0]))
-        self._first = {key[0] for key, _ in self._aliases}
+        # Aliases by their first word, longest first, so each position tries only the few that can match.
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for key, background in sorted(table.items(), key=lambda item: -len(item[0])):
+            self._by_first.setdefault(key[0], []).append((key, background))
 
     def words(self, text: str) -> list[str]:
         """Folded, typo-corrected words with plurals folded; BREAK between clauses.
@@ -71,8 +73,8 @@ class BackgroundDetector:
         candidates: list[tuple[int, bool, Found]] = []  # (position, is_past, found)
         position = 0
         while position < len(tokens):
-            if tokens[position] in self._first:
-                for key, background in self._aliases:
+            if tokens[position] in self._by_first:
+                for key, background in self._by_first[tokens[position]]:
                     end = position + len(key)
                     if tuple(tokens[position:end]) == key:
                         found = self._judge(tokens, position, end, background)

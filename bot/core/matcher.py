@@ -89,6 +89,14 @@ class Index:
             [_Phrase(terms, text, kind, sum(self.idf[t] for t in terms)) for terms, text, kind in phrases]
             for phrases in raw
         ]
+        # Per topic: which of its phrasings hold each term, so a question visits only those that share one.
+        self._phrases_by_term: list[dict[str, tuple[int, ...]]] = []
+        for phrases in self._phrases:
+            by_term: dict[str, list[int]] = {}
+            for position, phrase in enumerate(phrases):
+                for term in phrase.terms:
+                    by_term.setdefault(term, []).append(position)
+            self._phrases_by_term.append({t: tuple(p) for t, p in by_term.items()})
 
     def weight(self, stem: str, names: Collection[str] = ()) -> float:
         if stem in self.idf:
@@ -125,14 +133,15 @@ class Index:
         hits = []
         for number, cover in best:
             fit = wording = title = 0.0
-            for position, phrase in enumerate(self._phrases[number]):
-                shared = query_set & phrase.terms
-                if shared:
-                    cosine = sum(weights[t] for t in shared) / math.sqrt(total * phrase.norm)
-                    fit = max(fit, phrase.kind * cosine)
-                    wording = max(wording, phrase.kind * fuzz.token_set_ratio(wording_text, phrase.text) / 100)
-                    if position == 0:  # the title: a topic *about* what was asked wins a tie
-                        title = cosine
+            phrases = self._phrases[number]
+            by_term = self._phrases_by_term[number]
+            for position in {p for term in query if term in by_term for p in by_term[term]}:
+                phrase = phrases[position]
+                cosine = sum(weights[t] for t in query_set & phrase.terms) / math.sqrt(total * phrase.norm)
+                fit = max(fit, phrase.kind * cosine)
+                wording = max(wording, phrase.kind * fuzz.token_set_ratio(wording_text, phrase.text) / 100)
+                if position == 0:  # the title: a topic *about* what was asked wins a tie
+                    title = cosine
             # Multiplied, not added: a topic must account for the question *and* fit its phrasing;
             # a good phrase fit cannot rescue a topic that explains only half of what was asked.
             score = (cover / total) * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)

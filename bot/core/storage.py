@@ -156,9 +156,10 @@ class Storage:
     # --- profiles -------------------------------------------------------------------------------
 
     async def profile(self, user_id: str) -> Profile:
-        row = await (
-            await self.db.execute("SELECT background, background_stated_at FROM profiles WHERE user_id = ?", (user_id,))
-        ).fetchone()
+        rows = await self.db.execute_fetchall(
+            "SELECT background, background_stated_at FROM profiles WHERE user_id = ?", (user_id,)
+        )
+        row = next(iter(rows), None)
         return Profile(user_id, row[0], row[1]) if row else Profile(user_id, None, None)
 
     async def set_background(self, user_id: str, background: str | None) -> None:
@@ -174,7 +175,7 @@ class Storage:
     # --- progress -------------------------------------------------------------------------------
 
     async def done_steps(self, user_id: str) -> set[str]:
-        rows = await (await self.db.execute("SELECT step_id FROM progress WHERE user_id = ?", (user_id,))).fetchall()
+        rows = await self.db.execute_fetchall("SELECT step_id FROM progress WHERE user_id = ?", (user_id,))
         return {r[0] for r in rows}
 
     async def mark_done(self, user_id: str, step_id: str, done: bool = True) -> None:
