@@ -151,3 +151,27 @@ async def test_reload_swaps_good_knowledge_and_keeps_the_old_on_error(kb_copy: P
         result = await advisor.reload()
         assert result.ok and advisor.knowledge is not before and not advisor.last_reload_error
         assert (await advisor.ask("u", "how do I bake bread?")).matches[0].id == "sourdough"
+
+
+@pytest.mark.parametrize(
+    ("question", "title_start", "remembered"),
+    [
+        ("I'm an economist — what's the best way into ML engineering?", "From maths or statistics", "maths-statistics"),
+        ("I teach high school physics. How do I get into ML?", "From physics", "physics"),
+        ("im a backend engineer whats my path", "From software development", "software"),
+        ("never written a line of code, can I still become an ML engineer?", "From a complete beginner", "beginner"),
+        ("Can a chemist become an ML engineer?", "From physics", None),  # a mention: used, not remembered
+        ("what does the roadmap look like for a data scientist?", "From data science", None),
+        ("What's the time commitment for a software dev to move into ML?", "How long it will take you (software", None),
+    ],
+)
+async def test_a_background_and_a_general_question_give_that_route(advisor: Advisor, question: str, title_start: str,
+                                                                    remembered: str | None) -> None:
+    reply = await advisor.ask("someone", question)
+    assert reply.title.startswith(title_start)
+    assert reply.background == remembered
+
+
+async def test_a_mentioned_field_that_is_the_topic_stays_the_topic(advisor: Advisor) -> None:
+    assert (await advisor.ask("u", "Which statistics book is the classic?")).matches[0].id == "maths-foundations"
+    assert (await advisor.ask("u", "why does software engineering matter so much for ML")).matches[0].id == "why-software-engineering"

@@ -21,8 +21,13 @@ from bot.core.matcher import CLOSE, DEFAULT_THRESHOLD
 from bot.core.reply import Match, Reply
 from bot.core.schema import Background, Step
 from bot.core.storage import Storage
+from bot.core.text import content
 
 MAX_QUESTION_CHARS = 1000
+GENERIC_SHARE = 0.3
+"""A word that this share of topics use ("ml", "learn") says nothing specific on its own."""
+MENTION_MARGIN = 0.2
+"""How much better a question must match with a mentioned background set aside to be read that way."""
 _SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -69,29 +74,65 @@ class Advisor:
                     found.update(self.knowledge.normalizer.stems(word, correct=False))
         return found
 
-    def analyse(self, question: str) -> tuple[list[str], Found | None]:
-        """The question's stems, less the words that state a background, and that background.
+    def analyse(self, question: str) -> tuple[list[list[str]], Found | None]:
+        """The ways to read the question's stems, and the background it states or mentions.
 
-        A statement about the asker ("I'm a physicist, …") is taken out whole; a mere mention
-        ("how can a physicist …") only when no topic uses its words ("statistics" stays: a topic needs it).
+        A statement about the asker ("I'm a physicist, …") is taken out whole. A mere mention ("what
+        should a physicist learn?") is read both with and without its words, since they may be the topic
+        ("which statistics book…") or only the asker's situation ("the roadmap for a data scientist").
         """
         kb = self.knowledge
         folded = kb.detector.words(question)
         found = kb.detector.detect(folded)
-        drop: frozenset[int] = frozenset()
-        if found and found.about_self:
-            drop = found.consumed
-        elif found:
-            alias = kb.normalizer.stems_of(folded[found.start : found.end], correct=False)
-            if not any(s in kb.index.idf for s in alias):
-                drop = found.consumed
-        remaining = [w for i, w in enumerate(folded) if i not in drop]
-        return kb.normalizer.stems_of(remaining, correct=False), found
+        whole = kb.normalizer.stems_of(folded, correct=False)
+        if found is None:
+            return [whole], None
+        rest = kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in found.consumed], correct=False)
+        return ([rest] if found.about_self else [whole, rest]), found
 
     def match(self, question: str) -> tuple[list[Match], Found | None]:
-        stems, found = self.analyse(question)
-        hits = self.knowledge.index.search(stems, threshold=self.threshold, names=self.names(question))
-        return [Match(h.id, h.title, h.score) for h in hits], found
+        kb = self.knowledge
+        readings, found = self.analyse(question)
+        names = self.names(question)
+        chosen = readings[0]
+        hits = kb.index.search(chosen, threshold=self.threshold, names=names)
+        if len(readings) > 1:  # the whole question first; without the mention only if clearly better
+            rest = kb.index.search(readings[1], threshold=self.threshold, names=names)
+            specific = any(kb.index.share(w) < GENERIC_SHARE for w in content(readings[1]))
+            if rest and specific and (not hits or rest[0].score - hits[0].score > MENTION_MARGIN):
+                chosen, hits = readings[1], rest
+            elif not hits:
+                chosen = readings[1]
+        matches = [Match(h.id, h.title, h.score) for h in hits]
+        if found is not None:
+            matches = self._prefer_personal(matches)
+            matches = self._route_if_only_generic(chosen, found, matches, names)
+        return matches, found
+
+    def _prefer_personal(self, matches: list[Match]) -> list[Match]:
+        """With a background at hand, a personal answer within "did you mean" distance of the best wins."""
+        kb = self.knowledge
+        if not matches or getattr(kb.topic(matches[0].id), "personal", None):
+            return matches
+        best = matches[0].score
+        personal = next((m for m in matches[1:] if best - m.score <= CLOSE and getattr(kb.topic(m.id), "personal", None)), None)
+        return [personal, *(m for m in matches if m is not personal)] if personal else matches
+
+    def _route_if_only_generic(self, stems: list[str], found: Found, matches: list[Match], names: set[str]) -> list[Match]:
+        """"I teach physics. How do I get into ML?": with the background set aside, nothing specific is
+        left (only words most topics use), so the question is about this member's route."""
+        kb = self.knowledge
+        words = content(stems)
+        if (not words and found.about_self) or any(kb.index.share(w) < GENERIC_SHARE for w in words):
+            return matches
+        if matches and getattr(kb.topic(matches[0].id), "personal", None):
+            return matches  # already a personal answer (time, focus, next, route)
+        route = next((e for e in kb.entries.values() if e.personal == "route"), None)
+        if route is None:
+            return matches
+        scored = {h.id: h.score for h in kb.index.search(stems, limit=len(kb.index.documents), threshold=0.0, names=names)}
+        first = Match(route.id, route.title, max(scored.get(route.id, 0.0), self.threshold))
+        return [first, *(m for m in matches if m.id != route.id)]
 
     async def ask(self, user_id: str, question: str) -> Reply:
         question = " ".join(question.split())[:MAX_QUESTION_CHARS]
@@ -117,7 +158,7 @@ class Advisor:
             qid = await self.storage.log_question(user_id, question, None, None, True)
             return _with(reply, question_id=qid, background=remembered_out)
         if not matches:
-            stems = self.analyse(question)[0]
+            stems = self.analyse(question)[0][-1]
             loose = kb.index.search(stems, limit=2, threshold=self.threshold * 0.7, names=self.names(question))
             near = [Match(h.id, h.title, h.score) for h in loose]
             reply = compose.unknown_reply(kb, bold(quote_user_text(question, 120)), near)

@@ -98,6 +98,10 @@ class Index:
                     by_term.setdefault(term, []).append(position)
             self._phrases_by_term.append({t: tuple(p) for t, p in by_term.items()})
 
+    def share(self, stem: str) -> float:
+        """The fraction of topics that use `stem` (0 for a word the knowledge never uses)."""
+        return len(self._postings.get(stem, ())) / max(len(self.documents), 1)
+
     def weight(self, stem: str, names: Collection[str] = ()) -> float:
         if stem in self.idf:
             return self.idf[stem]

@@ -38,6 +38,7 @@ STOPWORDS = frozenset(
     good best great better nice decent exactly recommend recommendation recommendations suggest suggestion
     suggestions useful important worth worthwhile idea ideas stuff way ways place places kind kinds sort
     any everything around exist exists mean means recommended possible probably definitely honestly
+    look looks looking matter matters
     """.split()
 )
 
@@ -52,9 +53,15 @@ _CONTRACTIONS = [
     (re.compile(r"'ll\b"), " will"),
     (re.compile(r"'d\b"), " would"),
     (re.compile(r"'s\b"), ""),
+    # the same, typed without the apostrophe
+    (re.compile(r"\bim\b"), "i am"),
+    (re.compile(r"\bive\b"), "i have"),
+    (re.compile(r"\b(dont|doesnt|didnt|isnt|arent|wasnt|havent|cant|wont)\b"), "not"),
+    (re.compile(r"\bwhats\b"), "what is"),
 ]
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
-_TOKEN = re.compile(r"[^\W_]+|[,.;:!?]+")
+_TOKEN = re.compile(r"[^\W_]+|[,.;:!?\u2014\u2013]+")  # em and en dashes end a clause too
+_SPACED_HYPHEN = re.compile(r"\s-+\s")  # "economist - what now": a break; "scikit-learn" is not
 # fast.ai, node.js, educative.io: one word, not a clause break ("developer.What" still breaks)
 _INNER_DOT = re.compile(r"(?<=[^\W_])\.(?=[a-z0-9]{1,4}\b)")
 _BREAK_WORDS = frozenset({"but", "although", "though", "however", "because"})
@@ -80,6 +87,7 @@ def words(text: str) -> list[str]:
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     text = _INNER_DOT.sub("", text)
+    text = _SPACED_HYPHEN.sub(" , ", text)
     out: list[str] = []
     for token in _TOKEN.findall(text):
         if not token[0].isalnum():
