@@ -20,12 +20,15 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.core.advisor import Advisor
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply
 from bot.core.storage import Storage, StorageError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 LOCAL_USER = "local"
 EXIT_KNOWLEDGE, EXIT_SETUP = 1, 2
@@ -210,13 +213,17 @@ def _kb_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_bot(args: argparse.Namespace) -> int:
+def _settings_with_token() -> Settings:
     settings = _settings()
     if not settings.token:
         raise SetupError("DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example) or the environment")
+    return settings
+
+
+def _run_bot(args: argparse.Namespace) -> int:
     from bot.discord.app import run_bot  # only here: discord.py is a slow import the CLI doesn't need
 
-    return run_bot(settings)
+    return run_bot(_settings_with_token())
 
 
 def _start(args: argparse.Namespace) -> int:
@@ -228,12 +235,9 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if not settings.token:
-        raise SetupError("DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example) or the environment")
     from bot.discord.app import sync_commands
 
-    return sync_commands(settings, args.guild)
+    return sync_commands(_settings_with_token(), args.guild)
 
 
 def build_parser() -> argparse.ArgumentParser:

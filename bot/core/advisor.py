@@ -103,7 +103,7 @@ class Advisor:
                 chosen, hits = readings[1], rest
             elif not hits:
                 chosen = readings[1]
-        matches = [Match(h.id, h.title, h.score) for h in hits]
+        matches = list(hits)
         if found is not None:
             matches = self._prefer_personal(matches)
             matches = self._route_if_only_generic(chosen, found, matches, names)
@@ -159,8 +159,7 @@ class Advisor:
             return _with(reply, question_id=qid, background=remembered_out)
         if not matches:
             stems = self.analyse(question)[0][-1]
-            loose = kb.index.search(stems, limit=2, threshold=self.threshold * 0.7, names=self.names(question))
-            near = [Match(h.id, h.title, h.score) for h in loose]
+            near = kb.index.search(stems, limit=2, threshold=self.threshold * 0.7, names=self.names(question))
             reply = compose.unknown_reply(kb, bold(quote_user_text(question, 120)), near)
             qid = await self.storage.log_question(user_id, question, None, None, False)
             return _with(reply, question_id=qid, background=remembered_out)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from bot.core.reply import Match
 from bot.core.text import Normalizer, content
 
 W_BASE, W_PHRASE, W_WORDING, W_TITLE = 0.40, 0.35, 0.20, 0.05
@@ -45,13 +46,6 @@ class Document:
     ask: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Hit:
-    id: str
-    title: str
-    score: float
 
 
 @dataclass(frozen=True)
@@ -114,7 +108,7 @@ class Index:
         limit: int = 5,
         threshold: float = DEFAULT_THRESHOLD,
         names: Collection[str] = (),
-    ) -> list[Hit]:
+    ) -> list[Match]:
         """Topics scoring at least `threshold` for the question's stems, best first.
 
         `names` are stems of capitalised words in the question (likely names of things).
@@ -151,6 +145,6 @@ class Index:
             score = (cover / total) * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
             if score >= threshold:
                 doc = self.documents[number]
-                hits.append(Hit(doc.id, doc.title, round(min(score, 1.0), 3)))
+                hits.append(Match(doc.id, doc.title, round(min(score, 1.0), 3)))
         hits.sort(key=lambda hit: (-hit.score, hit.id))
         return hits[:limit]
