@@ -148,13 +148,13 @@ class Advisor:
                 await self.storage.set_background(user_id, found.background)
                 lead = f"Noted: you're coming from {kb.backgrounds[found.background].name}. I'll remember that (`/background clear` to undo)."
             remembered = found.background
-        background = kb.backgrounds.get(found.background if found else remembered or "")
-        if background is None and remembered:
-            background = kb.backgrounds.get(remembered)
+        # A background named in the question wins for this question; otherwise the remembered one.
+        in_question = kb.backgrounds.get(found.background) if found else None
+        background = in_question or kb.backgrounds.get(remembered or "")
         remembered_out = remembered if remembered in kb.backgrounds else None
 
         if not matches and found and found.about_self and background:
-            reply = self._statement_reply(kb, background, await self.storage.done_steps(user_id), lead)
+            reply = compose.statement_reply(kb, background, await self.storage.done_steps(user_id), lead)
             qid = await self.storage.log_question(user_id, question, None, None, True)
             return _with(reply, question_id=qid, background=remembered_out)
         if not matches:
@@ -172,16 +172,6 @@ class Advisor:
         reply = compose.topic_reply(kb, topic, background=background, done=done, lead=lead, matches=matches, did_you_mean=close)
         qid = await self.storage.log_question(user_id, question, top.id, top.score, True)
         return _with(reply, question_id=qid, background=remembered_out)
-
-    def _statement_reply(self, kb: Knowledge, bg: Background, done: set[str], lead: str | None) -> Reply:
-        steps = {s.id: s for s in kb.steps}
-        body = compose.background_body(bg, steps, done)
-        head = lead or f"You're coming from {bg.name}: I have that already."
-        title = f"From {bg.name} to ML engineer"
-        credit = compose.credit(bg.sources, kb.sources)
-        body = f"{head}\n\n{body}\n\nAsk me anything next, for example \"how long will it take me?\" or `/next`."
-        limit = 2000 - len(title) - len(credit) - 10
-        return Reply(title, body if len(body) <= limit else body[: limit - 1] + "…", credit, kind="statement")
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -256,7 +246,7 @@ class Advisor:
             return self._no_such_background(text)
         await self.storage.set_background(user_id, bg.id)
         kb = self.knowledge
-        reply = self._statement_reply(kb, bg, await self.storage.done_steps(user_id), f"Saved: you're coming from {bg.name}.")
+        reply = compose.statement_reply(kb, bg, await self.storage.done_steps(user_id), f"Saved: you're coming from {bg.name}.")
         return _with(reply, background=bg.id, private=True)
 
     async def show_background(self, user_id: str) -> Reply:

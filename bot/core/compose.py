@@ -166,6 +166,16 @@ def _personal(
     return f"What to focus on ({bg.name})", body, list(bg.sources), None
 
 
+def statement_reply(kb: Knowledge, bg: Background, done: Collection[str], lead: str | None) -> Reply:
+    """The answer to "I'm a physicist": what that start means, and the route from it."""
+    title = f"From {bg.name} to ML engineer"
+    credit_text = credit(bg.sources, kb.sources)
+    head = lead or f"You're coming from {bg.name}: I have that already."
+    body = (f"{head}\n\n{background_body(bg, _steps(kb), done)}\n\n"
+            "Ask me anything next, for example \"how long will it take me?\" or `/next`.")
+    return Reply(title, _with_lead(None, body, _budget(title, credit_text)), credit_text, kind="statement")
+
+
 def roadmap_reply(kb: Knowledge, background: Background | None, done: Collection[str]) -> Reply:
     steps = _steps(kb)
     if background:
