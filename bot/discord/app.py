@@ -44,6 +44,9 @@ class AdvisorBot(commands.Bot):
     advisor: Advisor
 
     def __init__(self, settings: Settings, **options: object) -> None:
+        # This bot has no voice features: no warnings about voice libraries it will never need.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
         # Privileged: only asked for when the server wants whole channels answered (see README).
         intents.message_content = bool(settings.answer_channel_ids)
@@ -121,8 +124,9 @@ async def _answer_ephemerally(interaction: discord.Interaction, text: str) -> No
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr)
-    # discord.py logs gateway payloads at DEBUG; never let those (or tokens) reach the log.
-    logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level.upper()) or logging.INFO))
+    # discord.py logs whole gateway payloads at DEBUG: never let those (or tokens) reach the log. Its
+    # INFO lines repeat what our own logger says, so the library speaks only to warn.
+    logging.getLogger("discord").setLevel(logging.WARNING)
 
 
 async def _serve(bot: AdvisorBot, token: str) -> None:
