@@ -81,6 +81,10 @@ class AdvisorBot(commands.Bot):
             log.info("synced %d slash commands to the dev server %s", len(synced), self.settings.dev_guild_id)
         log.info("knowledge loaded: %s", ", ".join(f"{n} {k}" for k, n in knowledge.counts().items()))
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No text commands here: messages are answered by the conversation extension alone (the default
+        would parse "@bot how do I…" as a command named "how" and log an error for every mention)."""
+
     async def on_ready(self) -> None:
         log.info("connected as %s (id %s) to %d server(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))
 

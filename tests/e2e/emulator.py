@@ -93,13 +93,15 @@ class DiscordEmulator:
     def __init__(self) -> None:
         self._ids = itertools.count(1_100_000_000_000_000_000)
         self.app_id = self.snowflake()
-        self.bot = Member(self.app_id, "MLE Advisor", bot=True)
+        self.bot = Member(self.app_id, "MLE Advisor", bot=True)  # its role is added below
         self.owner = Member(self.snowflake(), "owner")
         self.guild_id = self.snowflake()
         self.channel_id = self.snowflake()
         self.answers_channel_id = self.snowflake()
         self.moderator_role = self.snowflake()
         self.manager_role = self.snowflake()
+        self.bot_role = self.snowflake()  # the role Discord gives a bot when it joins
+        self.bot.roles.append(self.bot_role)
         self.member = Member(self.snowflake(), "member")
         self.moderator = Member(self.snowflake(), "moderator", roles=[self.moderator_role])
         self.manager = Member(self.snowflake(), "manager", roles=[self.manager_role])
@@ -193,7 +195,9 @@ class DiscordEmulator:
             "id": self.guild_id, "name": "ML Careers", "icon": None, "owner_id": self.owner.id,
             "roles": [self._role(self.guild_id, "@everyone", EVERYONE_PERMISSIONS, 0),
                       self._role(self.moderator_role, "Advisor Moderator", EVERYONE_PERMISSIONS, 1),
-                      self._role(self.manager_role, "Admins", EVERYONE_PERMISSIONS | MANAGE_GUILD, 2)],
+                      self._role(self.manager_role, "Admins", EVERYONE_PERMISSIONS | MANAGE_GUILD, 2),
+                      self._role(self.bot_role, "MLE Advisor", EVERYONE_PERMISSIONS, 3)
+                      | {"managed": True, "tags": {"bot_id": self.app_id}}],
             "members": [m.member() for m in (self.bot, self.owner, self.member, self.moderator, self.manager)],
             "channels": [self._channel(self.channel_id, "general"), self._channel(self.answers_channel_id, "ask-ml")],
             "threads": [], "presences": [], "voice_states": [], "emojis": [], "stickers": [], "features": [],
@@ -335,15 +339,17 @@ class DiscordEmulator:
         return await self._wait(payload["id"], _answered, within)
 
     async def say(self, content: str, user: Member | None = None, *, channel: str | None = None, mention_bot: bool = False,
-                  dm: bool = False, within: float = 10, expect_reply: bool = True) -> Outcome | None:
+                  mention_bot_role: bool = False, dm: bool = False, within: float = 10,
+                  expect_reply: bool = True) -> Outcome | None:
         """A member posts a message; returns the bot's reply to it (None when expect_reply is False)."""
         user = user or self.member
         message_id = self.snowflake()
         data: dict[str, Any] = {
             "id": message_id, "channel_id": channel or self.channel_id, "author": user.user(),
-            "content": (f"<@{self.bot.id}> " if mention_bot else "") + content, "timestamp": now(), "edited_timestamp": None,
+            "content": (f"<@{self.bot.id}> " if mention_bot else "") + (f"<@&{self.bot_role}> " if mention_bot_role else "")
+            + content, "timestamp": now(), "edited_timestamp": None,
             "tts": False, "mention_everyone": False, "mentions": [self.bot.user()] if mention_bot else [],
-            "mention_roles": [], "attachments": [], "embeds": [], "pinned": False, "type": 0, "flags": 0, "components": [],
+            "mention_roles": [self.bot_role] if mention_bot_role else [], "attachments": [], "embeds": [], "pinned": False, "type": 0, "flags": 0, "components": [],
         }
         if dm:
             data["channel_id"] = self.snowflake()  # discord.py makes the DM channel from the message itself

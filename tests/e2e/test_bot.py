@@ -77,12 +77,19 @@ async def test_autocomplete_offers_valid_choices(bot: AdvisorBot, emulator: Disc
     assert wanted in [c["value"] for c in choices]
 
 
-async def test_a_mention_is_answered_as_a_reply_that_pings_nobody(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+async def test_a_mention_is_answered_as_a_reply_that_pings_nobody(bot: AdvisorBot, emulator: DiscordEmulator,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
     outcome = await emulator.say("how do I learn MLOps?", mention_bot=True)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # no text-command parsing of questions
     message = outcome.final
     assert message["message_reference"]["message_id"]
     assert message["allowed_mentions"] == {"parse": [], "replied_user": False}
     assert "Full Stack Deep Learning" in outcome.text
+
+
+async def test_mentioning_the_bots_role_works_like_mentioning_the_bot(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    outcome = await emulator.say("where do I learn calculus?", mention_bot_role=True)
+    assert "Khan Academy" in outcome.text and outcome.final["allowed_mentions"]["parse"] == []
 
 
 async def test_messages_not_for_the_bot_are_ignored_and_dms_answered(bot: AdvisorBot, emulator: DiscordEmulator) -> None:

@@ -29,13 +29,18 @@ class Conversation(commands.Cog):
             return False
         if message.guild is None:
             return True
-        return me in message.mentions or message.channel.id in self.channels
+        own_role = message.guild.self_role  # members often pick the bot's role from the @ menu
+        mentioned = me in message.mentions or (own_role is not None and own_role in message.role_mentions)
+        return mentioned or message.channel.id in self.channels
 
     def question_text(self, message: discord.Message) -> str:
         me = self.bot.user
         text = message.content
         if me is not None:
             text = re.sub(rf"<@!?{me.id}>", " ", text)
+        own_role = message.guild.self_role if message.guild else None
+        if own_role is not None:
+            text = text.replace(own_role.mention, " ")
         return " ".join(text.split())
 
     @commands.Cog.listener()
