@@ -38,7 +38,7 @@ STOPWORDS = frozenset(
     good best great better nice decent exactly recommend recommendation recommendations suggest suggestion
     suggestions useful important worth worthwhile idea ideas stuff way ways place places kind kinds sort
     any everything around exist exists mean means recommended possible probably definitely honestly
-    look looks looking matter matters
+    look looks looking matter matters resource resources material materials tip tips rec recs
     """.split()
 )
 
