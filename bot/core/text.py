@@ -81,7 +81,8 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def words(text: str) -> list[str]:
+@lru_cache(maxsize=8192)  # knowledge loading splits each phrase more than once; questions repeat too
+def words(text: str) -> tuple[str, ...]:
     """Folded words, with contractions expanded and clause breaks kept as BREAK."""
     text = fold(text)
     for pattern, replacement in _CONTRACTIONS:
@@ -100,7 +101,7 @@ def words(text: str) -> list[str]:
             out.append(token)
     while out and out[-1] == BREAK:
         out.pop()
-    return out
+    return tuple(out)
 
 
 class Normalizer:
