@@ -110,3 +110,8 @@ def test_ask_and_chat_never_import_discord() -> None:
         check = subprocess.run([sys.executable, "-c", f"import sys, {module}; assert 'discord' not in sys.modules"],
                                capture_output=True, cwd=ROOT)
         assert check.returncode == 0, module
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error() -> None:
+    result = subprocess.run(f"{sys.executable} -m bot kb stats | head -1", shell=True, capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.startswith("Knowledge in") and "Traceback" not in result.stderr
