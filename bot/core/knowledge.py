@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -66,7 +67,7 @@ class Knowledge:
     load_seconds: float = 0.0
     fingerprint: tuple[tuple[str, int, int], ...] = ()
 
-    @property
+    @cached_property  # built once per loaded knowledge (autocomplete asks on every keystroke)
     def topics(self) -> Mapping[str, Topic]:
         return MappingProxyType({**{s.id: s for s in self.steps}, **self.entries})
 

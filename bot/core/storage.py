@@ -258,7 +258,7 @@ class Storage:
         return removed
 
     async def rows_about(self, user_id: str) -> int:
-        """How many rows in all tables mention `user_id` (for tests and /forget-me's confirmation)."""
+        """How many rows in all tables mention `user_id`: what /forget-me must bring to zero."""
         total = 0
         for table in ("profiles", "progress", "questions", "feedback"):
             row = await (await self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,))).fetchone()  # noqa: S608 - fixed table names
