@@ -163,6 +163,9 @@ async def test_reload_swaps_good_knowledge_and_keeps_the_old_on_error(kb_copy: P
         ("Can a chemist become an ML engineer?", "From physics", None),  # a mention: used, not remembered
         ("what does the roadmap look like for a data scientist?", "From data science", None),
         ("What's the time commitment for a software dev to move into ML?", "How long it will take you (software", None),
+        ("Hi all! I finished my physics PhD last year and I'm wondering how to pivot into machine learning "
+         "engineering. Any advice?", "From physics", "physics"),
+        ("Is it too late to switch to ML at 35 coming from accounting?", "Changing careers", "unrelated-field"),
     ],
 )
 async def test_a_background_and_a_general_question_give_that_route(advisor: Advisor, question: str, title_start: str,

@@ -60,6 +60,10 @@ ON_TOPIC = [
     ("ML researcher or ML engineer?", "mle-vs-researcher"),
     ("how do I pick a specialization", "domain-projects"),
     ("numpy or pandas?", "python-packages"),
+    ("i keep hearing about transformers, where do i even start", "nlp-transformers"),
+    ("what do hiring managers look for in ml portfolios", "portfolio"),
+    ("how long to become job ready if I study part time", "time-to-learn"),
+    ("what's the one book everyone recommends for ML fundamentals?", "deep-learning|maths-foundations|classical-ml"),
 ]
 
 OFF_TOPIC = [

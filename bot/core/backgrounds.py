@@ -23,7 +23,8 @@ from bot.core.text import BREAK, Normalizer, words
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "non", "without"})
 _SELF_VERBS = frozenset(
     """am was have had has studied study studying work worked working do did come came hold majored major
-    graduated graduate teach taught been currently run ran used got switched switching moved moving quit""".split()
+    graduated graduate teach taught been currently run ran used got switched switching moved moving quit
+    finished finishing completed completing earned earning hold holding""".split()
 )
 _MY_NOUNS = frozenset("background degree major job field career profession experience work title role training".split())
 _PAST = [("used", "to"), ("former",), ("formerly",), ("previously",), ("ex",), ("was",), ("retired",)]
@@ -103,22 +104,32 @@ class BackgroundDetector:
         after = list(tokens[end : end + 2])
         if after in (["no", "longer"], ["not", "anymore"]):
             return None
-        about_self = (
-            any(a == "i" and b in _SELF_VERBS for a, b in zip(opener, opener[1:], strict=False))
-            or any(a == "my" and b in _MY_NOUNS for a, b in zip(opener, opener[1:], strict=False))
-            or opener[-2:] in (["as", "a"], ["as", "an"])
-            or opener[-1:] == ["as"]
-            or any(a in ("coming", "come") and b == "from" for a, b in zip(opener, opener[1:], strict=False))
-            or after[:1] == ["here"]
-            or self._bare(tokens, clause, start, end)
-        )
+        cue = self._cue(opener)
+        bare = self._bare(tokens, clause, start, end)
+        about_self = cue is not None or after[:1] == ["here"] or bare
         if about_self:
-            consumed = set(range(clause, end))
+            # The statement runs from its cue ("coming from …", "I work as …") to the alias: the rest
+            # of the clause may be the question ("too late to switch at 35, coming from accounting?").
+            consumed = set(range(clause + cue if cue is not None else (clause if bare else start), end))
             if after[:1] == ["here"]:
                 consumed.add(end)
         else:
             consumed = set(range(start, end))
         return Found(background, about_self, start, end, frozenset(consumed))
+
+    @staticmethod
+    def _cue(opener: list[str]) -> int | None:
+        """Where in the clause a statement about oneself begins, if it does: "I am/work/studied …",
+        "my background/degree …", "as a …", "coming from …"."""
+        for i, a in enumerate(opener):
+            b = opener[i + 1] if i + 1 < len(opener) else ""
+            if (a == "i" and b in _SELF_VERBS) or (a == "my" and b in _MY_NOUNS) or (a in ("coming", "come") and b == "from"):
+                return i
+        if opener[-2:] in (["as", "a"], ["as", "an"]):
+            return len(opener) - 2
+        if opener[-1:] == ["as"]:
+            return len(opener) - 1
+        return None
 
     @staticmethod
     def _bare(tokens: Sequence[str], clause: int, start: int, end: int) -> bool:

@@ -39,6 +39,7 @@ STOPWORDS = frozenset(
     suggestions useful important worth worthwhile idea ideas stuff way ways place places kind kinds sort
     any everything around exist exists mean means recommended possible probably definitely honestly
     look looks looking matter matters resource resources material materials tip tips rec recs
+    keep keeps hear hearing heard even last ago wondered
     """.split()
 )
 
