@@ -85,10 +85,6 @@ def _following(kb: Knowledge, step_id: str) -> str | None:
     return ids[at + 1] if at + 1 < len(ids) else None
 
 
-def _steps(kb: Knowledge) -> dict[str, Step]:
-    return {s.id: s for s in kb.steps}
-
-
 def _with_lead(lead: str | None, body: str, budget: int) -> str:
     body = f"{lead}\n\n{body}" if lead else body
     return body if len(body) <= budget else body[: budget - 1] + "…"
@@ -132,7 +128,7 @@ def _personal(
     kb: Knowledge, entry: Entry, bg: Background | None, done: Collection[str]
 ) -> tuple[str, str, list[str], str | None]:
     """(title, body, extra sources, next step id) of a personal entry."""
-    steps = _steps(kb)
+    steps = kb.steps_by_id
     if entry.personal == "next":
         route = bg.route if bg else tuple(s.id for s in kb.steps)
         step = next((steps[s] for s in route if s in steps and s not in done), None)
@@ -171,13 +167,13 @@ def statement_reply(kb: Knowledge, bg: Background, done: Collection[str], lead: 
     title = f"From {bg.name} to ML engineer"
     credit_text = credit(bg.sources, kb.sources)
     head = lead or f"You're coming from {bg.name}: I have that already."
-    body = (f"{head}\n\n{background_body(bg, _steps(kb), done)}\n\n"
+    body = (f"{head}\n\n{background_body(bg, kb.steps_by_id, done)}\n\n"
             "Ask me anything next, for example \"how long will it take me?\" or `/next`.")
     return Reply(title, _with_lead(None, body, _budget(title, credit_text)), credit_text, kind="statement")
 
 
 def roadmap_reply(kb: Knowledge, background: Background | None, done: Collection[str]) -> Reply:
-    steps = _steps(kb)
+    steps = kb.steps_by_id
     if background:
         route = background.route
         title = f"Your roadmap from {background.name}"

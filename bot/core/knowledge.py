@@ -67,15 +67,20 @@ class Knowledge:
     load_seconds: float = 0.0
     fingerprint: tuple[tuple[str, int, int], ...] = ()
 
-    @cached_property  # built once per loaded knowledge (autocomplete asks on every keystroke)
+    # Lookups built once per loaded knowledge (autocomplete asks on every keystroke).
+    @cached_property
+    def steps_by_id(self) -> Mapping[str, Step]:
+        return MappingProxyType({s.id: s for s in self.steps})
+
+    @cached_property
     def topics(self) -> Mapping[str, Topic]:
-        return MappingProxyType({**{s.id: s for s in self.steps}, **self.entries})
+        return MappingProxyType({**self.steps_by_id, **self.entries})
 
     def topic(self, topic_id: str) -> Topic | None:
-        return self.entries.get(topic_id) or next((s for s in self.steps if s.id == topic_id), None)
+        return self.topics.get(topic_id)
 
     def step(self, step_id: str) -> Step | None:
-        return next((s for s in self.steps if s.id == step_id), None)
+        return self.steps_by_id.get(step_id)
 
     def counts(self) -> dict[str, int]:
         return {
