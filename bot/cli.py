@@ -18,10 +18,11 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from bot.core.advisor import Advisor
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
@@ -52,11 +53,24 @@ def _settings():
         raise SetupError(f"the setting {name} is invalid ({first['msg']}); see .env.example") from None
 
 
-def _load(directory: Path) -> Knowledge:
+def _load(settings: Settings, database: Path | None = None) -> Knowledge:
+    """The knowledge: the shipped folder with the moderators' edits (beside the database) over it."""
+    directory = settings.knowledge_dir
     try:
-        return load_knowledge(directory)
+        return load_knowledge(directory, overlay=settings.edits_dir(database))
     except KnowledgeError as exc:
         raise SetupError(f"the knowledge in {directory} has problems; nothing was answered:\n{exc}") from None
+
+
+def _user_arg(value: str) -> str:
+    try:
+        return user_id(value)
+    except BadLine as exc:
+        raise SetupError(f"--user: {exc}") from None
+
+
+def _open_storage(path: Path) -> Storage:
+    return Storage(path)
 
 
 def reply_json(question: str, reply: Reply) -> str:
@@ -66,38 +80,72 @@ def reply_json(question: str, reply: Reply) -> str:
             "answer": reply.text,
             "matches": [{"id": m.id, "title": m.title, "score": m.score} for m in reply.matches],
             "background": reply.background,
+            "answered": reply.answered,
         },
         ensure_ascii=False,
     )
 
 
-def _stdin_questions(stream: TextIO, default_user: str) -> Iterable[tuple[str, str]]:
-    """(user, question) per non-blank line; a JSON object line names its own user."""
-    for raw in stream:
-        line = raw.strip()
-        if not line:
-            continue
-        if line.startswith("{"):
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                obj = None
-            if isinstance(obj, dict) and isinstance(obj.get("question"), str):
-                yield str(obj.get("user", default_user)), obj["question"]
-                continue
-        yield default_user, line
+MAX_LINE_CHARS = 20_000
+_USER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+
+
+class BadLine(ValueError):
+    """A line of `ask`'s input that is refused (with why), while the rest of the batch is answered."""
+
+
+def user_id(value: object) -> str:
+    """A user id from the command line or a JSON line: text or a whole number, 1-64 plain characters."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadLine(f"user must be text or a whole number, not {type(value).__name__ if value is not None else 'null'}")
+    text = str(value) if isinstance(value, str) or abs(value) < 10**64 else "x" * 65
+    if not _USER_ID.match(text):
+        raise BadLine("user must be 1-64 letters, digits or . _ : @ - (no spaces)")
+    return text
+
+
+def parse_line(line: str, default_user: str) -> tuple[str, str]:
+    """(user, question) from one input line: plain text, or a JSON object {"user": ID, "question": TEXT}."""
+    if len(line) > MAX_LINE_CHARS:
+        raise BadLine(f"the line is {len(line):,} characters; at most {MAX_LINE_CHARS:,}")
+    if not line.startswith("{"):
+        return default_user, line
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError:
+        return default_user, line  # text that happens to start with "{"
+    except (ValueError, RecursionError) as exc:  # absurd numbers, nesting deeper than the parser allows
+        raise BadLine(f"not a usable JSON object ({type(exc).__name__})") from None
+    if not isinstance(obj, dict):
+        raise BadLine("a JSON line must be an object like {\"user\": \"42\", \"question\": \"...\"}")
+    question = obj.get("question")
+    if not isinstance(question, str):
+        raise BadLine("\"question\" must be text")
+    return (user_id(obj["user"]) if "user" in obj else default_user), question
+
+
+def _stdin_lines(stream: BinaryIO) -> Iterable[tuple[int, str]]:
+    """(line number, text) per non-blank line; bytes that are not UTF-8 become U+FFFD, never an error."""
+    for number, raw in enumerate(stream, 1):
+        line = raw.decode("utf-8", errors="replace").strip()
+        if line:
+            yield number, line
 
 
 async def _ask(args: argparse.Namespace) -> int:
     settings = _settings()
-    kb = _load(settings.knowledge_dir)
-    async with Storage(args.db or settings.database_path) as storage:
-        advisor = Advisor(kb, storage)
-        if args.question:
-            pairs: Iterable[tuple[str, str]] = [(args.user, " ".join(args.question))]
-        else:
-            pairs = _stdin_questions(sys.stdin, args.user)
-        for user, question in pairs:
+    default_user = _user_arg(args.user)
+    async with _open_storage(args.db or settings.database_path) as storage:
+        advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
+        lines: Iterable[tuple[int, str]] = [(1, " ".join(args.question))] if args.question else _stdin_lines(sys.stdin.buffer)
+        for number, line in lines:
+            try:
+                user, question = parse_line(line, default_user) if not args.question else (default_user, line)
+            except BadLine as exc:
+                print(f"mle-advisor: line {number} refused: {exc}", file=sys.stderr, flush=True)
+                if args.json:
+                    print(json.dumps({"line": number, "error": str(exc)}), flush=True)
+                continue
             reply = await advisor.ask(user, question)
             if args.json:
                 print(reply_json(question, reply), flush=True)
@@ -108,10 +156,10 @@ async def _ask(args: argparse.Namespace) -> int:
 
 async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
     settings = _settings()
-    kb = _load(settings.knowledge_dir)
     interactive = sys.stdin.isatty()
-    async with Storage(args.db or settings.database_path) as storage:
-        console = Console(Advisor(kb, storage), args.user)
+    async with _open_storage(args.db or settings.database_path) as storage:
+        console = Console(Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes),
+                          _user_arg(args.user))
         if notice:
             print(notice)
         if interactive:
@@ -163,7 +211,7 @@ class Console:
             self.confirming_forget = True
             return "This erases your background, progress, questions and feedback. Type `yes` to confirm."
         simple = {
-            "roadmap": lambda: a.roadmap(user, rest or None),
+            "roadmap": lambda: a.roadmap(user, background=rest or None),
             "next": lambda: a.next_step(user),
             "done": lambda: a.mark_done(user, rest),
             "undo": lambda: a.mark_done(user, rest, done=False),

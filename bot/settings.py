@@ -1,7 +1,12 @@
-"""The one settings object: read from the environment and from `.env` (see `.env.example`)."""
+"""The one settings object: read from the environment and from `.env` (see `.env.example`).
+
+Per-server settings that admins change from Discord (/config) are stored in the database and override
+the matching values here for that server only (see bot/core/config.py); these are the defaults.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -12,25 +17,33 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 DEFAULT_DATABASE = PROJECT_ROOT / "data" / "advisor.db"
+EDITS_FOLDER = "knowledge-edits"
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}$")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     discord_token: SecretStr | None = Field(default=None, description="The bot's token from the Developer Portal.")
-    database_path: Path = Field(default=DEFAULT_DATABASE, description="SQLite file for profiles and progress.")
-    knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, description="Folder of knowledge YAML files.")
+    database_path: Path = Field(default=DEFAULT_DATABASE, description="SQLite file for what the bot remembers.")
+    knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, description="Folder of the shipped knowledge YAML files.")
+    knowledge_edits_dir: Path | None = Field(
+        default=None, description="Folder for moderators' edits, which override shipped files (default: beside the database).")
     dev_guild_id: int | None = Field(default=None, description="Sync slash commands to this server at start.")
     answer_channel_ids: Annotated[list[int], NoDecode] = Field(
-        default_factory=list, description="Channels where every message is answered (needs the message-content intent)."
-    )
-    moderator_role: str | None = Field(default=None, description="Role name or id whose members may manage the knowledge.")
+        default_factory=list, description="Channels where every message is answered (needs the message-content intent).")
+    moderator_role_id: int | None = Field(default=None, description="Id of the role whose members may manage the knowledge.")
+    kb_edit_guild_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Servers whose moderators may change the knowledge from Discord.")
     question_rate: int = Field(default=5, ge=1, description="Questions a member may ask per QUESTION_PER seconds.")
     question_per: float = Field(default=60.0, gt=0)
     kb_watch_seconds: float = Field(default=2.0, ge=0, description="How often to look for edited knowledge files; 0 = never.")
+    context_minutes: float = Field(default=30.0, gt=0, description="How long a conversation's last topic is kept for follow-ups.")
+    retention_days: float = Field(default=180.0, gt=0, description="Questions, feedback and context older than this are deleted.")
     log_level: str = Field(default="INFO")
+    log_file: Path | None = Field(default=None, description="Also log to this file, rotated by size.")
 
-    @field_validator("answer_channel_ids", mode="before")
+    @field_validator("answer_channel_ids", "kb_edit_guild_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         # ANSWER_CHANNEL_IDS=123,456 in .env is friendlier than a JSON list.
@@ -43,11 +56,32 @@ class Settings(BaseSettings):
     def _blank_token_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
-        return value
+        if isinstance(value, str) and (any(c.isspace() for c in value.strip()) or not value.strip().isascii()):
+            raise ValueError("it has spaces, line breaks or non-ASCII characters in it: copy the token again "
+                             "from the Developer Portal (Bot → Reset Token)")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return value.strip().upper() if isinstance(value, str) else value
 
     @property
     def token(self) -> str | None:
         return self.discord_token.get_secret_value() if self.discord_token else None
+
+    @property
+    def token_looks_right(self) -> bool:
+        """Three dot-separated parts of URL-safe base64, as Discord issues them."""
+        return bool(self.token and _TOKEN_SHAPE.match(self.token))
+
+    def edits_dir(self, database: Path | None = None) -> Path:
+        """Where moderators' edits live: KNOWLEDGE_EDITS_DIR, else a folder beside the database."""
+        if self.knowledge_edits_dir is not None:
+            return self.knowledge_edits_dir
+        return (database or self.database_path).parent / EDITS_FOLDER
 
 
 def load_settings(**overrides: object) -> Settings:

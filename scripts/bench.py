@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import shutil
 import statistics
@@ -73,11 +74,11 @@ def synthetic_knowledge(target: Path, entries: int, seed: int = 11) -> None:
     for start in range(0, entries, per_file):
         lines = ["entries:"]
         for n in range(start, min(start + per_file, entries)):
-            def phrase(k: int) -> str:
-                return " ".join(rng.choice(pool) for _ in range(k))
+            def phrase(k: int) -> str:  # quoted: a lone "no" or "on" would be read as a boolean
+                return json.dumps(" ".join(rng.choice(pool) for _ in range(k)))
             lines += [
                 f"  - id: synthetic-{n}",
-                f"    title: {phrase(3).capitalize()}",
+                f"    title: {phrase(3)}",
                 f"    ask: [{phrase(6)}, {phrase(5)}]",
                 f"    keywords: [{phrase(1)}, {phrase(2)}, {phrase(1)}]",
                 f"    answer: {phrase(40)}",
@@ -91,14 +92,15 @@ async def time_questions(kb: Knowledge, label: str, rounds: int) -> None:
         async with Storage(Path(tmp) / "bench.db") as storage:
             advisor = Advisor(kb, storage)
             questions = questions_for(kb, rounds)
+            reader = advisor.reader
             for q in questions[:50]:  # warm up caches
-                advisor.match(q)
+                reader.read(q)
             engine = []
             for q in questions:
                 t = time.perf_counter()
-                matches, _ = advisor.match(q)
-                if matches:
-                    compose.topic_reply(kb, kb.topic(matches[0].id))
+                reading = reader.read(q)  # small talk, focus, backgrounds, resources named, matching
+                if reading.topic:
+                    compose.topic_reply(kb, kb.topic(reading.topic), wants=reading.wants, named=reading.named)
                 engine.append((time.perf_counter() - t) * 1000)
             full = []
             for n, q in enumerate(questions[: min(rounds, 2000)]):
@@ -113,10 +115,10 @@ async def storage_throughput(users: int = 1000) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with Storage(Path(tmp) / "bench.db") as storage:
             t = time.perf_counter()
-            await asyncio.gather(*(storage.set_background(f"u{n}", "software") for n in range(users)))
+            await asyncio.gather(*(storage.set_background("bench", f"u{n}", "software") for n in range(users)))
             writes = users / (time.perf_counter() - t)
             t = time.perf_counter()
-            await asyncio.gather(*(storage.profile(f"u{n}") for n in range(users)))
+            await asyncio.gather(*(storage.profile("bench", f"u{n}") for n in range(users)))
             reads = users / (time.perf_counter() - t)
     print(f"  profiles, {users} users at once: {writes:,.0f} writes/s, {reads:,.0f} reads/s")
 

@@ -9,7 +9,7 @@ import pytest
 from bot.core.advisor import Advisor
 from bot.core.format import MESSAGE_LIMIT
 from bot.core.knowledge import load_knowledge
-from bot.core.storage import Storage
+from bot.core.storage import QuestionRef, Storage
 
 OFF_TOPIC = [
     "how do I bake bread?",
@@ -92,7 +92,7 @@ async def test_next_step_follows_the_route_and_progress(advisor: Advisor) -> Non
 async def test_unknown_step_and_background_are_explained(advisor: Advisor) -> None:
     assert (await advisor.mark_done("u", "underwater basket weaving")).kind == "unknown"
     assert (await advisor.set_background("u", "qwerty")).kind == "unknown"
-    assert (await advisor.roadmap("u", "qwerty")).kind == "unknown"
+    assert (await advisor.roadmap("u", background="qwerty")).kind == "unknown"
 
 
 async def test_every_answer_fits_one_discord_message(advisor: Advisor) -> None:
@@ -123,8 +123,8 @@ async def test_questions_are_logged_with_their_match_for_moderators(advisor: Adv
     await advisor.ask("u", "how do I bake bread?")
     await advisor.ask("u", "how do I bake bread?")
     good = await advisor.ask("u", "which book for deep learning")
-    await advisor.feedback(good.question_id, "u", helpful=False)
-    gaps = await advisor.storage.gaps()
+    assert await advisor.feedback(QuestionRef(good.question_id, good.question_token), "u", helpful=False)
+    gaps = await advisor.storage.gaps("local")
     assert gaps[0].question == "how do i bake bread?" and gaps[0].times == 2
     assert any(g.question == "which book for deep learning" for g in gaps)
 
@@ -165,7 +165,8 @@ async def test_reload_swaps_good_knowledge_and_keeps_the_old_on_error(kb_copy: P
         ("What's the time commitment for a software dev to move into ML?", "How long it will take you (software", None),
         ("Hi all! I finished my physics PhD last year and I'm wondering how to pivot into machine learning "
          "engineering. Any advice?", "From physics", "physics"),
-        ("Is it too late to switch to ML at 35 coming from accounting?", "Changing careers", "unrelated-field"),
+        ("Is it too late to switch to ML at 35 coming from accounting?", "How hard it is for you (an unrelated field)",
+         "unrelated-field"),
     ],
 )
 async def test_a_background_and_a_general_question_give_that_route(advisor: Advisor, question: str, title_start: str,

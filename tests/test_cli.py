@@ -22,7 +22,8 @@ def test_ask_json_contract(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (line,) = result.stdout.strip().splitlines()
     reply = json.loads(line)
-    assert set(reply) == {"question", "answer", "matches", "background"}
+    assert set(reply) == {"question", "answer", "matches", "background", "answered"}
+    assert reply["answered"] is True
     assert reply["question"] == "Which book for deep learning?"
     assert reply["matches"][0]["id"] == "deep-learning"
     assert all(set(m) == {"id", "title", "score"} and isinstance(m["score"], float) for m in reply["matches"])

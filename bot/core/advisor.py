@@ -1,35 +1,45 @@
-"""The advisor: a question (or command) and a user in, a Reply out. No Discord here.
+"""The advisor: a message (or command), a member and a place in, a Reply out. No Discord here.
 
 The knowledge is held as one immutable object: `reload()` validates a folder and swaps the new
 knowledge in with one assignment, keeping the old one on any error.
+
+What a member said is remembered per place (a server, DMs, or the command line): their background,
+the steps they ticked off, and the topic of the last answer in each conversation (for follow-ups such
+as "is there a book for that?"). If the database fails, the advisor still answers, without memory, and
+says that nothing was saved; commands whose whole point is saving something raise StorageError instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from rapidfuzz import fuzz, process
 
 from bot.core import compose
-from bot.core.backgrounds import Found
 from bot.core.format import bold, quote_user_text
-from bot.core.knowledge import Knowledge, KnowledgeError, Problem, load_knowledge
-from bot.core.matcher import CLOSE, DEFAULT_THRESHOLD
+from bot.core.knowledge import Knowledge, KnowledgeError, Problem, fingerprint, load_knowledge
+from bot.core.matcher import DEFAULT_THRESHOLD
+from bot.core.place import LOCAL_PLACE, Place
 from bot.core.reply import Match, Reply
 from bot.core.schema import Background, Step
-from bot.core.storage import Storage
-from bot.core.text import content
+from bot.core.storage import Profile, QuestionRef, Storage, StorageError
+from bot.core.understand import Reader, Reading
+
+log = logging.getLogger("mle_advisor.advisor")
+T = TypeVar("T")
 
 MAX_QUESTION_CHARS = 1000
-GENERIC_SHARE = 0.3
-"""A word that this share of topics use ("ml", "learn") says nothing specific on its own."""
-MENTION_MARGIN = 0.2
-"""How much better a question must match with a mentioned background set aside to be read that way."""
-_SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
-_WORD = re.compile(r"[^\W\d_]+")
+CONTEXT_MINUTES = 30.0
+NOT_SAVED = ("\n\n⚠️ My memory (the database) isn't working right now: this answer doesn't use what you told me "
+             "before, and nothing from this message was saved.")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -39,22 +49,52 @@ class ReloadResult:
     knowledge: Knowledge | None = None
 
 
+@dataclass
+class Memory:
+    """What the advisor remembers about a member in one place, read once per message."""
+
+    profile: Profile
+    done: set[str] = field(default_factory=set)
+    previous: str | None = None  # topic of the last answer in this conversation
+    ok: bool = True  # False when the database could not be read
+
+
+def clean(question: str) -> str:
+    """One line of plain text: control characters dropped, whitespace collapsed, length capped."""
+    return " ".join(_CONTROL.sub(" ", question).split())[:MAX_QUESTION_CHARS]
+
+
 class Advisor:
-    def __init__(self, knowledge: Knowledge, storage: Storage, *, threshold: float = DEFAULT_THRESHOLD) -> None:
-        self.knowledge = knowledge
+    def __init__(self, knowledge: Knowledge, storage: Storage, *, threshold: float = DEFAULT_THRESHOLD,
+                 context_minutes: float = CONTEXT_MINUTES) -> None:
         self.storage = storage
         self.threshold = threshold
+        self.context_age = timedelta(minutes=context_minutes)
         self.last_reload_error: tuple[Problem, ...] = ()
         self._reload_lock = asyncio.Lock()
+        self.knowledge = knowledge
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self._knowledge
+
+    @knowledge.setter
+    def knowledge(self, knowledge: Knowledge) -> None:
+        self._knowledge = knowledge
+        self.reader = Reader(knowledge, self.threshold)  # one reader per knowledge: replaced together
 
     # --- knowledge ------------------------------------------------------------------------------
 
-    async def reload(self, directory: Path | None = None) -> ReloadResult:
-        """Validate the knowledge folder and swap it in; on any problem keep the current knowledge."""
+    async def reload(self, directory: Path | None = None, *, overlay: Path | None = None) -> ReloadResult:
+        """Validate the knowledge folder and swap it in; on any problem keep the current knowledge.
+
+        The files' fingerprint is taken before they are read, so a save that lands while they are read
+        is seen as a change next time and loaded then."""
         async with self._reload_lock:
             folder = directory or self.knowledge.directory
+            edits = overlay if overlay is not None else self.knowledge.overlay
             try:
-                fresh = await asyncio.to_thread(load_knowledge, folder)
+                fresh = await asyncio.to_thread(load_knowledge, folder, overlay=edits)
             except KnowledgeError as exc:
                 self.last_reload_error = exc.problems
                 return ReloadResult(False, exc.problems)
@@ -62,195 +102,183 @@ class Advisor:
             self.last_reload_error = ()
             return ReloadResult(True, knowledge=fresh)
 
+    def fingerprint(self) -> tuple:
+        return fingerprint(self.knowledge.directory, self.knowledge.overlay)
+
+    # --- memory ---------------------------------------------------------------------------------
+
+    async def _memory(self, user: str, place: Place) -> Memory:
+        try:
+            profile = await self.storage.profile(place.id, user)
+            done = await self.storage.done_steps(place.id, user)
+            previous = await self.storage.context(place.id, place.channel, user, self.context_age)
+            return Memory(profile, done, previous)
+        except StorageError as exc:
+            log.warning("answering without memory: %s", exc)
+            return Memory(Profile(user, None, None), ok=False)
+
+    async def _try(self, work: Awaitable[T]) -> T | None:
+        """A write that must not stop the answer: its result, or None when the database failed."""
+        try:
+            return await work
+        except StorageError as exc:
+            log.warning("could not save: %s", exc)
+            return None
+
     # --- questions ------------------------------------------------------------------------------
 
-    def names(self, question: str) -> set[str]:
-        """Stems of capitalised words inside sentences ("Tokyo", "Paris"): likely names of things.
-        Sentence-initial words and acronyms ("ML", "NLP") are not counted."""
-        found = set()
-        for sentence in _SENTENCE.split(question):
-            for word in _WORD.findall(sentence)[1:]:
-                if word[0].isupper() and word[1:].islower():
-                    found.update(self.knowledge.normalizer.stems(word, correct=False))
-        return found
+    def match(self, question: str) -> tuple[list[Match], Any]:
+        """Topics for one question on its own (no conversation), best first, and its background."""
+        return self.reader.match(clean(question))
 
-    def analyse(self, question: str) -> tuple[list[list[str]], Found | None]:
-        """The ways to read the question's stems, and the background it states or mentions.
-
-        A statement about the asker ("I'm a physicist, …") is taken out whole. A mere mention ("what
-        should a physicist learn?") is read both with and without its words, since they may be the topic
-        ("which statistics book…") or only the asker's situation ("the roadmap for a data scientist").
-        """
-        kb = self.knowledge
-        folded = kb.detector.words(question)
-        found = kb.detector.detect(folded)
-        whole = kb.normalizer.stems_of(folded, correct=False)
-        if found is None:
-            return [whole], None
-        rest = kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in found.consumed], correct=False)
-        return ([rest] if found.about_self else [whole, rest]), found
-
-    def match(self, question: str) -> tuple[list[Match], Found | None]:
-        kb = self.knowledge
-        readings, found = self.analyse(question)
-        names = self.names(question)
-        chosen = readings[0]
-        hits = kb.index.search(chosen, threshold=self.threshold, names=names)
-        if len(readings) > 1:  # the whole question first; without the mention only if clearly better
-            rest = kb.index.search(readings[1], threshold=self.threshold, names=names)
-            specific = any(kb.index.share(w) < GENERIC_SHARE for w in content(readings[1]))
-            if rest and specific and (not hits or rest[0].score - hits[0].score > MENTION_MARGIN):
-                chosen, hits = readings[1], rest
-            elif not hits:
-                chosen = readings[1]
-        matches = list(hits)
-        if found is not None:
-            matches = self._prefer_personal(matches)
-            matches = self._route_if_only_generic(chosen, found, matches, names)
-        return matches, found
-
-    def _prefer_personal(self, matches: list[Match]) -> list[Match]:
-        """With a background at hand, a personal answer within "did you mean" distance of the best wins."""
-        kb = self.knowledge
-        if not matches or getattr(kb.topic(matches[0].id), "personal", None):
-            return matches
-        best = matches[0].score
-        personal = next((m for m in matches[1:] if best - m.score <= CLOSE and getattr(kb.topic(m.id), "personal", None)), None)
-        return [personal, *(m for m in matches if m is not personal)] if personal else matches
-
-    def _route_if_only_generic(self, stems: list[str], found: Found, matches: list[Match], names: set[str]) -> list[Match]:
-        """"I teach physics. How do I get into ML?": with the background set aside, nothing specific is
-        left (only words most topics use), so the question is about this member's route."""
-        kb = self.knowledge
-        words = content(stems)
-        if (not words and found.about_self) or any(kb.index.share(w) < GENERIC_SHARE for w in words):
-            return matches
-        if matches and getattr(kb.topic(matches[0].id), "personal", None):
-            return matches  # already a personal answer (time, focus, next, route)
-        route = next((e for e in kb.entries.values() if e.personal == "route"), None)
-        if route is None:
-            return matches
-        scored = {h.id: h.score for h in kb.index.search(stems, limit=len(kb.index.documents), threshold=0.0, names=names)}
-        first = Match(route.id, route.title, max(scored.get(route.id, 0.0), self.threshold))
-        return [first, *(m for m in matches if m.id != route.id)]
-
-    async def ask(self, user_id: str, question: str) -> Reply:
-        question = " ".join(question.split())[:MAX_QUESTION_CHARS]
-        kb = self.knowledge  # one snapshot for the whole answer, even if a reload lands meanwhile
+    async def ask(self, user: str, question: str, place: Place = LOCAL_PLACE) -> Reply:
+        question = clean(question)
         if not question:
-            return self.help_reply()
-        matches, found = self.match(question)
-        profile = await self.storage.profile(user_id)
-        remembered = profile.background
+            return compose.help_reply()
+        kb, reader = self.knowledge, self.reader  # one snapshot for the whole answer, even if a reload lands
+        memory = await self._memory(user, place)
+        reading = await asyncio.to_thread(reader.read, question, previous=memory.previous)
+        remembered = memory.profile.background if memory.profile.background in kb.backgrounds else None
+        if reading.kind == "smalltalk":
+            return replace(compose.smalltalk_reply(reading.smalltalk or "ack"), background=remembered)
+
+        saved = memory.ok
         lead = None
+        private = memory.profile.background_private
+        found = reading.found
         if found and found.about_self and found.background in kb.backgrounds:
-            if found.background != remembered:
-                await self.storage.set_background(user_id, found.background)
-                lead = f"Noted: you're coming from {kb.backgrounds[found.background].name}. I'll remember that (`/background clear` to undo)."
-            remembered = found.background
+            stated = kb.backgrounds[found.background]
+            if found.background != remembered or private != (not place.public):
+                saved = await self._try(self.storage.set_background(place.id, user, found.background,
+                                                                    private=not place.public)) is not None and saved
+                lead = (f"Noted: you're coming from {bold(stated.name)} (from “{quote_user_text(found.alias, 60)}”). "
+                        "I'll remember that; `/background set` if I got it wrong, `/background clear` to forget it.")
+            remembered, private = found.background, not place.public
         # A background named in the question wins for this question; otherwise the remembered one.
         in_question = kb.backgrounds.get(found.background) if found else None
         background = in_question or kb.backgrounds.get(remembered or "")
-        remembered_out = remembered if remembered in kb.backgrounds else None
+        name_background = in_question is not None or not (place.public and private)
 
-        if not matches and found and found.about_self and background:
-            reply = compose.statement_reply(kb, background, await self.storage.done_steps(user_id), lead)
-            qid = await self.storage.log_question(user_id, question, None, None, True)
-            return _with(reply, question_id=qid, background=remembered_out)
-        if not matches:
-            stems = self.analyse(question)[0][-1]
-            near = kb.index.search(stems, limit=2, threshold=self.threshold * 0.7, names=self.names(question))
-            reply = compose.unknown_reply(kb, bold(quote_user_text(question, 120)), near)
-            qid = await self.storage.log_question(user_id, question, None, None, False)
-            return _with(reply, question_id=qid, background=remembered_out)
+        reply, subject = self._compose(reading, question, background, memory.done, lead, name_background)
+        top = reading.matches[0] if reading.matches and reply.answered else None
+        ref = await self._try(self.storage.log_question(place.id, user, question, top.id if top else None,
+                                                        top.score if top else None, reply.answered, channel=place.channel))
+        saved = saved and ref is not None
+        if subject is not None and subject != memory.previous:
+            saved = await self._try(self.storage.set_context(place.id, place.channel, user, subject)) is not None and saved
+        if not saved:
+            reply = replace(reply, body=reply.body + NOT_SAVED)
+        return replace(reply, question_id=ref.id if ref else None, question_token=ref.token if ref else "",
+                       background=remembered)
 
-        top = matches[0]
-        close = [m for m in matches[1:3] if top.score - m.score <= CLOSE]
-        topic = kb.topic(top.id)
-        assert topic is not None  # the index is built from these topics
-        done = await self.storage.done_steps(user_id)
-        reply = compose.topic_reply(kb, topic, background=background, done=done, lead=lead, matches=matches, did_you_mean=close)
-        qid = await self.storage.log_question(user_id, question, top.id, top.score, True)
-        return _with(reply, question_id=qid, background=remembered_out)
+    def _compose(self, reading: Reading, question: str, background: Background | None, done: set[str],
+                 lead: str | None, name_background: bool) -> tuple[Reply, str | None]:
+        """The reply to a reading, and what a follow-up's "that" will refer to afterwards (None: unchanged)."""
+        kb, reader = self.knowledge, self.reader
+        if reading.kind == "statement" and background is not None:
+            route_start = next((s for s in background.route if s not in done), None)
+            return compose.statement_reply(kb, background, done, lead), route_start
+        if reading.kind != "topic" or reading.topic is None:
+            return compose.unknown_reply(kb, bold(quote_user_text(question, 120)), reading.near), None
+        topic = kb.topic(reading.topic)
+        assert topic is not None  # the reader only names topics of this knowledge
+        matches = reading.matches
+        if reading.followup == "resources":
+            return compose.resources_for(kb, topic, reading.wants, matches), topic.id
+        if reading.followup == "practice":
+            return compose.practice_reply(kb, topic, matches), topic.id
+        if reading.followup == "next":
+            route = background.route if background else tuple(s.id for s in kb.steps)
+            step = reader.next_after(topic.id, route, done)
+            if step is None:
+                body = "That's the last step of the roadmap: time to build your portfolio and apply. `/topics` lists the job-hunting topics."
+                return Reply(f"After {topic.title}", body, kind="answer", matches=matches), topic.id
+            lead_next = f"After {bold(topic.title)} comes {bold(step.title)}."
+            reply = compose.topic_reply(kb, step, background=background, done=done, lead=lead_next,
+                                        matches=(Match(step.id, step.title, 1.0),))
+            return reply, step.id
+        reply = compose.topic_reply(kb, topic, background=background, done=done, lead=lead, matches=matches,
+                                    did_you_mean=reading.did_you_mean, wants=reading.wants, named=reading.named,
+                                    name_background=name_background)
+        return reply, compose.subject(kb, topic, background, done)
 
     # --- commands -------------------------------------------------------------------------------
 
     def help_reply(self) -> Reply:
-        body = (
-            "Ask me anything about becoming an ML engineer, in your own words: \"which book for deep learning?\", "
-            "\"how long will it take me?\", \"I studied physics, where do I start?\".\n\n"
-            "`/roadmap` the route, with your progress · `/step NAME` how to learn a step · `/next` your next step · "
-            "`/done STEP` tick a step off · `/background set|show|clear` where you start from · `/topics` what I know · "
-            "`/resources TOPIC` books and courses · `/forget-me` erase what I remember about you · `/about` credits"
-        )
-        return Reply("How to use MLE Advisor", body, kind="info")
+        return compose.help_reply()
 
-    async def roadmap(self, user_id: str, background: str | None = None) -> Reply:
+    async def _background_of(self, user: str, place: Place) -> Background | None:
+        return self.knowledge.backgrounds.get((await self.storage.profile(place.id, user)).background or "")
+
+    async def roadmap(self, user: str, place: Place = LOCAL_PLACE, background: str | None = None) -> Reply:
         kb = self.knowledge
         bg = self.find_background(background) if background else None
         if background and bg is None:
             return self._no_such_background(background)
         if bg is None:
-            bg = kb.backgrounds.get((await self.storage.profile(user_id)).background or "")
-        return compose.roadmap_reply(kb, bg, await self.storage.done_steps(user_id))
+            bg = await self._background_of(user, place)
+        return compose.roadmap_reply(kb, bg, await self.storage.done_steps(place.id, user))
 
-    async def show_topic(self, user_id: str, topic_id: str) -> Reply:
+    async def show_topic(self, user: str, topic_id: str, place: Place = LOCAL_PLACE) -> Reply:
         """One topic by id (a "did you mean" choice), filled in for this user."""
         kb = self.knowledge
         topic = kb.topic(topic_id)
         if topic is None:
             return Reply("Topic gone", "That topic is no longer in my knowledge. Try `/topics`.", kind="unknown")
-        profile = await self.storage.profile(user_id)
-        background = kb.backgrounds.get(profile.background or "")
-        return compose.topic_reply(kb, topic, background=background, done=await self.storage.done_steps(user_id))
+        background = await self._background_of(user, place)
+        return compose.topic_reply(kb, topic, background=background, done=await self.storage.done_steps(place.id, user))
 
     def step_reply(self, name: str) -> Reply:
-        kb = self.knowledge
         step = self.find_step(name)
         if step is None:
             return self._no_such_step(name)
-        return compose.topic_reply(kb, step)
+        return compose.topic_reply(self.knowledge, step)
 
-    async def next_step(self, user_id: str) -> Reply:
+    async def next_step(self, user: str, place: Place = LOCAL_PLACE) -> Reply:
         kb = self.knowledge
         entry = next((e for e in kb.entries.values() if e.personal == "next"), None)
-        profile = await self.storage.profile(user_id)
-        bg = kb.backgrounds.get(profile.background or "")
-        done = await self.storage.done_steps(user_id)
+        bg = await self._background_of(user, place)
+        done = await self.storage.done_steps(place.id, user)
         if entry is None:  # knowledge without a next-step entry: the first undone step of the route
             route = bg.route if bg else tuple(s.id for s in kb.steps)
             step = next((s for s in route if s not in done), None)
             return self.step_reply(step) if step else Reply("You've done every step", "Nothing left on your route.", kind="info")
-        return _with(compose.topic_reply(kb, entry, background=bg, done=done), private=True)
+        return replace(compose.topic_reply(kb, entry, background=bg, done=done), private=True)
 
-    async def mark_done(self, user_id: str, name: str, done: bool = True) -> Reply:
+    async def mark_done(self, user: str, name: str, done: bool = True, place: Place = LOCAL_PLACE) -> Reply:
+        """Tick a step off (or undo that). Raises StorageError when it could not be saved."""
         step = self.find_step(name)
         if step is None:
             return self._no_such_step(name)
-        await self.storage.mark_done(user_id, step.id, done)
-        finished = await self.storage.done_steps(user_id)
-        profile = await self.storage.profile(user_id)
+        changed = await self.storage.mark_done(place.id, user, step.id, done)
+        finished = await self.storage.done_steps(place.id, user)
+        bg = await self._background_of(user, place)
         kb = self.knowledge
-        bg = kb.backgrounds.get(profile.background or "")
         route = bg.route if bg else tuple(s.id for s in kb.steps)
         left = [s for s in route if s not in finished]
         nxt = kb.step(left[0]) if left else None
-        verb = "Marked done" if done else "Marked not done"
+        if done:
+            verb = "Marked done" if changed else "Already done"
+        else:
+            verb = "Marked not done" if changed else "Wasn't marked done"
         body = f"{verb}: {bold(step.title)}. {len(route) - len(left)} of {len(route)} steps of your route done."
         body += f"\n\nNext: {bold(nxt.title)} (`/step {nxt.id}`)." if nxt else "\n\nThat was the last step of your route. Go get that job!"
+        if done and changed:
+            body += f"\nTicked the wrong one? `/undo {step.id}` takes it back."
         return Reply(verb, body, kind="info", next_step=nxt.id if nxt else None, private=True)
 
-    async def set_background(self, user_id: str, text: str) -> Reply:
+    async def set_background(self, user: str, text: str, place: Place = LOCAL_PLACE) -> Reply:
+        """Set the background from a command (always private: `/background set` answers ephemerally)."""
         bg = self.find_background(text)
         if bg is None:
             return self._no_such_background(text)
-        await self.storage.set_background(user_id, bg.id)
+        await self.storage.set_background(place.id, user, bg.id, private=True)
         kb = self.knowledge
-        reply = compose.statement_reply(kb, bg, await self.storage.done_steps(user_id), f"Saved: you're coming from {bg.name}.")
-        return _with(reply, background=bg.id, private=True)
+        reply = compose.statement_reply(kb, bg, await self.storage.done_steps(place.id, user), f"Saved: you're coming from {bg.name}.")
+        return replace(reply, background=bg.id, private=True)
 
-    async def show_background(self, user_id: str) -> Reply:
-        profile = await self.storage.profile(user_id)
+    async def show_background(self, user: str, place: Place = LOCAL_PLACE) -> Reply:
+        profile = await self.storage.profile(place.id, user)
         bg = self.knowledge.backgrounds.get(profile.background or "")
         if bg is None:
             return Reply("Your background", "I don't know where you start from yet. " + compose.INVITE, kind="info", private=True)
@@ -258,8 +286,8 @@ class Advisor:
         body = f"You're coming from {bold(bg.name)}{when}. Your route: {bg.route_name}."
         return Reply("Your background", body, kind="info", background=bg.id, private=True)
 
-    async def clear_background(self, user_id: str) -> Reply:
-        await self.storage.set_background(user_id, None)
+    async def clear_background(self, user: str, place: Place = LOCAL_PLACE) -> Reply:
+        await self.storage.set_background(place.id, user, None)
         return Reply("Background cleared", "I no longer assume where you start from. " + compose.INVITE, kind="info", private=True)
 
     def topics(self) -> Reply:
@@ -276,45 +304,78 @@ class Advisor:
             return Reply("No such topic", f"I have no resources filed under {bold(quote_user_text(topic_name, 80))}. Try `/topics`.", kind="unknown")
         lines = compose.resource_lines(topic.resources, kb.resources)
         credit = compose.credit(topic.sources, kb.sources)
-        body = "\n".join(lines)
-        return Reply(f"Resources: {topic.title}", body, credit, kind="info")
+        return Reply(f"Resources: {topic.title}", "\n".join(lines), credit, kind="info")
 
-    async def forget(self, user_id: str) -> Reply:
-        removed = await self.storage.forget(user_id)
-        body = f"Done: I removed everything I had stored about you ({removed} record(s)): background, progress, questions and feedback."
+    async def forget(self, user: str) -> Reply:
+        """Erase the member everywhere. Raises StorageError when that could not be done."""
+        removed = await self.storage.forget(user)
+        body = (f"Done: I removed everything I had stored about you ({removed} record(s)), in every server and in "
+                "DMs: background, progress, questions, feedback and conversation context.")
         return Reply("Forgotten", body, kind="info", private=True)
 
-    async def feedback(self, question_id: int, user_id: str, helpful: bool) -> bool:
-        return await self.storage.add_feedback(question_id, user_id, helpful)
+    async def feedback(self, question: QuestionRef, user: str, helpful: bool) -> bool:
+        return await self.storage.add_feedback(question, user, helpful)
+
+    async def my_data(self, user: str) -> tuple[Reply, dict[str, Any]]:
+        """What is stored about the member, as a summary and as data (for a JSON file)."""
+        data = await self.storage.my_data(user)
+        kb = self.knowledge
+        lines = []
+        for row in data["profiles"]:
+            bg = kb.backgrounds.get(row["background"] or "")
+            lines.append(f"• Background in {_place_name(row['place'])}: {bg.name if bg else row['background'] or 'none'}")
+        if data["progress"]:
+            lines.append(f"• Steps marked done: {len(data['progress'])} (" + ", ".join(sorted({r['step_id'] for r in data['progress']})) + ")")
+        lines.append(f"• Questions you asked: {len(data['questions'])}")
+        lines.append(f"• 👍/👎 you gave: {len(data['feedback'])}")
+        lines.append(f"• Conversations I remember the last topic of: {len(data['context'])}")
+        if not any(data.values()):
+            lines = ["Nothing: I have no record of you."]
+        body = "\n".join(lines) + "\n\nThe attached file has all of it. `/forget-me` erases everything."
+        return Reply("What I store about you", body, kind="info", private=True), data
 
     # --- lookups (also used for autocomplete) ---------------------------------------------------
 
     def find_step(self, name: str) -> Step | None:
+        """A step by id, short name, title, or words that point to it ("python", "maths", "nlp")."""
         kb = self.knowledge
-        name = name.strip()
+        name = clean(name)
         if not name:
             return None
-        by_id = kb.step(name.lower())
-        if by_id:
-            return by_id
+        lowered = name.lower()
+        for step in kb.steps:
+            if lowered in (step.id, step.short.lower(), step.title.lower()):
+                return step
+        step_ids = {s.id for s in kb.steps}
+        hits = self.reader.kb.index.search(kb.normalizer.stems(name), threshold=0.15, only=step_ids, limit=1)
+        if hits:
+            return kb.step(hits[0].id)
         choices = {s.id: f"{s.id} {s.short} {s.title}" for s in kb.steps}
         found = process.extractOne(name, choices, scorer=fuzz.WRatio, score_cutoff=70)
         return kb.step(found[2]) if found else None
 
     def find_topic(self, name: str) -> str | None:
+        """A topic with resources by id, title, or words that point to it."""
         kb = self.knowledge
+        name = clean(name)
+        if not name:
+            return None
         if name in kb.topics:
             return name
-        choices = {t.id: f"{t.id} {t.title}" for t in kb.topics.values() if t.resources}
+        with_resources = {t.id for t in kb.topics.values() if t.resources}
+        for topic_id in with_resources:
+            if name.lower() == kb.topics[topic_id].title.lower():
+                return topic_id
+        hits = kb.index.search(kb.normalizer.stems(name), threshold=0.15, only=with_resources, limit=1)
+        if hits:
+            return hits[0].id
+        choices = {t: f"{t} {kb.topics[t].title}" for t in with_resources}
         found = process.extractOne(name, choices, scorer=fuzz.WRatio, score_cutoff=70)
-        if found:
-            return found[2]
-        matches, _ = self.match(name)
-        return matches[0].id if matches else None
+        return found[2] if found else None
 
     def find_background(self, text: str) -> Background | None:
         kb = self.knowledge
-        text = text.strip()
+        text = clean(text)
         if not text:
             return None
         if text.lower() in kb.backgrounds:
@@ -332,8 +393,12 @@ class Advisor:
         if not prefix.strip():
             return [(s.title, s.id) for s in kb.steps][:limit]
         choices = {s.id: f"{s.id} {s.short} {s.title}" for s in kb.steps}
-        found = process.extract(prefix, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
-        return [(kb.step(key).title, key) for _, _, key in found]  # type: ignore[union-attr]
+        found = process.extract(prefix[:100], choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
+        ordered = [key for _, _, key in found]
+        typed = self.find_step(prefix)
+        if typed is not None and typed.id not in ordered[:1]:
+            ordered = [typed.id, *(k for k in ordered if k != typed.id)]
+        return [(kb.step(key).title, key) for key in ordered[:limit]]  # type: ignore[union-attr]
 
     def topic_choices(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         kb = self.knowledge
@@ -341,7 +406,20 @@ class Advisor:
         if not prefix.strip():
             return [(t.title, t.id) for t in topics][:limit]
         choices = {t.id: f"{t.id} {t.title}" for t in topics}
-        found = process.extract(prefix, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
+        found = process.extract(prefix[:100], choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
+        ordered = [key for _, _, key in found]
+        typed = self.find_topic(prefix)
+        if typed is not None and typed not in ordered[:1]:
+            ordered = [typed, *(k for k in ordered if k != typed)]
+        return [(kb.topics[key].title, key) for key in ordered[:limit]]
+
+    def all_topic_choices(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
+        """Every step and entry, for moderators choosing where a question belongs."""
+        kb = self.knowledge
+        if not prefix.strip():
+            return [(t.title, t.id) for t in kb.topics.values()][:limit]
+        choices = {t.id: f"{t.id} {t.title}" for t in kb.topics.values()}
+        found = process.extract(prefix[:100], choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
         return [(kb.topics[key].title, key) for _, _, key in found]
 
     def background_choices(self) -> list[tuple[str, str]]:
@@ -361,5 +439,6 @@ class Advisor:
         )
 
 
-def _with(reply: Reply, **changes: object) -> Reply:
-    return replace(reply, **changes)  # type: ignore[arg-type]
+def _place_name(place: str) -> str:
+    return {"dm": "direct messages", "local": "the command line", "legacy": "an earlier version"}.get(place, f"server {place}")
+

@@ -1,16 +1,22 @@
-"""Recognising a stated background ("I studied physics", "backend dev here") in free text.
+"""Recognising where someone starts from ("I studied physics", "backend dev here", "I write Kotlin for an
+Android app", "I manage a coffee shop") in free text.
 
 Aliases are matched on words, not stems: a stemmer reads "developer" and "development" as one word,
 which would turn "how do I learn web development?" into a statement about being a developer. Only
 plurals are folded ("physicists" = "physicist"), and typos are corrected first.
 
+Two kinds of alias: `aliases` name a role, a field or a tool of the trade ("paralegal", "data analyst",
+"Kotlin", "sysadmin"); `workplaces` name where people work ("hotel", "warehouse", "coffee shop") and
+count only when no role is stated ("I'm on the analytics team of a grocery chain" is analytics).
+
 A match counts unless the words just before it negate it ("I'm not a data scientist", "no longer a
-developer", "without a statistics degree"). It is a statement about the asker ("self") when its clause
-says so: "I am / I work as / I studied / I have … ", "my background / degree / job …", "as a …",
-"coming from …", or "… here" right after it. Otherwise it is only a mention ("how can a physicist
-become…"): used for that one question, not remembered. When several count, the last one wins ("I
-studied physics but now I'm a backend developer" → software), and one marked as past ("I used to be…")
-loses to a current one.
+developer") or make it a wish ("I want to become a data scientist", "interested in data science"). It is
+a statement about the asker when its clause says so: "I am / work as / write / build / run …", "my job
+…", "as a …", "coming from …", "… here", "worked retail", "sysadmin at a hosting company", "2 years of
+Django", "translator since 6 years". Otherwise it is only a mention ("how can a physicist become…"): used
+for that one question, never remembered. Statements beat mentions, roles beat workplaces, and among
+those the last one wins ("I studied physics but now I'm a backend developer" → software), except that one
+marked as past ("I used to be…") loses to a current one.
 """
 
 from __future__ import annotations
@@ -23,15 +29,62 @@ from bot.core.text import BREAK, Normalizer, words
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "non", "without"})
 _SELF_VERBS = frozenset(
     """am was have had has studied study studying work worked working do did come came hold majored major
-    graduated graduate teach taught been currently run ran used got switched switching moved moving quit
-    finished finishing completed completing earned earning hold holding""".split()
+    graduated graduate teach taught been currently run ran used got switched moved quit finished finishing
+    completed completing earned earning holding write wrote writing build built building maintain maintained
+    maintaining develop developed developing code coded program programmed drive drove driving manage managed
+    managing supervise supervised supervising edit edited editing produce produced producing sell sold selling
+    fix fixed fixing test tested testing answer answered answering cook cooked cooking serve served serving
+    deliver delivered delivering support supported supporting handle handled handling make made making create
+    created creating analyse analyze analysed analyzed analysing analyzing lead led leading own owned design
+    designed designing operate operated operating care cared nurse nursed treat treated translate translated
+    translating photograph photographed shoot shot play played playing spend spent keep kept start started
+    starting help helped helping clean cleaned cleaning sing draw drew paint painted plan planned planning
+    train trained training tutor tutored instruct instructed practise practice practiced practised run
+    running automate automated automating administer administered administering""".split()
 )
-_MY_NOUNS = frozenset("background degree major job field career profession experience work title role training".split())
+_CLAUSE_START_VERBS = frozenset(
+    """worked studied did spent been done graduated majored write wrote writing build building built maintain
+    maintaining manage managing run running drive driving teach teaching supervise supervising""".split()
+)
+"""Verbs that state one's own work with "I" left out, at the start of a clause: "worked retail", "been a
+nurse for 10 years", "write Terraform all day"."""
+_WORK_VERBS = frozenset(
+    """work worked working use used using write wrote writing build built building maintain maintained maintaining
+    develop developed developing code coded coding program programmed programming run ran running manage managed
+    managing ship shipped deploy deployed support supported automate automated administer administered keep kept
+    design designed make made create created supervise supervised supervising drive drove driving own owned
+    operate operated lead led spend spent been do did analyse analyze analysed analyzed analysing analyzing
+    handle handled test tested testing serve served cook cooked deliver delivered""".split()
+)
+_CREDENTIALS = frozenset(
+    """degree degrees phd doctorate masters master bachelor bachelors bsc msc ba ma mba background experience
+    diploma certificate qualification years year job career been worked""".split()
+)
+_MY_NOUNS = frozenset("background degree major job field career profession experience work title role training day".split())
+_WISHES = frozenset(
+    """want wants wanna love hope hoping plan planning dream dreaming aspire aspiring aim aiming become
+    becoming learn learning interested interest into curious consider considering thinking apply applying
+    switch switching transition transitioning pivot pivoting move moving get getting break breaking join
+    joining pursue pursuing try trying explore exploring should could would might goal future someday eventually
+    intend intending wish wishing""".split()
+)
+"""Words between a cue and an alias that make it a wish, not a fact: "I want to become a data scientist",
+"I'm learning data science", "I'd love to work as an analyst", "I'm thinking of switching to data science"."""
+_TARGET = frozenset({"become", "becoming", "becomes"})
 _PAST = [("used", "to"), ("former",), ("formerly",), ("previously",), ("ex",), ("was",), ("retired",)]
-_FILLER = frozenset({"a", "an", "the", "really", "actually", "just", "currently", "now", "still", "am", "be", "been"})
+_FILLER = frozenset({"a", "an", "the", "really", "actually", "just", "currently", "now", "still", "am", "be", "been",
+                     "so", "well", "basically", "mostly", "kind", "of", "sort", "full", "time", "part", "senior",
+                     "junior", "lead", "head", "chief", "self", "employed", "freelance", "professional", "decent",
+                     "bit", "ok", "okay", "hi", "hey", "hello", "yeah", "yes", "also"})
 # What may follow a bare statement ("no coding background at all", "physicist, 5 years"):
-_TRAILING = frozenset({"at", "all", "whatsoever", "here", "year", "years", "of", "experience", "so", "far", "yet"})
-_CUES = _NEGATIONS | _SELF_VERBS | _MY_NOUNS | _TRAILING | {"i", "my", "as", "coming", "from", "used", "to"}
+_TRAILING = frozenset({"at", "all", "whatsoever", "here", "year", "years", "yrs", "yr", "of", "experience", "so", "far",
+                       "yet", "now", "currently", "since", "for", "about", "almost", "over", "nearly", "month", "months"})
+_NUMBERS = frozenset("""a an one two three four five six seven eight nine ten eleven twelve fifteen twenty few
+    couple several many""".split())
+_DURATION = frozenset({"year", "years", "yrs", "yr", "month", "months", "decade", "decades"})
+_EMPLOYER = frozenset({"at", "for", "with", "in"})
+_CUES = (_NEGATIONS | _SELF_VERBS | _MY_NOUNS | _TRAILING | _WISHES | _CLAUSE_START_VERBS | _WORK_VERBS | _CREDENTIALS
+         | {"i", "my", "as", "coming", "from", "used", "to", "here", "myself"})
 
 
 def plural(word: str) -> str:
@@ -48,21 +101,25 @@ class Found:
     start: int  # word positions of the alias itself
     end: int
     consumed: frozenset[int]  # word positions that belong to the statement, for the matcher to skip
+    alias: str = ""  # the words that were recognised ("gameplay programmer"), to show what was understood
+    weak: bool = False  # a workplace rather than a role
 
 
 class BackgroundDetector:
-    def __init__(self, normalizer: Normalizer, aliases: Iterable[tuple[str, Iterable[str]]]) -> None:
+    def __init__(self, normalizer: Normalizer, aliases: Iterable[tuple[str, Iterable[str]]],
+                 workplaces: Iterable[tuple[str, Iterable[str]]] = ()) -> None:
         self.normalizer = normalizer
-        table: dict[tuple[str, ...], str] = {}
-        for background, names in aliases:
-            for name in names:
-                key = tuple(plural(w) for w in words(name) if w != BREAK)
-                if key:
-                    table.setdefault(key, background)
+        table: dict[tuple[str, ...], tuple[str, bool]] = {}
+        for weak, source in ((False, aliases), (True, workplaces)):
+            for background, names in source:
+                for name in names:
+                    key = tuple(plural(w) for w in words(name) if w != BREAK)
+                    if key:
+                        table.setdefault(key, (background, weak))
         # Aliases by their first word, longest first, so each position tries only the few that can match.
-        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for key, background in sorted(table.items(), key=lambda item: -len(item[0])):
-            self._by_first.setdefault(key[0], []).append((key, background))
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
+        for key, (background, weak) in sorted(table.items(), key=lambda item: -len(item[0])):
+            self._by_first.setdefault(key[0], []).append((key, background, weak))
 
     def words(self, text: str) -> list[str]:
         """Folded, typo-corrected words with plurals folded; BREAK between clauses.
@@ -75,10 +132,10 @@ class BackgroundDetector:
         position = 0
         while position < len(tokens):
             if tokens[position] in self._by_first:
-                for key, background in self._by_first[tokens[position]]:
+                for key, background, weak in self._by_first[tokens[position]]:
                     end = position + len(key)
                     if tuple(tokens[position:end]) == key:
-                        found = self._judge(tokens, position, end, background)
+                        found = self._judge(tokens, position, end, background, weak)
                         if found is not None:
                             candidates.append((position, self._is_past(tokens, position), found))
                         position = end - 1
@@ -86,8 +143,10 @@ class BackgroundDetector:
             position += 1
         if not candidates:
             return None
-        current = [c for c in candidates if not c[1]] or candidates
-        return max(current, key=lambda c: c[0])[2]
+        # Statements beat mentions, roles beat workplaces, current beats past; then the last one wins.
+        best_rank = max((c[2].about_self, not c[2].weak, not c[1]) for c in candidates)
+        best = [c for c in candidates if (c[2].about_self, not c[2].weak, not c[1]) == best_rank]
+        return max(best, key=lambda c: c[0])[2]
 
     @staticmethod
     def _clause_start(tokens: Sequence[str], position: int) -> int:
@@ -95,41 +154,93 @@ class BackgroundDetector:
             position -= 1
         return position
 
-    def _judge(self, tokens: Sequence[str], start: int, end: int, background: str) -> Found | None:
+    def _judge(self, tokens: Sequence[str], start: int, end: int, background: str, weak: bool) -> Found | None:
         clause = self._clause_start(tokens, start)
         opener = list(tokens[clause:start])
         meaningful = [w for w in opener if w not in _FILLER]
         if any(w in _NEGATIONS for w in meaningful[-3:]) and "only" not in meaningful[-2:]:
             return None
+        if self._target([w for w in opener if w not in ("a", "an", "the")]):
+            return None  # "how do I become a tattoo artist?": where they want to go, not where they start
         after = list(tokens[end : end + 2])
         if after in (["no", "longer"], ["not", "anymore"]):
             return None
+        alias = " ".join(tokens[start:end])
         cue = self._cue(opener)
+        if cue is not None and self._wish(opener[cue:] if opener[cue] != "as" else opener):  # "get a job as a pilot"
+            return Found(background, False, start, end, frozenset(range(start, end)), alias, weak)  # a wish: a mention
+        if cue is not None and not self._cue_counts([*opener[cue:], *tokens[start:end]], weak):
+            cue = None
+        lasting = self._lasting(tokens, clause, start, end)  # "2 years of Django", "translator since 6 years"
+        if weak:  # a tool or a workplace says where someone starts only when they work with it or there
+            about_self = cue is not None or lasting
+            if not about_self:
+                return None
+            first = clause + cue if cue is not None else start
+            return Found(background, True, start, end, frozenset(range(first, end)), alias, weak)
         bare = self._bare(tokens, clause, start, end)
-        about_self = cue is not None or after[:1] == ["here"] or bare
+        employed = not meaningful and after[:1] and after[0] in _EMPLOYER  # "sysadmin at a hosting company"
+        about_self = cue is not None or after[:1] == ["here"] or bare or bool(employed) or lasting
         if about_self:
             # The statement runs from its cue ("coming from …", "I work as …") to the alias: the rest
             # of the clause may be the question ("too late to switch at 35, coming from accounting?").
-            consumed = set(range(clause + cue if cue is not None else (clause if bare else start), end))
-            if after[:1] == ["here"]:
-                consumed.add(end)
+            first = clause + cue if cue is not None else (clause if (bare or employed or lasting) else start)
+            consumed = set(range(first, end))
+            for position in range(end, len(tokens)):  # "… for 10 years", "… here", "… since 2019"
+                if tokens[position] in _TRAILING or tokens[position].isdigit() or tokens[position] in _NUMBERS:
+                    consumed.add(position)
+                else:
+                    break
         else:
             consumed = set(range(start, end))
-        return Found(background, about_self, start, end, frozenset(consumed))
+        return Found(background, about_self, start, end, frozenset(consumed), alias, weak)
+
+    @staticmethod
+    def _target(meaningful: list[str]) -> bool:
+        """The alias follows "become" or "be" ("to be a nurse"), but not "used to be" (a past statement)."""
+        meaningful = [w for w in meaningful if w not in ("really", "actually", "just", "good", "great", "successful")]
+        last = meaningful[-2:]
+        if any(w in _TARGET for w in last):
+            return True
+        return bool(last) and last[-1] in ("be", "being") and meaningful[-3:-1] != ["used", "to"]
 
     @staticmethod
     def _cue(opener: list[str]) -> int | None:
-        """Where in the clause a statement about oneself begins, if it does: "I am/work/studied …",
-        "my background/degree …", "as a …", "coming from …"."""
+        """Where in the clause a statement about oneself begins, if it does: "I am/work/write …",
+        "my background/degree …", "as a …", "coming from …", "worked retail"."""
         for i, a in enumerate(opener):
             b = opener[i + 1] if i + 1 < len(opener) else ""
             if (a == "i" and b in _SELF_VERBS) or (a == "my" and b in _MY_NOUNS) or (a in ("coming", "come") and b == "from"):
+                return i
+            if a == "i" and b in ("also", "mostly", "currently", "now", "still", "actually", "just") and i + 2 < len(opener) \
+                    and opener[i + 2] in _SELF_VERBS:
                 return i
         if opener[-2:] in (["as", "a"], ["as", "an"]):
             return len(opener) - 2
         if opener[-1:] == ["as"]:
             return len(opener) - 1
+        lead = [w for w in opener if w not in _FILLER]
+        if lead and lead[0] in _CLAUSE_START_VERBS:
+            return opener.index(lead[0])
         return None
+
+    @staticmethod
+    def _cue_counts(statement: Sequence[str], weak: bool) -> bool:
+        """"I have a question about statistics" is no statement: "have" and "got" count only with a degree,
+        a job or experience ("I have a PhD in physics", "got my degree in maths"); a tool or a workplace
+        counts only with a verb of working ("I write Kotlin", "I manage a coffee shop")."""
+        verbs = [w for w in statement if w in _SELF_VERBS or w in _CLAUSE_START_VERBS]
+        if weak:
+            return any(w in _WORK_VERBS for w in verbs) or statement[:1] == ["as"]
+        if verbs and verbs[0] in ("have", "had", "has", "got"):
+            return any(w in _CREDENTIALS or w in ("no", "never", "zero") for w in statement)
+        return True
+
+    @staticmethod
+    def _wish(words_: Sequence[str]) -> bool:
+        """Between the cue and the alias, a word that makes it a wish ("I want to become …"); "switched to"
+        and "moved to" are facts."""
+        return any(w in _WISHES for w in words_)
 
     @staticmethod
     def _bare(tokens: Sequence[str], clause: int, start: int, end: int) -> bool:
@@ -142,6 +253,20 @@ class BackgroundDetector:
                 break
             rest.append(w)
         return all(w in _TRAILING or w in _FILLER or w.isdigit() for w in rest)
+
+    @staticmethod
+    def _lasting(tokens: Sequence[str], clause: int, start: int, end: int) -> bool:
+        """A duration right around the alias says it is one's own: "2 yrs of django", "translator since 6
+        years", "chef for about ten years"."""
+        before = [w for w in tokens[max(clause, start - 3) : start]]
+        if before[-1:] == ["of"] and any(w in _DURATION for w in before):
+            return True
+        after = []
+        for w in tokens[end : end + 5]:
+            if w == BREAK:
+                break
+            after.append(w)
+        return bool(after) and after[0] in ("since", "for") and any(w in _DURATION for w in after)
 
     @staticmethod
     def _is_past(tokens: Sequence[str], start: int) -> bool:

@@ -3,6 +3,10 @@
 The knowledge loader calls topic_text / background_text too, so `kb check` proves each shipped answer
 fits with room to spare (RESERVE) for the lines the advisor may add: a remembered background, a
 "did you mean", an invitation to say where you start from.
+
+A personal answer names the member's background ("How long it will take you (software development)")
+unless `name_background` is False: a background the member told the bot privately is used, never named,
+in a public answer.
 """
 
 from __future__ import annotations
@@ -24,6 +28,13 @@ INVITE = (
     "Tell me where you start from (for example \"I studied physics\", \"I'm a backend developer\" or "
     "\"no coding background\") and I'll tailor this to you."
 )
+COMMANDS = (
+    "`/roadmap` the route, with your progress · `/step NAME` how to learn a step · `/next` your next step · "
+    "`/done STEP` tick a step off · `/background set|show|clear` where you start from · `/topics` what I know · "
+    "`/resources TOPIC` books and courses · `/my-data` what I store about you · `/forget-me` erase it · `/about` credits"
+)
+KIND_NAMES = {"book": "books", "course": "courses", "paper": "papers", "video": "videos", "blog": "blogs",
+              "podcast": "podcasts", "site": "sites", "free": "free resources"}
 
 
 def credit(source_ids: Iterable[str], sources: Mapping[str, Source]) -> str:
@@ -31,22 +42,59 @@ def credit(source_ids: Iterable[str], sources: Mapping[str, Source]) -> str:
     return credit_line(labels) if labels else ""
 
 
-def resource_lines(ids: Iterable[str], resources: Mapping[str, Resource]) -> list[str]:
-    return [resource_line(r.name, r.url, r.type, r.note) for r in (resources[i] for i in ids if i in resources)]
+def resource_text(r: Resource, *, full: bool = True) -> str:
+    """One resource as a line: with its note, author and year (full), or just name, link and kind."""
+    if full:
+        return resource_line(r.name, r.url, r.type, r.note, r.by, r.year, r.free)
+    return resource_line(r.name, r.url, r.type, None, None, None, r.free)
 
 
-def topic_body(topic: Topic, resources: Mapping[str, Resource], budget: int = MESSAGE_LIMIT) -> str:
+def _kind_of(r: Resource) -> str:
+    return {"article": "paper", "tool": "site", "community": "site"}.get(r.type, r.type)
+
+
+def resource_lines(ids: Iterable[str], resources: Mapping[str, Resource], first: Collection[str] = (),
+                   *, full: bool = True) -> list[str]:
+    """One line per resource; kinds in `first` ("book", "free") come first."""
+    chosen = [resources[i] for i in ids if i in resources]
+    if first:
+        chosen.sort(key=lambda r: not (_kind_of(r) in first or ("free" in first and r.free)))
+    return [resource_text(r, full=full) for r in chosen]
+
+
+def topic_body(topic: Topic, resources: Mapping[str, Resource], budget: int = MESSAGE_LIMIT,
+               wants: Collection[str] = (), named: Sequence[str] = ()) -> str:
+    """The answer, its best way to learn (steps), and its resources: with their notes when they fit,
+    else by name. Resources the question named come first, always with their notes."""
     head = topic.answer
     if isinstance(topic, Step):
         head += f"\n\n{bold('Best way to learn:')} {topic.best_way}"
-    lines = resource_lines(topic.resources, resources)
-    if not lines:
+    cards = [resources[r] for r in named if r in resources]
+    if cards:  # the resources the question named, first and in full
+        head = "\n".join(resource_text(r) for r in cards) + "\n\n" + head
+    rest = [r for r in topic.resources if r not in named]
+    if not rest:
         return head[:budget]
-    return fit_lines(head + "\n\n" + bold("Resources"), lines, "", budget, more="…and {n} more resources")
+    head += "\n\n" + bold("Resources")
+    full = resource_lines(rest, resources, wants)
+    if len(head) + sum(len(line) + 1 for line in full) <= budget:
+        return fit_lines(head, full, "", budget)
+    return fit_lines(head, resource_lines(rest, resources, wants, full=False), "", budget, more="…and {n} more resources")
+
+
+def needed_size(topic: Topic, resources: Mapping[str, Resource], sources: Mapping[str, Source]) -> int:
+    """Characters the answer needs with every resource listed by name: what `kb check` measures, since
+    the answer must fit with room left for the advisor's own lines (RESERVE)."""
+    head = topic.answer + (f"\n\n{bold('Best way to learn:')} {topic.best_way}" if isinstance(topic, Step) else "")
+    lines = resource_lines(topic.resources, resources, full=False)
+    body = head + ("\n\n" + bold("Resources") + "".join("\n" + line for line in lines) if lines else "")
+    return len(Reply(topic.title, body, credit(topic.sources, sources)).text)
 
 
 def topic_text(topic: Topic, resources: Mapping[str, Resource], sources: Mapping[str, Source]) -> str:
-    return Reply(topic.title, topic_body(topic, resources), credit(topic.sources, sources)).text
+    """The answer as posted when the advisor adds nothing."""
+    credit_text = credit(topic.sources, sources)
+    return Reply(topic.title, topic_body(topic, resources, _budget(topic.title, credit_text) - RESERVE), credit_text).text
 
 
 def route_lines(route: Sequence[str], steps: Mapping[str, Step], done: Collection[str] = ()) -> list[str]:
@@ -59,8 +107,8 @@ def route_lines(route: Sequence[str], steps: Mapping[str, Step], done: Collectio
     return lines
 
 
-def background_body(bg: Background, steps: Mapping[str, Step], done: Collection[str] = ()) -> str:
-    parts = [bg.summary]
+def background_body(bg: Background, steps: Mapping[str, Step], done: Collection[str] = (), *, named: bool = True) -> str:
+    parts = [bg.summary] if named else []
     facts = []
     if bg.time:
         facts.append(f"{bold('Time:')} {bg.time}")
@@ -78,7 +126,7 @@ def background_text(bg: Background, steps: Mapping[str, Step], sources: Mapping[
     return Reply(f"From {bg.name} to ML engineer", background_body(bg, steps), credit(bg.sources, sources)).text
 
 
-def _following(kb: Knowledge, step_id: str) -> str | None:
+def following(kb: Knowledge, step_id: str) -> str | None:
     """The roadmap step after `step_id`, for a "Next step" button."""
     ids = [s.id for s in kb.steps]
     at = ids.index(step_id)
@@ -103,32 +151,76 @@ def topic_reply(
     lead: str | None = None,
     matches: Sequence[Match] = (),
     did_you_mean: Sequence[Match] = (),
+    wants: Collection[str] = (),
+    named: Sequence[str] = (),
+    name_background: bool = True,
 ) -> Reply:
     """The answer for one topic; personal entries are filled in from the background when known."""
     title = topic.title
     sources: list[str] = list(topic.sources)
-    next_step = _following(kb, topic.id) if isinstance(topic, Step) else None
+    next_step = following(kb, topic.id) if isinstance(topic, Step) else None
     if isinstance(topic, Entry) and topic.personal:
-        title, body, extra_sources, next_step = _personal(kb, topic, background, done)
+        title, body, extra_sources, next_step = _personal(kb, topic, background, done, name_background)
         sources += extra_sources
     else:
         body = None
+    sources += [s for r in named if r in kb.resources for s in kb.resources[r].sources]
     credit_text = credit(sources, kb.sources)
     budget = _budget(title, credit_text)
     tail = ""
     if did_you_mean:
         tail = "\n\nDid you mean: " + " · ".join(bold(m.title) for m in did_you_mean) + "?"
     if body is None:
-        body = topic_body(topic, kb.resources, budget - len(tail) - (len(lead) + 2 if lead else 0))
+        body = topic_body(topic, kb.resources, budget - len(tail) - (len(lead) + 2 if lead else 0), wants, named)
+    elif named:
+        body = "\n".join(resource_text(kb.resources[r]) for r in named if r in kb.resources) + "\n\n" + body
     body = _with_lead(lead, body, budget - len(tail)) + tail
     return Reply(title, body, credit_text, matches=tuple(matches), did_you_mean=tuple(did_you_mean), next_step=next_step)
 
 
+def resources_for(kb: Knowledge, topic: Topic, wants: Collection[str], matches: Sequence[Match] = ()) -> Reply:
+    """A follow-up asking for some kind of resource ("is there a book for that?", "a free one?") on a
+    topic: those of its resources, or, when it has none of that kind, the others it has."""
+    kinds = [k for k in wants if k != "free"]
+    pool = [kb.resources[r] for r in topic.resources if r in kb.resources]
+    chosen = [r for r in pool if (not kinds or _kind_of(r) in kinds) and ("free" not in wants or r.free)]
+    what = " and ".join(KIND_NAMES[k] for k in (kinds or ["free"]) if k in KIND_NAMES) if wants else "resources"
+    if "free" in wants and kinds:
+        what = "free " + what
+    title = f"{what[:1].upper()}{what[1:]} for {topic.title}"
+    if chosen:
+        head = f"For {bold(topic.title)}:"
+    elif pool:
+        head = f"I have no {what} filed under {bold(topic.title)}; here is what I do have:"
+        chosen = pool
+    else:
+        head = f"I have no resources filed under {bold(topic.title)}. `/topics` lists what I know."
+    credit_text = credit([s for r in chosen for s in r.sources] or topic.sources, kb.sources)
+    body = fit_lines(head, [resource_text(r) for r in chosen], "", _budget(title, credit_text), more="…and {n} more")
+    return Reply(title, body, credit_text, matches=tuple(matches))
+
+
+def practice_reply(kb: Knowledge, topic: Topic, matches: Sequence[Match] = ()) -> Reply:
+    """A follow-up asking how to practise the previous topic: its best way to learn first."""
+    best = topic.best_way if isinstance(topic, Step) else None
+    if best is None:
+        step = next((kb.step(r) for r in topic.related if kb.step(r)), None)
+        best = step.best_way if step else None
+    title = f"Practising: {topic.title}"
+    credit_text = credit(topic.sources, kb.sources)
+    parts = ([f"{bold('Best way to learn:')} {best}"] if best else []) + [topic.answer]
+    lines = resource_lines(topic.resources, kb.resources)
+    body = fit_lines("\n\n".join(parts) + ("\n\n" + bold("Resources") if lines else ""), lines, "",
+                     _budget(title, credit_text), more="…and {n} more resources")
+    return Reply(title, body, credit_text, matches=tuple(matches), next_step=following(kb, topic.id) if isinstance(topic, Step) else None)
+
+
 def _personal(
-    kb: Knowledge, entry: Entry, bg: Background | None, done: Collection[str]
+    kb: Knowledge, entry: Entry, bg: Background | None, done: Collection[str], named: bool = True
 ) -> tuple[str, str, list[str], str | None]:
     """(title, body, extra sources, next step id) of a personal entry."""
     steps = kb.steps_by_id
+    label = f" ({bg.name})" if bg and named else ""
     if entry.personal == "next":
         route = bg.route if bg else tuple(s.id for s in kb.steps)
         step = next((steps[s] for s in route if s in steps and s not in done), None)
@@ -137,29 +229,49 @@ def _personal(
                 "Every step of your route is marked done. Time to show your work and apply: see the job-hunting topics "
                 "with /topics." + ("" if bg else "\n\n" + INVITE)
             ), [], None
-        where = f"on the route from {bg.name}" if bg else "on the general roadmap"
+        where = (f"on the route from {bg.name}" if named else "on your route") if bg else "on the general roadmap"
         body = (
             f"{bold(step.title)} is your next step {where}.\n\n{step.answer}\n\n{bold('Best way to learn:')} {step.best_way}"
             f"\n\nWhen you've done it, mark it with `/done {step.id}`."
         )
         if not bg:
             body += "\n\n" + INVITE
-        return f"Your next step: {step.short}", body, list(step.sources), _following(kb, step.id)
+        return f"Your next step: {step.short}", body, list(step.sources), following(kb, step.id)
     if bg is None:
         return entry.title, f"{entry.answer}\n\n{INVITE}", [], None
     if entry.personal == "route":
-        return f"From {bg.name} to ML engineer", background_body(bg, steps, done), list(bg.sources), None
+        title = f"From {bg.name} to ML engineer" if named else "Your route to ML engineer"
+        return title, background_body(bg, steps, done, named=named), list(bg.sources), None
+    start = bold(f"Starting from {bg.name}:" if named else "From where you start:")
     if entry.personal == "time":
-        lines = [f"{bold('Starting from ' + bg.name + ':')} {bg.time or 'the guides give no figure for this starting point.'}"]
+        lines = [f"{start} {bg.time or 'the guides give no figure for this starting point.'}"]
         if bg.difficulty:
             lines.append(f"{bold('How hard:')} {bg.difficulty}")
         lines.append(f"{bold('What speeds it up:')} {bg.leverage}")
         lines.append(f"\n{bold('For comparison:')} {entry.answer}")
-        return f"How long it will take you ({bg.name})", "\n".join(lines), list(bg.sources), None
+        return f"How long it will take you{label}", "\n".join(lines), list(bg.sources), None
+    if entry.personal == "difficulty":
+        lines = [f"{start} {bg.difficulty or 'the guides give no rating for this starting point.'}"]
+        if bg.time:
+            lines.append(f"{bold('Time:')} {bg.time}")
+        lines.append(f"{bold('What you bring:')} {bg.leverage}")
+        lines.append(f"{bold('Learn first:')} {bg.learn_first}")
+        lines.append(f"\n{entry.answer}")
+        return f"How hard it is for you{label}", "\n".join(lines), list(bg.sources), None
     # focus
     body = f"{bold('Learn first:')} {bg.learn_first}\n\n{bold('Leverage:')} {bg.leverage}\n\n{bold('Your route — ' + bg.route_name + ':')}\n"
     body += "\n".join(route_lines(bg.route, steps, done))
-    return f"What to focus on ({bg.name})", body, list(bg.sources), None
+    return f"What to focus on{label}", body, list(bg.sources), None
+
+
+def subject(kb: Knowledge, topic: Topic, bg: Background | None, done: Collection[str]) -> str:
+    """What "that" refers to after this answer: for "what to focus on" or "your next step", the step
+    it pointed to; otherwise the topic itself."""
+    if isinstance(topic, Entry) and topic.personal in ("focus", "next"):
+        route = bg.route if bg else tuple(s.id for s in kb.steps)
+        step = next((s for s in route if s not in done and kb.step(s)), None)
+        return step or topic.id
+    return topic.id
 
 
 def statement_reply(kb: Knowledge, bg: Background, done: Collection[str], lead: str | None) -> Reply:
@@ -216,6 +328,36 @@ def unknown_reply(kb: Knowledge, question: str, near: Sequence[Match] = ()) -> R
     return Reply("I don't know that one", body, kind="unknown", did_you_mean=tuple(near))
 
 
+def help_reply() -> Reply:
+    body = (
+        "Ask me anything about becoming an ML engineer, in your own words: \"which book for deep learning?\", "
+        "\"how long will it take me?\", \"I studied physics, where do I start?\". Follow-ups work too: "
+        "\"is there a free course for that?\", \"and after that?\".\n\n" + COMMANDS
+    )
+    return Reply("How to use MLE Advisor", body, kind="info")
+
+
+_SMALLTALK = {
+    "greeting": ("Hi there! 👋", "I'm MLE Advisor. I help people find their way into ML engineering, whatever they "
+                 "do today. Tell me where you start from, or ask a question like \"how long will it take me?\" or "
+                 "\"which book for deep learning?\"."),
+    "thanks": ("Glad it helped!", "Any time. When you finish a step, tick it off with `/done`, and `/next` shows "
+               "what comes after it."),
+    "ack": ("👍", "Ask me anything about becoming an ML engineer whenever you like: `/topics` lists what I know."),
+}
+
+
+def smalltalk_reply(kind: str) -> Reply:
+    """A short, friendly answer to small talk; "about" (who are you, what can you do, help) is the help text."""
+    if kind not in _SMALLTALK:
+        reply = help_reply()
+        return Reply("I'm MLE Advisor", "I answer questions about becoming a machine learning engineer, from five "
+                     "career guides, and remember where you start from so my answers fit you.\n\n" + reply.body,
+                     kind="smalltalk")
+    title, body = _SMALLTALK[kind]
+    return Reply(title, body, kind="smalltalk")
+
+
 def about_reply(kb: Knowledge) -> Reply:
     lines = []
     for source in kb.sources.values():
@@ -229,6 +371,6 @@ def about_reply(kb: Knowledge) -> Reply:
     )
     tail = (
         "\n\nI remember the background you tell me and the steps you mark done, and the questions asked "
-        "(so moderators can see what's missing). `/forget-me` erases all of it."
+        "(so moderators can see what's missing). `/my-data` shows all of it, `/forget-me` erases it."
     )
     return Reply("About MLE Advisor", fit_lines(head, lines, tail, _budget("About MLE Advisor", "")), kind="info")

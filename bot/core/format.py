@@ -24,8 +24,11 @@ def link(name: str, url: str | None) -> str:
     return f"[{name}](<{url}>)" if url else name
 
 
-def resource_line(name: str, url: str | None, kind: str, note: str | None) -> str:
-    line = f"• {link(name, url)} ({kind})"
+def resource_line(name: str, url: str | None, kind: str, note: str | None, by: str | None = None,
+                  year: int | None = None, free: bool | None = None) -> str:
+    facts = [kind] + ([str(year)] if year and str(year) not in name else []) + (["free"] if free else [])
+    author = f" by {by}" if by and by not in name else ""
+    line = f"• {link(name, url)}{author} ({', '.join(facts)})"
     return f"{line}: {note}" if note else line
 
 

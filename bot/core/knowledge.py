@@ -9,6 +9,7 @@ swaps everything in one assignment — or raises KnowledgeError listing every pr
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,12 +24,25 @@ from rapidfuzz import process
 from bot.core import compose
 from bot.core.backgrounds import BackgroundDetector
 from bot.core.format import MESSAGE_LIMIT
-from bot.core.matcher import Document, Index
-from bot.core.schema import SECTIONS, Background, Entry, Model, Resource, Source, Step, Synonym, Topic
-from bot.core.text import Normalizer, words
-from bot.core.yamlfile import YamlDocument, YamlProblem, read_yaml
+from bot.core.matcher import Document, Index, ResourceNames
+from bot.core.schema import (
+    SECTIONS,
+    Background,
+    Entry,
+    Model,
+    OffTopic,
+    Resource,
+    Source,
+    Step,
+    Synonym,
+    Topic,
+)
+from bot.core.text import Normalizer, content, sentences, words
+from bot.core.yamlfile import YamlDocument, YamlProblem, parse_yaml, read_yaml
 
 MAX_FILES = 200
+MAX_TOTAL_BYTES = 8 * 2**20
+"""All knowledge files together may hold at most this much: memory stays bounded whatever is uploaded."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,8 @@ class KnowledgeError(Exception):
 @dataclass(frozen=True)
 class Knowledge:
     directory: Path
+    overlay: Path | None  # the moderators' edits, overriding shipped files of the same name
+    paths: Mapping[str, Path]  # each file's path inside the folder → the file that was read
     files: tuple[str, ...]
     sources: Mapping[str, Source]
     resources: Mapping[str, Resource]
@@ -61,11 +77,13 @@ class Knowledge:
     backgrounds: Mapping[str, Background]
     entries: Mapping[str, Entry]
     synonyms: tuple[Synonym, ...]
+    off_topic: tuple[OffTopic, ...]
     normalizer: Normalizer = field(repr=False)
     index: Index = field(repr=False)
     detector: BackgroundDetector = field(repr=False)
+    names: ResourceNames = field(repr=False)
     load_seconds: float = 0.0
-    fingerprint: tuple[tuple[str, int, int], ...] = ()
+    fingerprint: tuple[tuple[str, str, int, int, int], ...] = ()
 
     # Lookups built once per loaded knowledge (autocomplete asks on every keystroke).
     @cached_property
@@ -90,6 +108,7 @@ class Knowledge:
             "backgrounds": len(self.backgrounds),
             "entries": len(self.entries),
             "synonyms": len(self.synonyms),
+            "off-topic subjects": len(self.off_topic),
         }
 
     def citations(self) -> dict[str, int]:
@@ -103,18 +122,36 @@ class Knowledge:
 
 
 def knowledge_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    """The .yaml files below `directory`, hidden ones (editors' and our own temporary files) left out."""
+    found = []
+    for path in directory.rglob("*"):
+        parts = path.relative_to(directory).parts
+        if path.suffix in (".yaml", ".yml") and not any(p.startswith(".") for p in parts) and path.is_file():
+            found.append(path)
+    return sorted(found)
 
 
-def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    """What changes when any knowledge file is edited, added or removed (cheap: no file is read)."""
+def effective_files(directory: Path, overlay: Path | None = None) -> dict[str, Path]:
+    """Each knowledge file by its path inside the folder ("entries/jobs.yaml") → the file that is read:
+    the copy in `overlay` (the moderators' edits) when there is one, else the shipped one."""
+    files = {p.relative_to(directory).as_posix(): p for p in knowledge_files(directory)} if directory.is_dir() else {}
+    if overlay is not None and overlay.is_dir():
+        files.update({p.relative_to(overlay).as_posix(): p for p in knowledge_files(overlay)})
+    return dict(sorted(files.items()))
+
+
+def fingerprint(directory: Path, overlay: Path | None = None) -> tuple[tuple[str, str, int, int, int], ...]:
+    """What changes when any knowledge file is edited, added, replaced or removed (cheap: no file is read)."""
     out = []
-    for path in knowledge_files(directory) if directory.is_dir() else []:
-        try:
-            st = path.stat()
-        except OSError:
+    for label, folder in (("shipped", directory), ("edits", overlay)):
+        if folder is None or not folder.is_dir():
             continue
-        out.append((str(path.relative_to(directory)), st.st_mtime_ns, st.st_size))
+        for path in knowledge_files(folder):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            out.append((label, path.relative_to(folder).as_posix(), st.st_mtime_ns, st.st_size, st.st_ino))
     return tuple(out)
 
 
@@ -125,15 +162,23 @@ class _Item:
     model: Any
 
 
-def load_knowledge(directory: Path | str) -> Knowledge:
-    """Load and validate `directory`; raise KnowledgeError with every problem found."""
+def load_knowledge(directory: Path | str, *, overlay: Path | str | None = None,
+                   replace: Mapping[str, str] | None = None) -> Knowledge:
+    """Load and validate `directory` (with the moderators' edits in `overlay` taking the place of the
+    shipped files of the same name); raise KnowledgeError with every problem found.
+
+    `replace` maps a file's path inside the folder to text that stands in for it: how an edit is
+    validated, whole, before anything is written."""
     started = time.perf_counter()
     directory = Path(directory)
+    overlay = Path(overlay) if overlay is not None else None
     problems: list[Problem] = []
     if not directory.is_dir():
         raise KnowledgeError([Problem(str(directory), None, "folder", "is not a folder of knowledge files")])
-    prints = fingerprint(directory)
-    paths = knowledge_files(directory)
+    prints = fingerprint(directory, overlay)  # before reading: a save landing meanwhile is seen next time
+    paths = effective_files(directory, overlay)
+    for rel in replace or {}:
+        paths.setdefault(rel, (overlay or directory) / rel)
     if not paths:
         raise KnowledgeError([Problem(str(directory), None, "folder", "has no .yaml knowledge files")])
     if len(paths) > MAX_FILES:
@@ -141,18 +186,35 @@ def load_knowledge(directory: Path | str) -> Knowledge:
 
     found: dict[str, list[_Item]] = {name: [] for name in SECTIONS}
     rel_names = []
-    for path in paths:
-        rel = _display_name(path, directory)
+    total = 0
+    for key, path in sorted(paths.items()):
+        rel = _display_name(path, overlay if overlay and path.is_relative_to(overlay) else directory)
         rel_names.append(rel)
         try:
-            doc = read_yaml(path)
+            if replace and key in replace:
+                doc = parse_yaml(replace[key])
+                total += len(replace[key].encode())
+            else:
+                doc = read_yaml(path)
+                total += path.stat().st_size
         except YamlProblem as exc:
             problems.append(Problem(rel, exc.line, "file", exc.message))
             continue
+        except OSError as exc:
+            problems.append(Problem(rel, None, "file", f"cannot be read ({exc.strerror or exc})"))
+            continue
+        if total > MAX_TOTAL_BYTES:
+            problems.append(Problem(rel, None, "folder", f"the knowledge files add up to more than {MAX_TOTAL_BYTES // 2**20} MiB"))
+            break
         for section, index, model in _validated(doc, rel, problems):
             found[section].append(_Item(rel, doc.line_of((section, index)), model))
 
-    problems.extend(_cross_check(found))
+    if problems and any(p.item == "file" for p in problems):
+        # A file that could not be read leaves its ids undefined: listing every reference to them would
+        # bury the one problem that matters.
+        problems.append(Problem(str(directory), None, "folder", "references between files are checked once every file reads"))
+    else:
+        problems.extend(_cross_check(found))
     if not found["steps"] and not found["entries"]:
         problems.append(Problem(str(directory), None, "folder", "has no steps or entries, so the advisor could answer nothing"))
     if problems:
@@ -166,10 +228,16 @@ def load_knowledge(directory: Path | str) -> Knowledge:
     topics: list[Topic] = [*steps, *entries.values()]
     normalizer.set_vocabulary(_vocabulary(topics, backgrounds.values(), synonyms))
     resources = {i.model.id: i.model for i in found["resources"]}
-    index = Index(normalizer, [_document(t, resources) for t in topics])
-    detector = BackgroundDetector(normalizer, ((b.id, b.aliases) for b in backgrounds.values()))
+    off_topic = tuple(i.model for i in found["off_topic"])
+    outside = {t: o.id for o in off_topic for w in o.words for t in content(normalizer.stems(w, correct=False))}
+    index = Index(normalizer, [_document(t, resources) for t in topics], outside=outside)
+    detector = BackgroundDetector(normalizer, ((b.id, b.aliases) for b in backgrounds.values()),
+                                  ((b.id, (*b.tools, *b.workplaces)) for b in backgrounds.values()))
+    names = ResourceNames(normalizer, {r.id: _resource_names(r) for r in resources.values()}, index.share)
     return Knowledge(
         directory=directory,
+        overlay=overlay,
+        paths=MappingProxyType(dict(paths)),
         files=tuple(rel_names),
         sources=MappingProxyType({i.model.id: i.model for i in found["sources"]}),
         resources=MappingProxyType(resources),
@@ -177,9 +245,11 @@ def load_knowledge(directory: Path | str) -> Knowledge:
         backgrounds=MappingProxyType(backgrounds),
         entries=MappingProxyType(entries),
         synonyms=synonyms,
+        off_topic=off_topic,
         normalizer=normalizer,
         index=index,
         detector=detector,
+        names=names,
         load_seconds=time.perf_counter() - started,
         fingerprint=prints,
     )
@@ -189,12 +259,28 @@ def _document(topic: Topic, resources: Mapping[str, Resource]) -> Document:
     """What the matcher knows a topic by: its title, phrasings, keywords, and its resources' names and
     kinds, since people ask by name ("is fast.ai any good?") and by kind ("which book…")."""
     named = [resources[r] for r in topic.resources if r in resources]
-    return Document(topic.id, topic.title, topic.ask, topic.keywords, tuple(f"{r.name} {r.type}" for r in named))
+    phrasings = [f"{r.name} {r.type}" for r in named] + [a for r in named for a in r.aliases]
+    answer = topic.answer + (" " + topic.best_way if isinstance(topic, Step) else "")
+    return Document(topic.id, topic.title, topic.ask, topic.keywords, tuple(phrasings), tuple(sentences(answer)))
 
 
-def check_knowledge(directory: Path | str) -> list[Problem]:
+_PARENS = re.compile(r"\(([^)]*)\)")
+_NAME_SPLIT = re.compile(r",|&|\band\b|;")
+
+
+def _resource_names(resource: Resource) -> list[str]:
+    """The ways a question may name a resource: its name, the name without the part in brackets, each
+    person or maker in brackets or in `by` ("Goodfellow"), and its aliases."""
+    out = [resource.name, _PARENS.sub(" ", resource.name)]
+    inner = " ".join(_PARENS.findall(resource.name)) + (f", {resource.by}" if resource.by else "")
+    out += [part for part in _NAME_SPLIT.split(inner) if part.strip()]
+    out += resource.aliases
+    return out
+
+
+def check_knowledge(directory: Path | str, *, overlay: Path | str | None = None) -> list[Problem]:
     try:
-        load_knowledge(directory)
+        load_knowledge(directory, overlay=overlay)
     except KnowledgeError as exc:
         return list(exc.problems)
     return []
@@ -213,7 +299,7 @@ def _vocabulary(topics: list[Topic], backgrounds: Any, synonyms: tuple[Synonym, 
         for text in (t.title, *t.ask, *t.keywords):
             vocab.update(words(text))
     for b in backgrounds:
-        for text in (b.name, *b.aliases):
+        for text in (b.name, *b.aliases, *b.tools, *b.workplaces):
             vocab.update(words(text))
     for s in synonyms:
         for text in (s.term, *s.variants):
@@ -314,6 +400,7 @@ def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
     resources = unique(found["resources"], "resource")
     unique(found["backgrounds"], "background")
     topics = unique(found["steps"] + found["entries"], "step/entry")
+    unique(found["off_topic"], "off-topic subject")
     steps = {i.model.id for i in found["steps"]}
 
     def refer(item: _Item, key: str, targets: Any, what: str) -> None:
@@ -347,7 +434,7 @@ def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
         by_id = {k: v.model for k, v in resources.items()}
         cites = {k: v.model for k, v in sources.items()}
         for item in found["steps"] + found["entries"]:
-            size = len(compose.topic_text(item.model, by_id, cites))
+            size = compose.needed_size(item.model, by_id, cites)
             if size > MESSAGE_LIMIT - compose.RESERVE:
                 problems.append(Problem(item.file, item.line, item.model.id,
                                         f"the answer with its resources and credits is {size} characters; "

@@ -1,42 +1,55 @@
-"""Ranking knowledge topics against a question.
+"""Ranking knowledge topics against a question, and finding the resources a question names.
 
 Whole-question similarity alone is weak ("how do I bake bread?" shares "how do I" with half the
 knowledge), so a question is first reduced to its content stems (see text.py), and only topics sharing
 one of them are scored, on three things built once per knowledge load (score = coverage × (base + phrase fit + wording)):
 
 * coverage — how much of the question's meaning the topic's words account for. Each stem weighs its
-  inverse document frequency; a stem the knowledge never uses counts against the match, nearly as much
-  as the rarest known one (fully, for a capitalised name like "Tokyo": a thing we know nothing of).
+  inverse document frequency, discounted when it is a common English word. A stem the knowledge never
+  uses counts against the match by how rare it is in ordinary English (english.py): "toddler" or
+  "guitar" is strong evidence the question is about something else, "emailing" or "friend" barely any;
+  a capitalised name like "Tokyo" counts fully.
 * phrase fit — the best cosine between the question's stems and one phrasing of the topic. Phrasings
   count by kind: the title and `ask` lines fully, `keywords` a little less, resource names less still,
   so the topic *about* networking beats one that merely lists it.
 * wording — rapidfuzz's token-set similarity between the whole question and that phrasing, function
   words included, which tells "what is an ML engineer" from "what skills does an ML engineer need".
 
-The cost of a question grows with the postings its stems touch, not with the size of the knowledge.
+The cost of a question grows with the postings its stems touch, not with the size of the knowledge,
+and is capped (MAX_TERMS, RERANK) so that no message, however long, holds the others up.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from bot.core.english import commonness, known
 from bot.core.reply import Match
-from bot.core.text import Normalizer, content
+from bot.core.text import Normalizer, content, stem
 
 W_BASE, W_PHRASE, W_WORDING, W_TITLE = 0.40, 0.35, 0.20, 0.05
-UNKNOWN = 0.7  # weight of a word the knowledge never uses, relative to the rarest one it does
+UNKNOWN_RARE, UNKNOWN_COMMON = 0.8, 0.12
+"""Weight of a word the knowledge never uses, relative to the rarest one it does: for a rare English word,
+and for the most common ones (linear in between)."""
+UNKNOWN_ODD = 0.55
+"""Weight of a word that is neither in the knowledge nor in the English word list (typos, slang, jargon)."""
+KNOWN_COMMON = 0.35
+"""How much a known stem's weight is discounted when it is among the most common English words."""
 RERANK = 25  # how many of the best-covered topics get the finer phrase scores
-DEFAULT_THRESHOLD = 0.38
+MAX_TERMS = 60  # content stems of one question that are looked at; the rest are ignored
+DEFAULT_THRESHOLD = 0.34
 """Below this score the advisor says it does not know rather than guess."""
 CLOSE = 0.06
 """A runner-up within this of the best is offered as "did you mean"."""
 
 TITLE, ASK, KEYWORD, RESOURCE = 1.0, 1.0, 0.92, 0.85
 """How much a phrasing of each kind counts in phrase fit and wording."""
+ANSWER_COVER = 0.7
+"""How much a word found only in a topic's answer counts towards covering a question."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,7 @@ class Document:
     ask: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
+    answer: tuple[str, ...] = ()  # the answer's sentences: the topic's own vocabulary, counted least
 
 
 @dataclass(frozen=True)
@@ -56,11 +70,38 @@ class _Phrase:
     norm: float = 0.0
 
 
+ANCHORS = frozenset({*(stem(w) for w in ("ml", "mle", "mlops", "nlp")), "deep_learn", "data_scienc", "comput_vision",
+                     "data_scientist"})
+ML_WORDS = frozenset(stem(w) for w in """
+    classifier classifiers classification predictions predictive prediction dataset datasets neural embeddings
+    embedding inference overfitting underfitting hyperparameters hyperparameter gradient gradients tensor tensors
+    pytorch tensorflow keras sklearn xgboost lightgbm kaggle llm llms gpt chatgpt bert cnn rnn lstm gan gans
+    backprop backpropagation epochs epoch loss labelled labeled labels annotation finetune finetuning fine-tuning
+    precision recall f1 auc roc regressor clustering churn forecasting forecast anomaly recommender
+    """.split())
+"""Words of the field itself: with one, a message is about ML (so words of other subjects are context),
+and one that no topic uses is not evidence against a topic."""
+ANCHOR_PAIRS = frozenset({("languag", "model")})
+"""Stems that say a message is about ML itself: with one, words of other subjects are only context."""
+OUTSIDE = 1.1
+"""Weight of a word of another subject (off_topic in the knowledge), relative to the rarest known word."""
+OUTSIDE_SHARE = 1.5
+"""...and at least this many times the weight of all the message's other words together."""
+
+
+def anchored(stems: Sequence[str]) -> bool:
+    """Whether the message is about the field itself ("ML", "data science", "my classifier")."""
+    return (any(s in ANCHORS or s in ML_WORDS for s in stems)
+            or any(pair in ANCHOR_PAIRS for pair in zip(stems, stems[1:], strict=False)))
+
+
 class Index:
-    def __init__(self, normalizer: Normalizer, documents: Sequence[Document]) -> None:
+    def __init__(self, normalizer: Normalizer, documents: Sequence[Document], *, outside: Mapping[str, str] | None = None) -> None:
         self.documents = tuple(documents)
+        self.outside: Mapping[str, str] = dict(outside or {})  # stem → off-topic subject id
         raw: list[list[tuple[frozenset[str], str, float]]] = []
         postings: dict[str, list[int]] = {}
+        answer_postings: dict[str, list[int]] = {}
         for number, doc in enumerate(self.documents):
             phrases = []
             terms: set[str] = set()
@@ -75,10 +116,15 @@ class Index:
             raw.append(phrases)
             for term in terms:
                 postings.setdefault(term, []).append(number)
+            # Words only the answer uses: they count towards coverage, at ANSWER_COVER, never towards fit.
+            spoken = set(content(normalizer.stems(" ".join(doc.answer), correct=False))) - terms
+            for term in spoken:
+                answer_postings.setdefault(term, []).append(number)
         count = max(len(self.documents), 1)
         self.idf = {t: math.log(1 + count / len(docs)) for t, docs in postings.items()}
         self.rarest = max(self.idf.values(), default=1.0)
         self._postings = postings
+        self._answer_postings = answer_postings
         self._phrases = [
             [_Phrase(terms, text, kind, sum(self.idf[t] for t in terms)) for terms, text, kind in phrases]
             for phrases in raw
@@ -96,10 +142,33 @@ class Index:
         """The fraction of topics that use `stem` (0 for a word the knowledge never uses)."""
         return len(self._postings.get(stem, ())) / max(len(self.documents), 1)
 
-    def weight(self, stem: str, names: Collection[str] = ()) -> float:
+    def knows(self, stem: str) -> bool:
+        return stem in self.idf
+
+    def elsewhere(self, stems: Sequence[str]) -> list[str]:
+        """The off-topic subjects a message that doesn't mention ML is about ("music", "travel")."""
+        if anchored(stems):
+            return []
+        return list(dict.fromkeys(self.outside[t] for t in stems if t in self.outside and t not in self.idf))
+
+    def weight(self, stem: str, names: Collection[str] = (), surface: str | None = None, *, context: bool = False) -> float:
+        """How much `stem` says about what a question is about. `surface` is the word as written, for
+        looking up how common it is in English; `context` is True when the message is plainly about ML,
+        so that words of other subjects are only context."""
+        if not context and stem in self.outside and stem not in self.idf:
+            return self.rarest * OUTSIDE
+        common = max(commonness(surface or stem), commonness(stem))  # "emailing" is as common as "email"
+        if any(c.isdigit() for c in stem):
+            common = 1.0  # "v3", "2nd", "100k": numbers and codes say nothing about the topic
         if stem in self.idf:
-            return self.idf[stem]
-        return self.rarest if stem in names else UNKNOWN * self.rarest
+            return self.idf[stem] * (1 - KNOWN_COMMON * common)
+        if stem in names:
+            return self.rarest
+        if stem in ML_WORDS:
+            return self.rarest * UNKNOWN_COMMON * 2  # ML vocabulary no topic uses: no evidence against any
+        if not (known(surface or stem) or known(stem)):
+            return self.rarest * UNKNOWN_ODD  # a typo, slang, a compound or jargon: weaker evidence either way
+        return self.rarest * (UNKNOWN_RARE - (UNKNOWN_RARE - UNKNOWN_COMMON) * common)
 
     def search(
         self,
@@ -108,26 +177,40 @@ class Index:
         limit: int = 5,
         threshold: float = DEFAULT_THRESHOLD,
         names: Collection[str] = (),
+        surfaces: Mapping[str, str] | None = None,
+        only: Collection[str] | None = None,
     ) -> list[Match]:
         """Topics scoring at least `threshold` for the question's stems, best first.
 
-        `names` are stems of capitalised words in the question (likely names of things).
+        `names` are stems of capitalised words in the question (likely names of things); `surfaces` maps
+        stems to the words as written; `only`, when given, limits the answer to those topic ids.
         """
-        query = content(stems)
+        query = content(stems)[:MAX_TERMS]
         if not query:
             return []
-        weights = {t: self.weight(t, names) for t in query}
+        surfaces = surfaces or {}
+        context = anchored(stems)
+        weights = {t: self.weight(t, names, surfaces.get(t), context=context) for t in query}
+        elsewhere = [t for t in query if not context and t in self.outside and t not in self.idf]
+        if elsewhere:  # a word of another subject, in a message that doesn't mention ML, outweighs the rest
+            rest = sum(w for t, w in weights.items() if t not in elsewhere)
+            for t in elsewhere:
+                weights[t] = max(weights[t], OUTSIDE_SHARE * rest / len(elsewhere))
         total = sum(weights.values())
         covered: dict[int, float] = {}
         for term in query:
             w = weights[term]
             for number in self._postings.get(term, ()):
                 covered[number] = covered.get(number, 0.0) + w
+            for number in self._answer_postings.get(term, ()):
+                covered[number] = covered.get(number, 0.0) + ANSWER_COVER * w
+        if only is not None:
+            covered = {n: c for n, c in covered.items() if self.documents[n].id in only}
         if not covered:
             return []
         best = sorted(covered.items(), key=lambda item: item[1], reverse=True)[:RERANK]
         query_set = frozenset(query)
-        wording_text = " ".join(stems)
+        wording_text = " ".join(stems[: MAX_TERMS * 3])
         hits = []
         for number, cover in best:
             fit = wording = title = 0.0
@@ -148,3 +231,69 @@ class Index:
                 hits.append(Match(doc.id, doc.title, round(min(score, 1.0), 3)))
         hits.sort(key=lambda hit: (-hit.score, hit.id))
         return hits[:limit]
+
+
+@dataclass(frozen=True)
+class Named:
+    resource: str
+    strength: float  # the summed rarity of the words that named it
+
+
+NAME_FILLER = frozenset({"a", "an", "the", "of", "and", "for", "to", "in", "on", "with", "by", "at", "s", "from"})
+
+
+def name_terms(normalizer: Normalizer, text: str) -> frozenset[str]:
+    """The words of a name that must all be present to name it: every word but a few joining ones, so
+    "Towards Data Science" needs "towards" and is not named by "data science"."""
+    return frozenset(t for t in normalizer.stems(text, correct=False) if t not in NAME_FILLER and not t.isdigit())
+
+
+class ResourceNames:
+    """Finds the resources a question names: by title ("The Elements of Statistical Learning"), by an
+    alias ("ESL", "the Hastie book"), or by author ("Goodfellow"). A name counts when every word of one
+    of its phrasings is in the question, together they are rare enough among the resources' names, and
+    one of them is rare among the topics too: "deep learning" alone names no book, "Goodfellow" does."""
+
+    MIN_STRENGTH = 2.2
+    DISTINCT_SHARE = 0.12
+
+    def __init__(self, normalizer: Normalizer, phrasings: Mapping[str, Sequence[str]],
+                 topic_share: Callable[[str], float] = lambda term: 0.0) -> None:
+        self.normalizer = normalizer
+        entries: list[tuple[str, frozenset[str]]] = []
+        for resource, texts in phrasings.items():
+            for text in texts:
+                terms = name_terms(normalizer, text)
+                if terms and any(topic_share(t) < self.DISTINCT_SHARE for t in terms):
+                    entries.append((resource, terms))
+        frequency: dict[str, int] = {}
+        for _, terms in entries:
+            for term in terms:
+                frequency[term] = frequency.get(term, 0) + 1
+        count = max(len(entries), 1)
+        self._idf = {t: math.log(1 + count / n) for t, n in frequency.items()}
+        owners: dict[frozenset[str], set[str]] = {}
+        for resource, terms in entries:
+            owners.setdefault(terms, set()).add(resource)
+        self._shared = {terms for terms, who in owners.items() if len(who) > 1}  # "Andrew Ng" names four
+        self._entries = entries
+        self._by_term: dict[str, list[int]] = {}
+        for number, (_, terms) in enumerate(entries):
+            for term in terms:
+                self._by_term.setdefault(term, []).append(number)
+
+    def find(self, text: str) -> list[Named]:
+        """Resources named in `text`, strongest first."""
+        query = set(list(name_terms(self.normalizer, text))[: MAX_TERMS * 2])
+        own: dict[str, float] = {}
+        shared: dict[str, float] = {}
+        for number in {n for t in query for n in self._by_term.get(t, ())}:
+            resource, terms = self._entries[number]
+            if terms <= query:
+                value = sum(self._idf[t] for t in terms)
+                if value >= self.MIN_STRENGTH:
+                    found = shared if terms in self._shared else own
+                    found[resource] = max(found.get(resource, 0.0), value)
+        # A name several resources share counts only when nothing is named by a name of its own.
+        strength = own or shared
+        return sorted((Named(r, s) for r, s in strength.items()), key=lambda n: (-n.strength, n.resource))

@@ -19,13 +19,19 @@ class Reply:
     title: str
     body: str
     credit: str = ""
-    kind: str = "answer"  # answer | statement | unknown | info | error
+    kind: str = "answer"  # answer | statement | smalltalk | unknown | info | error
     matches: tuple[Match, ...] = ()  # best first; empty when nothing matched confidently
     did_you_mean: tuple[Match, ...] = ()  # close runners-up, offered as choices
     next_step: str | None = None  # a step id: the bot offers a "Next step" button
     question_id: int | None = None  # stored question: the bot offers 👍/👎 on it
+    question_token: str = ""  # checks that a 👍/👎 button names this question and no other
     background: str | None = None  # the asker's remembered background after this reply
     private: bool = False  # about the asker's own data: ephemeral on Discord
+
+    @property
+    def answered(self) -> bool:
+        """False exactly when the advisor declines ("I don't know that one")."""
+        return self.kind != "unknown"
 
     @property
     def text(self) -> str:

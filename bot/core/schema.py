@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -20,7 +20,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 ResourceType = Literal["book", "course", "paper", "site", "community", "blog", "podcast", "tool", "article", "video"]
 RESOURCE_TYPES: tuple[str, ...] = ResourceType.__args__
-Personal = Literal["route", "time", "focus", "next"]
+Personal = Literal["route", "time", "focus", "next", "difficulty"]
 
 
 def check_url(value: str | None) -> str | None:
@@ -60,6 +60,10 @@ class Resource(Model):
     type: ResourceType
     url: str | None = None
     note: Note | None = None
+    by: Name | None = None  # author, teacher or maker, when the name doesn't say it
+    year: int | None = Field(default=None, ge=1900, le=2100)
+    free: bool | None = None  # free to use (or to audit); None when we don't know
+    aliases: tuple[Phrase, ...] = ()  # other names people use for it ("ESL", "the Hastie book")
     sources: tuple[Id, ...]
 
     _url = field_validator("url")(check_url)
@@ -107,7 +111,9 @@ class Background(Model):
 
     id: Id
     name: Name
-    aliases: tuple[Phrase, ...]
+    aliases: tuple[Phrase, ...]  # roles and fields: "paralegal", "data analyst", "physics"
+    tools: tuple[Phrase, ...] = ()  # tools of the trade, counted when someone works with them: "Kotlin", "pandas"
+    workplaces: tuple[Phrase, ...] = ()  # where people work, counted when they work there: "hotel", "warehouse"
     route: tuple[Id, ...]
     route_name: Name
     time: Note | None = None
@@ -125,11 +131,22 @@ class Background(Model):
         return value
 
 
+class OffTopic(Model):
+    """Subjects the advisor knows are not its own: a question about them is declined, and says so.
+
+    Their words count strongly against every topic, unless the question is plainly about ML ("I teach
+    guitar, how do I get into ML?": there the guitar is only context)."""
+
+    id: Id
+    about: Name  # "music", shown in the reply: "that sounds like a question about music"
+    words: tuple[Phrase, ...]
+
+
 class Synonym(Model):
     """Words that mean the same to the matcher: each of `variants` is read as `term`."""
 
     term: Phrase
-    variants: tuple[Phrase, ...]
+    variants: tuple[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)], ...]  # "u" is a word
 
 
 SECTIONS: dict[str, type[Model]] = {
@@ -139,4 +156,5 @@ SECTIONS: dict[str, type[Model]] = {
     "backgrounds": Background,
     "entries": Entry,
     "synonyms": Synonym,
+    "off_topic": OffTopic,
 }

@@ -1,21 +1,46 @@
 """Everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
 
-Tables: profiles (stated background), progress (steps marked done), questions (what was asked, the
-match, its score and whether it was answered: moderators read the gaps from it) and feedback (👍/👎).
-Schema changes are numbered migrations recorded in PRAGMA user_version. Every query uses ? parameters.
-A file that is not a readable database raises StorageError naming it: it is never replaced.
+Every row about a member belongs to a *place*: a server id, "dm" for direct messages, or "local" for
+the command line. Moderators only ever read their own server's rows; `forget` removes a member from
+every place.
+
+Tables:
+  profiles    stated background per place and member (and whether it was stated privately)
+  progress    roadmap steps marked done
+  questions   what was asked, where, the match, its score, whether it was answered (moderators' gaps)
+  feedback    👍/👎 on a question
+  context     the topic of the last answer per place, channel and member (for follow-up questions)
+  settings    per-server settings made from Discord (/config); the .env values are the defaults
+  kb_changes  the history of knowledge edits (who, when, which files, the content before and after)
+
+One connection, one operation at a time: each public method holds a lock for its whole transaction,
+so concurrent members never interleave statements, and a write either commits or raises StorageError
+(nothing reports "saved" otherwise). Schema changes are numbered migrations recorded in PRAGMA
+user_version. Every query uses ? parameters. A file that is damaged, locked, read-only, on a full disk,
+or another program's database raises StorageError with its own plain message, and is never replaced.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any, TypeVar
 
 import aiosqlite
+
+T = TypeVar("T")
+
+LEGACY = "legacy"
+"""The place of rows written before places existed (schema 1): never shown to any server's moderators;
+a legacy background is treated as privately stated."""
+DM, LOCAL = "dm", "local"
 
 MIGRATIONS: Sequence[str] = (
     # 1: the first schema
@@ -51,13 +76,115 @@ MIGRATIONS: Sequence[str] = (
     );
     CREATE INDEX feedback_by_user ON feedback (user_id);
     """,
+    # 2: every row belongs to a place; question ids are never reused; conversation context, per-server
+    # settings and the knowledge edit history. Rows from schema 1 go to the place 'legacy'.
+    """
+    CREATE TABLE profiles2 (
+        place TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        background TEXT,
+        background_stated_at TEXT,
+        background_private INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (place, user_id)
+    );
+    INSERT INTO profiles2 SELECT 'legacy', user_id, background, background_stated_at, 1, updated_at FROM profiles;
+    DROP TABLE profiles;
+    ALTER TABLE profiles2 RENAME TO profiles;
+    CREATE INDEX profiles_by_user ON profiles (user_id);
+
+    CREATE TABLE progress2 (
+        place TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        step_id TEXT NOT NULL,
+        done_at TEXT NOT NULL,
+        PRIMARY KEY (place, user_id, step_id)
+    );
+    INSERT INTO progress2 SELECT 'legacy', user_id, step_id, done_at FROM progress;
+    DROP TABLE progress;
+    ALTER TABLE progress2 RENAME TO progress;
+    CREATE INDEX progress_by_user ON progress (user_id);
+
+    CREATE TABLE questions2 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        place TEXT NOT NULL,
+        channel TEXT NOT NULL DEFAULT '',
+        user_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        match_id TEXT,
+        score REAL,
+        answered INTEGER NOT NULL,
+        asked_at TEXT NOT NULL,
+        dismissed INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO questions2 (id, place, user_id, question, match_id, score, answered, asked_at)
+        SELECT id, 'legacy', user_id, question, match_id, score, answered, asked_at FROM questions;
+    CREATE TABLE feedback2 (
+        question_id INTEGER NOT NULL REFERENCES questions2 (id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        place TEXT NOT NULL,
+        helpful INTEGER NOT NULL,
+        given_at TEXT NOT NULL,
+        PRIMARY KEY (question_id, user_id)
+    );
+    INSERT INTO feedback2 SELECT question_id, user_id, 'legacy', helpful, given_at FROM feedback;
+    DROP TABLE feedback;
+    DROP TABLE questions;
+    ALTER TABLE questions2 RENAME TO questions;
+    ALTER TABLE feedback2 RENAME TO feedback;
+    CREATE INDEX questions_by_user ON questions (user_id);
+    CREATE INDEX questions_by_place ON questions (place, asked_at);
+    CREATE INDEX feedback_by_user ON feedback (user_id);
+
+    CREATE TABLE context (
+        place TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        topic_id TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (place, channel, user_id)
+    );
+    CREATE INDEX context_by_user ON context (user_id);
+
+    CREATE TABLE settings (
+        place TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (place, key)
+    );
+
+    CREATE TABLE kb_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        by_id TEXT NOT NULL,
+        by_name TEXT NOT NULL,
+        place TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        files TEXT NOT NULL
+    );
+    """,
 )
 
+OUR_TABLES = frozenset({"profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes",
+                        "sqlite_sequence", "profiles2", "progress2", "questions2", "feedback2"})
+MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
+"""Tables with rows about members (user_id): what forget-me empties."""
+
 MAX_QUESTION_CHARS = 2000
+BUSY_TIMEOUT = 10.0
 
 
 class StorageError(Exception):
-    """The database cannot be used; the message names the file and says what to do."""
+    """The database cannot be used right now; the message names the file and says what to do.
+
+    `kind` is one of: corrupt, not-a-database, not-ours, newer, locked, read-only, full, cannot-open,
+    io, closed."""
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -65,6 +192,15 @@ class Profile:
     user_id: str
     background: str | None
     background_stated_at: str | None
+    background_private: bool = False
+
+
+@dataclass(frozen=True)
+class QuestionRef:
+    """A stored question, and a check that a 👍/👎 button names this question and no other."""
+
+    id: int
+    token: str
 
 
 @dataclass(frozen=True)
@@ -76,14 +212,68 @@ class Gap:
     last_asked: str
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What a server's members asked over a period: for /kb stats."""
+
+    days: int
+    asked: int
+    answered: int
+    helpful: int
+    unhelpful: int
+    top_topics: list[tuple[str, int]]
+    top_gaps: list[tuple[str, int]]
+    per_day: list[int]  # oldest first, one count per day
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit of the knowledge files: `files` maps each path to (content before, content after);
+    None stands for "no such file"."""
+
+    id: int
+    at: str
+    by_id: str
+    by_name: str
+    place: str
+    summary: str
+    files: dict[str, tuple[str | None, str | None]]
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def question_token(question_id: int, asked_at: str) -> str:
+    return hashlib.sha256(f"{question_id}:{asked_at}".encode()).hexdigest()[:8]
+
+
+_KIND_BY_CODE = {
+    5: "locked", 6: "locked",  # SQLITE_BUSY, SQLITE_LOCKED
+    8: "read-only", 3: "read-only",  # SQLITE_READONLY, SQLITE_PERM
+    10: "io", 11: "corrupt", 13: "full", 14: "cannot-open", 26: "not-a-database",
+}
+
+
+def _kind_of(exc: BaseException) -> str:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and (code & 0xFF) in _KIND_BY_CODE:
+        return _KIND_BY_CODE[code & 0xFF]
+    text = str(exc).lower()
+    for needle, kind in (("locked", "locked"), ("readonly", "read-only"), ("read-only", "read-only"),
+                         ("full", "full"), ("malformed", "corrupt"), ("not a database", "not-a-database"),
+                         ("unable to open", "cannot-open"), ("disk i/o", "io")):
+        if needle in text:
+            return kind
+    return "error"
+
+
 class Storage:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> Storage:
         await self.open()
@@ -92,37 +282,67 @@ class Storage:
     async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         await self.close()
 
+    # --- opening and errors ---------------------------------------------------------------------
+
+    def error(self, exc: BaseException) -> StorageError:
+        """A plain, specific message for what went wrong with the file."""
+        kind = _kind_of(exc)
+        p = self.path
+        message = {
+            "corrupt": f"{p} is damaged ({exc}). It was left as it is: restore it from a backup, or move it away "
+                       "to start with an empty database",
+            "not-a-database": f"{p} is not a SQLite database. It was left as it is: set DATABASE_PATH to another file, "
+                              "or move this one away",
+            "locked": f"{p} is locked by another program (another copy of the bot, or a backup tool) for more than "
+                      f"{self.busy_timeout:g} s: stop that program, then try again",
+            "read-only": f"{p} cannot be written (read-only file or folder): give the bot's user write permission "
+                         "on the file and its folder",
+            "full": f"the disk holding {p} is full: free some space; nothing was saved",
+            "cannot-open": f"cannot open {p}: check that its folder exists and the bot may write there",
+            "io": f"a disk error occurred on {p} ({exc}): check the disk, then restart the bot",
+        }.get(kind, f"{p}: database error ({exc})")
+        return StorageError(message, kind)
+
     async def open(self, *, verify: bool = False) -> None:
-        """Open (creating the file and its folder when missing) and migrate.
+        """Open (creating the file and its folder when missing), check it is ours, and migrate.
 
         verify=True also runs SQLite's quick_check, which reads the whole file: the bot does it at
-        start, a one-shot command does not.
+        start, a one-shot command does not. Nothing is changed in a file that turns out not to be ours.
         """
         if str(self.path) != ":memory:":
             if self.path.exists() and not self.path.is_file():
-                raise StorageError(f"{self.path} is not a file; set DATABASE_PATH to a file path")
+                raise StorageError(f"{self.path} is not a file; set DATABASE_PATH to a file path", "cannot-open")
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StorageError(f"cannot create the folder for {self.path}: {exc.strerror or exc}") from None
+                raise StorageError(f"cannot create the folder for {self.path}: {exc.strerror or exc}", "cannot-open") from None
         try:
-            self._db = await aiosqlite.connect(self.path, timeout=10)
-            await self._db.execute("PRAGMA busy_timeout = 10000")
-            await self._db.execute("PRAGMA journal_mode = WAL")
-            await self._db.execute("PRAGMA synchronous = NORMAL")
-            await self._db.execute("PRAGMA foreign_keys = ON")
+            self._db = await aiosqlite.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+            db = self._db
+            await db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            # Read before writing anything: a database of another program is left exactly as it is.
+            version = (await (await db.execute("PRAGMA user_version")).fetchone())[0]
+            tables = {r[0] for r in await db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if version == 0 and tables - OUR_TABLES:
+                others = ", ".join(sorted(tables - OUR_TABLES)[:5])
+                raise StorageError(f"{self.path} is the database of another program (tables: {others}). It was left "
+                                   "untouched: set DATABASE_PATH to a new file", "not-ours")
+            if version > len(MIGRATIONS):
+                raise StorageError(f"{self.path} was written by a newer version of MLE Advisor (schema {version}, "
+                                   f"this one knows {len(MIGRATIONS)}); upgrade the bot", "newer")
             if verify:
-                row = await (await self._db.execute("PRAGMA quick_check")).fetchone()
+                row = await (await db.execute("PRAGMA quick_check")).fetchone()
                 if row is None or row[0] != "ok":
-                    raise sqlite3.DatabaseError(row[0] if row else "quick_check gave no answer")
-            await self._migrate()
+                    raise sqlite3.DatabaseError(f"database disk image is malformed: {row[0] if row else 'no answer'}")
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
+            await self._migrate(version)
         except sqlite3.Error as exc:
             await self.close()
-            raise StorageError(
-                f"{self.path} is not a usable SQLite database ({exc}). It was left as it is: "
-                "restore it from a backup, or move it away to start with an empty one."
-            ) from None
-        except BaseException:  # a refused schema version, a cancellation: never leave the connection open
+            raise self.error(exc) from None
+        except BaseException:  # a refusal, a cancellation: never leave the connection open
             await self.close()
             raise
 
@@ -131,136 +351,375 @@ class Storage:
             db, self._db = self._db, None
             try:
                 await db.close()
-            except sqlite3.Error:
+            except (sqlite3.Error, ValueError):
                 pass
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
 
     @property
     def db(self) -> aiosqlite.Connection:
         if self._db is None:
-            raise StorageError("the database is not open")
+            raise StorageError(f"{self.path} is not open (the bot may be shutting down)", "closed")
         return self._db
 
-    async def _migrate(self) -> None:
-        version = (await (await self.db.execute("PRAGMA user_version")).fetchone())[0]
-        if version > len(MIGRATIONS):
-            raise StorageError(
-                f"{self.path} was written by a newer version of MLE Advisor (schema {version}, "
-                f"this one knows {len(MIGRATIONS)}); upgrade the bot"
-            )
+    async def _migrate(self, version: int) -> None:
         for number in range(version, len(MIGRATIONS)):
-            await self.db.executescript(f"BEGIN;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
+            await self.db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
 
     async def schema_version(self) -> int:
-        return (await (await self.db.execute("PRAGMA user_version")).fetchone())[0]
+        return await self._read(lambda db: _scalar(db, "PRAGMA user_version"))
+
+    # One operation at a time on the shared connection: a lock around each whole transaction.
+
+    async def _read(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        async with self._lock:
+            try:
+                return await work(self.db)
+            except sqlite3.Error as exc:
+                raise self.error(exc) from None
+            except ValueError as exc:  # aiosqlite: the connection was closed meanwhile
+                raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
+
+    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `work` in one transaction; it is committed, or nothing of it is, and StorageError is raised."""
+        async with self._lock:
+            db = self.db
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = await work(db)
+                    await db.execute("COMMIT")
+                except BaseException:
+                    await _rollback(db)
+                    raise
+                return result
+            except sqlite3.Error as exc:
+                raise self.error(exc) from None
+            except ValueError as exc:
+                raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
 
     # --- profiles -------------------------------------------------------------------------------
 
-    async def profile(self, user_id: str) -> Profile:
-        rows = await self.db.execute_fetchall(
-            "SELECT background, background_stated_at FROM profiles WHERE user_id = ?", (user_id,)
-        )
+    async def profile(self, place: str, user_id: str) -> Profile:
+        """The member's background in this place; one from before places existed counts everywhere."""
+        rows = await self._read(lambda db: db.execute_fetchall(
+            """SELECT background, background_stated_at, background_private FROM profiles
+               WHERE user_id = ? AND place IN (?, 'legacy') ORDER BY place = 'legacy' LIMIT 1""", (user_id, place)))
         row = next(iter(rows), None)
-        return Profile(user_id, row[0], row[1]) if row else Profile(user_id, None, None)
+        return Profile(user_id, row[0], row[1], bool(row[2])) if row else Profile(user_id, None, None)
 
-    async def set_background(self, user_id: str, background: str | None) -> None:
+    async def set_background(self, place: str, user_id: str, background: str | None, *, private: bool = False) -> None:
         stamp = now()
-        await self.db.execute(
-            """INSERT INTO profiles (user_id, background, background_stated_at, updated_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (user_id) DO UPDATE SET background = excluded.background,
-               background_stated_at = excluded.background_stated_at, updated_at = excluded.updated_at""",
-            (user_id, background, stamp if background else None, stamp),
-        )
-        await self.db.commit()
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await db.execute(
+                """INSERT INTO profiles (place, user_id, background, background_stated_at, background_private, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (place, user_id) DO UPDATE SET background = excluded.background,
+                   background_stated_at = excluded.background_stated_at,
+                   background_private = excluded.background_private, updated_at = excluded.updated_at""",
+                (place, user_id, background, stamp if background else None, int(private), stamp))
+            await db.execute("DELETE FROM profiles WHERE place = 'legacy' AND user_id = ?", (user_id,))
+
+        await self._write(work)
 
     # --- progress -------------------------------------------------------------------------------
 
-    async def done_steps(self, user_id: str) -> set[str]:
-        rows = await self.db.execute_fetchall("SELECT step_id FROM progress WHERE user_id = ?", (user_id,))
+    async def done_steps(self, place: str, user_id: str) -> set[str]:
+        rows = await self._read(lambda db: db.execute_fetchall(
+            "SELECT step_id FROM progress WHERE user_id = ? AND place IN (?, 'legacy')", (user_id, place)))
         return {r[0] for r in rows}
 
-    async def mark_done(self, user_id: str, step_id: str, done: bool = True) -> None:
-        if done:
-            await self.db.execute(
-                "INSERT OR IGNORE INTO progress (user_id, step_id, done_at) VALUES (?, ?, ?)", (user_id, step_id, now())
-            )
-        else:
-            await self.db.execute("DELETE FROM progress WHERE user_id = ? AND step_id = ?", (user_id, step_id))
-        await self.db.commit()
+    async def mark_done(self, place: str, user_id: str, step_id: str, done: bool = True) -> bool:
+        """Tick a step off (or un-tick it); True when that changed anything."""
+
+        async def work(db: aiosqlite.Connection) -> bool:
+            if done:
+                cursor = await db.execute("INSERT OR IGNORE INTO progress (place, user_id, step_id, done_at) VALUES (?, ?, ?, ?)",
+                                          (place, user_id, step_id, now()))
+            else:
+                cursor = await db.execute("DELETE FROM progress WHERE user_id = ? AND step_id = ? AND place IN (?, 'legacy')",
+                                          (user_id, step_id, place))
+            return cursor.rowcount > 0
+
+        return await self._write(work)
 
     # --- questions and feedback -----------------------------------------------------------------
 
-    async def log_question(self, user_id: str, question: str, match_id: str | None, score: float | None, answered: bool) -> int:
-        cursor = await self.db.execute(
-            "INSERT INTO questions (user_id, question, match_id, score, answered, asked_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (user_id, question[:MAX_QUESTION_CHARS], match_id, score, int(answered), now()),
-        )
-        await self.db.commit()
-        return int(cursor.lastrowid or 0)
+    async def log_question(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
+                           answered: bool, *, channel: str = "") -> QuestionRef:
+        asked_at = now()
 
-    async def add_feedback(self, question_id: int, user_id: str, helpful: bool) -> bool:
-        """Store (or change) a user's 👍/👎 on a question; False when the question is gone."""
-        exists = await (await self.db.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,))).fetchone()
-        if not exists:
-            return False
-        await self.db.execute(
-            """INSERT INTO feedback (question_id, user_id, helpful, given_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (question_id, user_id) DO UPDATE SET helpful = excluded.helpful, given_at = excluded.given_at""",
-            (question_id, user_id, int(helpful), now()),
-        )
-        await self.db.commit()
-        return True
+        async def work(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                """INSERT INTO questions (place, channel, user_id, question, match_id, score, answered, asked_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (place, channel, user_id, question[:MAX_QUESTION_CHARS], match_id, score, int(answered), asked_at))
+            return int(cursor.lastrowid or 0)
+
+        number = await self._write(work)
+        return QuestionRef(number, question_token(number, asked_at))
+
+    async def add_feedback(self, ref: QuestionRef, user_id: str, helpful: bool) -> bool:
+        """Store (or change) a 👍/👎; False when that question is gone or the button was made for another."""
+
+        async def work(db: aiosqlite.Connection) -> bool:
+            row = await (await db.execute("SELECT asked_at, place FROM questions WHERE id = ?", (ref.id,))).fetchone()
+            if row is None or question_token(ref.id, row[0]) != ref.token:
+                return False
+            await db.execute(
+                """INSERT INTO feedback (question_id, user_id, place, helpful, given_at) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (question_id, user_id) DO UPDATE SET helpful = excluded.helpful, given_at = excluded.given_at""",
+                (ref.id, user_id, row[1], int(helpful), now()))
+            return True
+
+        return await self._write(work)
 
     async def feedback_for(self, question_id: int) -> list[tuple[str, bool]]:
-        rows = await (
-            await self.db.execute("SELECT user_id, helpful FROM feedback WHERE question_id = ? ORDER BY user_id", (question_id,))
-        ).fetchall()
+        rows = await self._read(lambda db: db.execute_fetchall(
+            "SELECT user_id, helpful FROM feedback WHERE question_id = ? ORDER BY user_id", (question_id,)))
         return [(r[0], bool(r[1])) for r in rows]
 
-    async def gaps(self, limit: int = 15) -> list[Gap]:
-        """Questions not answered or marked unhelpful, grouped by their text, most frequent first."""
-        rows = await (
-            await self.db.execute(
-                """SELECT lower(trim(q.question)) AS text, COUNT(*) AS times,
-                          SUM(q.answered = 0) AS unanswered,
-                          SUM(EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0)) AS unhelpful,
-                          MAX(q.asked_at) AS last_asked
-                   FROM questions q
-                   WHERE q.answered = 0
-                      OR EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0)
-                   GROUP BY text
-                   ORDER BY times DESC, last_asked DESC
-                   LIMIT ?""",
-                (limit,),
-            )
-        ).fetchall()
+    async def gaps(self, place: str, limit: int = 15) -> list[Gap]:
+        """This place's questions not answered or marked unhelpful (and not dismissed), grouped by their
+        text, most frequent first."""
+        rows = await self._read(lambda db: db.execute_fetchall(
+            """SELECT lower(trim(q.question)) AS text, COUNT(*) AS times,
+                      SUM(q.answered = 0) AS unanswered,
+                      SUM(EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0)) AS unhelpful,
+                      MAX(q.asked_at) AS last_asked
+               FROM questions q
+               WHERE q.place = ? AND q.dismissed = 0
+                 AND (q.answered = 0 OR EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0))
+               GROUP BY text
+               ORDER BY times DESC, last_asked DESC
+               LIMIT ?""", (place, limit)))
         return [Gap(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
-    # --- privacy --------------------------------------------------------------------------------
+    async def dismiss_gap(self, place: str, text: str) -> int:
+        """Hide a gap (every question of this place with this text) from the list; how many rows."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute("UPDATE questions SET dismissed = 1 WHERE place = ? AND lower(trim(question)) = ?",
+                                      (place, " ".join(text.lower().split())))
+            return cursor.rowcount
+
+        return await self._write(work)
+
+    async def usage(self, place: str, days: int) -> Usage:
+        since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+
+        async def work(db: aiosqlite.Connection) -> Usage:
+            asked, answered = await (await db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions WHERE place = ? AND asked_at >= ?",
+                (place, since))).fetchone()
+            helpful, unhelpful = await (await db.execute(
+                """SELECT COALESCE(SUM(f.helpful = 1), 0), COALESCE(SUM(f.helpful = 0), 0) FROM feedback f
+                   JOIN questions q ON q.id = f.question_id WHERE q.place = ? AND q.asked_at >= ?""",
+                (place, since))).fetchone()
+            topics = await db.execute_fetchall(
+                """SELECT match_id, COUNT(*) AS n FROM questions WHERE place = ? AND asked_at >= ? AND answered = 1
+                   AND match_id IS NOT NULL GROUP BY match_id ORDER BY n DESC, match_id LIMIT 5""", (place, since))
+            gaps = await db.execute_fetchall(
+                """SELECT lower(trim(question)) AS text, COUNT(*) AS n FROM questions WHERE place = ? AND asked_at >= ?
+                   AND answered = 0 AND dismissed = 0 GROUP BY text ORDER BY n DESC, text LIMIT 5""", (place, since))
+            by_day = dict(await db.execute_fetchall(
+                "SELECT substr(asked_at, 1, 10), COUNT(*) FROM questions WHERE place = ? AND asked_at >= ? GROUP BY 1",
+                (place, since)))
+            today = datetime.now(UTC).date()
+            per_day = [by_day.get((today - timedelta(days=d)).isoformat(), 0) for d in range(days - 1, -1, -1)]
+            return Usage(days, asked, answered, helpful, unhelpful, [tuple(r) for r in topics],  # type: ignore[misc]
+                         [tuple(r) for r in gaps], per_day)  # type: ignore[misc]
+
+        return await self._read(work)
+
+    # --- conversation context -------------------------------------------------------------------
+
+    async def context(self, place: str, channel: str, user_id: str, max_age: timedelta) -> str | None:
+        """The topic of the member's last answer here, if it is more recent than `max_age`."""
+        since = (datetime.now(UTC) - max_age).isoformat(timespec="seconds")
+        rows = await self._read(lambda db: db.execute_fetchall(
+            "SELECT topic_id FROM context WHERE place = ? AND channel = ? AND user_id = ? AND updated_at >= ?",
+            (place, channel, user_id, since)))
+        return rows[0][0] if rows else None
+
+    async def set_context(self, place: str, channel: str, user_id: str, topic_id: str | None) -> None:
+        async def work(db: aiosqlite.Connection) -> None:
+            if topic_id is None:
+                await db.execute("DELETE FROM context WHERE place = ? AND channel = ? AND user_id = ?", (place, channel, user_id))
+            else:
+                await db.execute(
+                    """INSERT INTO context (place, channel, user_id, topic_id, updated_at) VALUES (?, ?, ?, ?, ?)
+                       ON CONFLICT (place, channel, user_id) DO UPDATE SET topic_id = excluded.topic_id,
+                       updated_at = excluded.updated_at""", (place, channel, user_id, topic_id, now()))
+
+        await self._write(work)
+
+    # --- per-server settings --------------------------------------------------------------------
+
+    async def settings(self, place: str) -> dict[str, Any]:
+        rows = await self._read(lambda db: db.execute_fetchall("SELECT key, value FROM settings WHERE place = ?", (place,)))
+        return {key: json.loads(value) for key, value in rows}
+
+    async def all_settings(self) -> dict[str, dict[str, Any]]:
+        rows = await self._read(lambda db: db.execute_fetchall("SELECT place, key, value FROM settings"))
+        out: dict[str, dict[str, Any]] = {}
+        for place, key, value in rows:
+            out.setdefault(place, {})[key] = json.loads(value)
+        return out
+
+    async def set_setting(self, place: str, key: str, value: Any, by: str = "") -> None:
+        """Store one setting for a place; None removes it (back to the default)."""
+
+        async def work(db: aiosqlite.Connection) -> None:
+            if value is None:
+                await db.execute("DELETE FROM settings WHERE place = ? AND key = ?", (place, key))
+            else:
+                await db.execute(
+                    """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+                       ON CONFLICT (place, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
+                       updated_by = excluded.updated_by""", (place, key, json.dumps(value), now(), by))
+
+        await self._write(work)
+
+    # --- knowledge history ----------------------------------------------------------------------
+
+    async def record_change(self, by_id: str, by_name: str, place: str, summary: str,
+                            files: dict[str, tuple[str | None, str | None]]) -> int:
+        payload = json.dumps({path: {"before": before, "after": after} for path, (before, after) in files.items()})
+
+        async def work(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                "INSERT INTO kb_changes (at, by_id, by_name, place, summary, files) VALUES (?, ?, ?, ?, ?, ?)",
+                (now(), by_id, by_name, place, summary, payload))
+            return int(cursor.lastrowid or 0)
+
+        return await self._write(work)
+
+    async def changes(self, limit: int = 20) -> list[Change]:
+        rows = await self._read(lambda db: db.execute_fetchall(
+            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes ORDER BY id DESC LIMIT ?", (limit,)))
+        return [_change(r) for r in rows]
+
+    async def change(self, change_id: int | None = None) -> Change | None:
+        """One change by id, or the latest."""
+        sql = "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes "
+        rows = await self._read(lambda db: db.execute_fetchall(
+            sql + "WHERE id = ?" if change_id is not None else sql + "ORDER BY id DESC LIMIT 1",
+            (change_id,) if change_id is not None else ()))
+        return _change(rows[0]) if rows else None
+
+    # --- retention and the member's own data -----------------------------------------------------
+
+    async def purge(self, place: str, older_than_days: float) -> int:
+        """Delete this place's questions (with their feedback) and conversation context older than the
+        retention period; how many rows."""
+        before = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
+
+        async def work(db: aiosqlite.Connection) -> int:
+            removed = 0
+            for sql in ("DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE place = ? AND asked_at < ?)",
+                        "DELETE FROM questions WHERE place = ? AND asked_at < ?",
+                        "DELETE FROM context WHERE place = ? AND updated_at < ?"):
+                removed += max((await db.execute(sql, (place, before))).rowcount, 0)
+            return removed
+
+        removed = await self._write(work)
+        if removed:
+            await self.checkpoint()
+        return removed
+
+    async def places(self) -> set[str]:
+        """Every place that has questions or context stored (for the retention sweep)."""
+        rows = await self._read(lambda db: db.execute_fetchall("SELECT place FROM questions UNION SELECT place FROM context"))
+        return {r[0] for r in rows}
+
+    async def my_data(self, user_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Every row about `user_id`, table by table, as plain data (for /my-data)."""
+
+        async def work(db: aiosqlite.Connection) -> dict[str, list[dict[str, Any]]]:
+            out: dict[str, list[dict[str, Any]]] = {}
+            queries = {
+                "profiles": "SELECT place, background, background_stated_at, background_private FROM profiles WHERE user_id = ?",
+                "progress": "SELECT place, step_id, done_at FROM progress WHERE user_id = ? ORDER BY done_at",
+                "questions": "SELECT id, place, question, match_id, answered, asked_at FROM questions WHERE user_id = ? ORDER BY id",
+                "feedback": "SELECT question_id, place, helpful, given_at FROM feedback WHERE user_id = ? ORDER BY question_id",
+                "context": "SELECT place, channel, topic_id, updated_at FROM context WHERE user_id = ?",
+            }
+            for table, sql in queries.items():
+                cursor = await db.execute(sql, (user_id,))
+                names = [d[0] for d in cursor.description]
+                out[table] = [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
+            return out
+
+        return await self._read(work)
 
     async def forget(self, user_id: str) -> int:
-        """Delete every row about `user_id` from every table, in one transaction; the rows removed."""
-        removed = 0
-        await self.db.execute("BEGIN")
-        try:
+        """Delete every row about `user_id`, in every place, in one transaction; then checkpoint the
+        WAL so the deleted words are off the disk. Returns the rows removed."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            removed = 0
             for sql in (
                 "DELETE FROM feedback WHERE user_id = ?",
                 "DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE user_id = ?)",
                 "DELETE FROM questions WHERE user_id = ?",
                 "DELETE FROM progress WHERE user_id = ?",
                 "DELETE FROM profiles WHERE user_id = ?",
+                "DELETE FROM context WHERE user_id = ?",
             ):
-                cursor = await self.db.execute(sql, (user_id,))
-                removed += max(cursor.rowcount, 0)
-            await self.db.commit()
-        except BaseException:
-            await self.db.rollback()
-            raise
+                removed += max((await db.execute(sql, (user_id,))).rowcount, 0)
+            return removed
+
+        removed = await self._write(work)
+        await self.checkpoint()
         return removed
+
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate it; False if another connection held it."""
+        for attempt in range(5):
+            busy = await self._read(lambda db: _scalar(db, "PRAGMA wal_checkpoint(TRUNCATE)"))
+            if not busy:
+                return True
+            await asyncio.sleep(0.05 * (attempt + 1))
+        return False
 
     async def rows_about(self, user_id: str) -> int:
         """How many rows in all tables mention `user_id`: what /forget-me must bring to zero."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            total = 0
+            for table in MEMBER_TABLES:
+                total += await _scalar(db, f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608 - fixed names
+            return total
+
+        return await self._read(work)
+
+    def size_bytes(self) -> int:
+        """The database file plus its WAL, for /status."""
         total = 0
-        for table in ("profiles", "progress", "questions", "feedback"):
-            row = await (await self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,))).fetchone()  # noqa: S608 - fixed table names
-            total += row[0]
+        for suffix in ("", "-wal"):
+            try:
+                total += Path(str(self.path) + suffix).stat().st_size
+            except OSError:
+                pass
         return total
+
+
+async def _scalar(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
+    row = await (await db.execute(sql, tuple(params))).fetchone()
+    return row[0] if row else None
+
+
+async def _rollback(db: aiosqlite.Connection) -> None:
+    try:
+        await db.execute("ROLLBACK")
+    except (sqlite3.Error, ValueError):  # no transaction left to roll back (SQLite ended it), or closed
+        pass
+
+
+def _change(row: Sequence[Any]) -> Change:
+    files = {path: (v.get("before"), v.get("after")) for path, v in json.loads(row[6]).items()}
+    return Change(row[0], row[1], row[2], row[3], row[4], row[5], files)

@@ -16,6 +16,8 @@ import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.core import english
+
 BREAK = "|"
 """Stands for a clause boundary (, . ; ! ? but) in token lists that keep them."""
 
@@ -40,6 +42,10 @@ STOPWORDS = frozenset(
     any everything around exist exists mean means recommended possible probably definitely honestly
     look looks looking matter matters resource resources material materials tip tips rec recs
     keep keeps hear hearing heard even last ago wondered
+    clarify describe roughly approximately approx
+    lol lmao lmfao rofl haha hahaha hehe xd ngl tbh imo imho idk idc iirc afaik btw fwiw fr rn bruh omg
+    pls plz thx ty tysm cheers hmm hm um uh uhh yep yup nope nah ya yea ye oh ah welp anyway anyways
+    guys yall y'all dude mate bro sis pal fam folks peeps
     """.split()
 )
 
@@ -110,9 +116,14 @@ class Normalizer:
 
     def __init__(self, synonyms: Iterable[tuple[str, Iterable[str]]] = (), vocabulary: Iterable[str] = ()) -> None:
         # Synonym variants, as stem sequences, longest first so "machine learning engineer" beats "machine learning".
+        # A term of several words becomes one token ("time series" → "time_seri"), so that "time" alone
+        # does not match it, nor "deep" alone "deep learning".
         table: dict[tuple[str, ...], tuple[str, ...]] = {}
         for term, variants in synonyms:
-            target = tuple(stem(w) for w in words(term) if w != BREAK)
+            parts = tuple(stem(w) for w in words(term) if w != BREAK)
+            target = ("_".join(parts),) if len(parts) > 1 else parts
+            if len(parts) > 1:
+                table[parts] = target
             for variant in variants:
                 key = tuple(stem(w) for w in words(variant) if w != BREAK)
                 if key and key != target:
@@ -128,9 +139,11 @@ class Normalizer:
         """The surface words typos may be corrected to (the knowledge's own words)."""
         vocab = {w for w in vocabulary if w.isalpha() and len(w) >= 4}
         self.vocabulary = frozenset(vocab)
-        self._by_length: dict[int, list[str]] = {}
+        # Candidates by (first letter, length): a typo is looked up among a few dozen words, not all of them,
+        # so even a vocabulary of 100,000 words costs microseconds per word.
+        self._by_start: dict[tuple[str, int], list[str]] = {}
         for word in sorted(vocab):
-            self._by_length.setdefault(len(word), []).append(word)
+            self._by_start.setdefault((word[0], len(word)), []).append(word)
         self.correct.cache_clear()
 
     def _correct(self, word: str) -> str:
@@ -141,17 +154,27 @@ class Normalizer:
         to a word of nearly the same length sharing its first letter: "lerning" → "learning",
         "transfomer" → "transformer", while short or unrelated words are left alone.
         """
-        if word in self.vocabulary or len(word) < 6 or not word.isalpha() or word in STOPWORDS:
+        if word in self.vocabulary or len(word) < 6 or len(word) > 30 or not word.isalpha() or word in STOPWORDS:
             return word
+        if english.known(word):
+            return word  # a real English word ("printer") is not a typo of a knowledge word ("painter")
         limit = 2 if len(word) >= 9 else 1
-        candidates = [
-            w
-            for n in range(len(word) - limit, len(word) + limit + 1)
-            for w in self._by_length.get(n, ())
-            if w[0] == word[0]
-        ]
+        candidates = [w for n in range(len(word) - limit, len(word) + limit + 1) for w in self._by_start.get((word[0], n), ())]
         found = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
-        return found[0] if found else word
+        if found:
+            return found[0]
+        return self._split(word)
+
+    def _split(self, word: str) -> str:
+        """A compound typed as one word ("datascience", "bestbook") → its two parts, when both are words
+        of the knowledge or common English and the whole is neither."""
+        if len(word) < 7 or english.known(word):
+            return word
+        for i in range(3, len(word) - 2):
+            left, right = word[:i], word[i:]
+            if all(part in self.vocabulary or english.zipf(part) >= 4.0 for part in (left, right)):
+                return f"{left} {right}"
+        return word
 
     def stems(self, text: str, *, correct: bool = True) -> list[str]:
         """Stems of `text`, typos corrected, synonyms applied."""
@@ -159,7 +182,12 @@ class Normalizer:
 
     def stems_of(self, folded: Iterable[str], *, correct: bool = True) -> list[str]:
         """Stems of words already split by words(); clause breaks are dropped."""
-        out = [stem(self.correct(w) if correct else w) for w in folded if w != BREAK]
+        out = []
+        for w in folded:
+            if w == BREAK:
+                continue
+            fixed = self.correct(w) if correct else w
+            out.extend(stem(part) for part in fixed.split(" ")) if " " in fixed else out.append(stem(fixed))
         return self.apply_synonyms(out)
 
     def apply_synonyms(self, stems: list[str]) -> list[str]:
@@ -194,3 +222,44 @@ def content(stems: Iterable[str]) -> list[str]:
         if s != BREAK and s not in STOP_STEMS and s not in seen and not s.isdigit():
             seen[s] = None
     return list(seen)
+
+
+# --- finding the part of a long message that asks ------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[A-Z])")
+_ASKING_START = frozenset(
+    """how what which where when why who whose is are am can could should would will do does did any anyone
+    anybody recommend suggest tips advice help need thoughts ideas worth good best whats wat wut hows wheres
+    whos got know rate pls please explain compare""".split()
+)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of `text`, in order, without empty ones."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def is_asking(sentence: str) -> bool:
+    """A sentence that asks: it ends with '?' or starts like a question or a request."""
+    if sentence.rstrip().endswith("?"):
+        return True
+    first = next(iter(words(sentence)), "")
+    return first in _ASKING_START
+
+
+def focus(text: str, *, enough: int = 3, wider: int = 0) -> str:
+    """The part of a message that asks, for matching: its last asking sentence, with the sentences just
+    before it while it has fewer than `enough` content words ("good idea or not?" needs the one before),
+    and `wider` more sentences before that. A message of one sentence, or with no asking sentence, is
+    its own focus."""
+    parts = sentences(text)
+    if len(parts) <= 1:
+        return text
+    asking = [i for i, s in enumerate(parts) if is_asking(s)]
+    if not asking:
+        return text
+    start = end = asking[-1]
+    while start > 0 and len(content(words(" ".join(parts[start : end + 1])))) < enough:
+        start -= 1
+    start = max(start - wider, 0)
+    return " ".join(parts[start : end + 1])

@@ -20,6 +20,9 @@ from yaml.resolver import Resolver
 
 MAX_FILE_BYTES = 256 * 1024
 """A knowledge file larger than this is refused: the whole shipped knowledge is well under it."""
+MAX_DEPTH = 12
+"""Lists and mappings nested deeper than this are refused (the schema needs 4): a deeply nested file
+costs the YAML parser time and memory that grow faster than its size."""
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = {
@@ -136,6 +139,8 @@ class _Builder:
         return _constructor.construct_object(ScalarNode(tag, event.value))
 
     def _open(self, container: Any, line: int | None) -> None:
+        if len(self.stack) >= MAX_DEPTH:
+            raise YamlProblem(line, f"nests lists or mappings more than {MAX_DEPTH} levels deep; the knowledge needs at most 4")
         path = self._add(container, line, is_scalar=False)
         self.stack.append((container, path, [None, None]))
 

@@ -18,10 +18,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.advisor import Advisor
+from bot.core.config import ServerConfig, ServerSettings
 from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.ratelimit import RateLimiter
 from bot.core.storage import Storage, StorageError
 from bot.discord import views
-from bot.discord.checks import NotModerator
+from bot.discord.checks import Refused
 from bot.discord.render import NO_MENTIONS
 from bot.settings import Settings
 
@@ -59,6 +61,8 @@ class AdvisorBot(commands.Bot):
         )
         self.settings = settings
         self.storage = Storage(settings.database_path)
+        self.servers = ServerSettings(default_server_config(settings), self.storage)
+        self.rate_limiter = RateLimiter()
         self.tree.on_error = self.on_app_command_error  # the one error handler for every slash command
 
     async def setup_hook(self) -> None:
@@ -67,10 +71,15 @@ class AdvisorBot(commands.Bot):
         except StorageError as exc:
             raise StartupError(str(exc)) from None
         try:
-            knowledge = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir)
+            await self.servers.load()
+        except StorageError as exc:
+            raise StartupError(str(exc)) from None
+        edits = self.settings.edits_dir()
+        try:
+            knowledge = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir, overlay=edits)
         except KnowledgeError as exc:
             raise StartupError(f"the knowledge in {self.settings.knowledge_dir} has problems:\n{exc}") from None
-        self.advisor = Advisor(knowledge, self.storage)
+        self.advisor = Advisor(knowledge, self.storage, context_minutes=self.settings.context_minutes)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*views.PERSISTENT_ITEMS)
@@ -80,6 +89,17 @@ class AdvisorBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d slash commands to the dev server %s", len(synced), self.settings.dev_guild_id)
         log.info("knowledge loaded: %s", ", ".join(f"{n} {k}" for k, n in knowledge.counts().items()))
+
+    def rate_limited(self, guild_id: int | None, user_id: int) -> float:
+        """0 if the member may ask a question now (and counts it), else seconds to wait. One bucket per
+        member and server for mentions, answer channels, /ask and the message menu."""
+        config = self.server_config(guild_id)
+        place = str(guild_id) if guild_id is not None else "dm"
+        return self.rate_limiter.retry_after(place, str(user_id), config.question_rate, config.question_per)
+
+    def server_config(self, guild_id: int | None) -> ServerConfig:
+        """This server's settings: what its admins set with /config, else the .env defaults."""
+        return self.servers.get(guild_id)
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No text commands here: messages are answered by the conversation extension alone (the default
@@ -96,7 +116,7 @@ class AdvisorBot(commands.Bot):
         original = getattr(error, "original", error)
         if isinstance(error, app_commands.CommandOnCooldown):
             text = f"Easy there: you can ask again in {error.retry_after:.0f} s."
-        elif isinstance(error, NotModerator):
+        elif isinstance(error, Refused):
             text = str(error)
         elif isinstance(error, app_commands.NoPrivateMessage):
             text = "That command only works in a server, not in DMs."
@@ -110,6 +130,16 @@ class AdvisorBot(commands.Bot):
                       exc_info=(type(original), original, original.__traceback__))
             text = "Something went wrong on my side; it's been logged. Please try again in a moment."
         await _answer_ephemerally(interaction, text)
+
+
+def default_server_config(settings: Settings) -> ServerConfig:
+    return ServerConfig(
+        answer_channel_ids=frozenset(settings.answer_channel_ids),
+        moderator_role_id=settings.moderator_role_id,
+        question_rate=settings.question_rate,
+        question_per=settings.question_per,
+        retention_days=settings.retention_days,
+    )
 
 
 def _command_name(interaction: discord.Interaction) -> str:

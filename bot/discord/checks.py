@@ -1,9 +1,11 @@
-"""Who may manage the knowledge: checked on the server side, hinted to Discord as well.
+"""Who may do what: checked by the bot itself on every interaction, hinted to Discord as well.
 
-`moderators_only` puts both on a command or a command group at once: Discord's `default_permissions`
-(Manage Server), which only hides the command by default and can be changed by any admin, and the
-runtime check, which the bot enforces whatever a server's integration settings say: Manage Server, or
-the role named in MODERATOR_ROLE (by name or id).
+`moderators_only` / `ModeratorGroup` put both on a command or a group at once: Discord's
+`default_permissions` (Manage Server), which only hides the command by default and can be changed by any
+admin, and the runtime check, which the bot enforces whatever a server's integration settings say:
+the member is in the server the command runs in, and has Manage Server or the moderator role, compared by
+id, never by name (anyone who may create a role could copy a name). The role comes from the server's
+own setting (/config), else MODERATOR_ROLE_ID.
 """
 
 from __future__ import annotations
@@ -17,33 +19,76 @@ from discord import app_commands
 T = TypeVar("T")
 
 
-class NotModerator(app_commands.CheckFailure):
-    def __init__(self, role: str | None) -> None:
-        needed = f"the {role} role or Manage Server" if role else "the Manage Server permission"
+class Refused(app_commands.CheckFailure):
+    """A check that failed with a message for the member (the error handler shows it as it is)."""
+
+
+class TooManyQuestions(Refused):
+    """One rate bucket per member for every way of asking (see RateLimiter)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"Easy there: you can ask again in {retry_after:.0f} s.")
+        self.retry_after = retry_after
+
+
+def rate_limit(interaction: discord.Interaction) -> bool:
+    wait = interaction.client.rate_limited(interaction.guild_id, interaction.user.id)  # type: ignore[attr-defined]
+    if wait:
+        raise TooManyQuestions(wait)
+    return True
+
+
+class NotModerator(Refused):
+    def __init__(self, has_role: bool) -> None:
+        needed = "the server's moderator role or the Manage Server permission" if has_role else "the Manage Server permission"
         super().__init__(f"Only moderators can do that: it needs {needed}.")
 
 
-def is_moderator(member: discord.abc.User, role: str | None) -> bool:
-    if not isinstance(member, discord.Member):
-        return False
+class NotAdmin(Refused):
+    def __init__(self) -> None:
+        super().__init__("Only the server's admins can do that: it needs the Manage Server permission.")
+
+
+def _member_here(interaction: discord.Interaction) -> discord.Member:
+    """The member who used the command, as a member of the server it runs in (never a DM, never a user
+    whose membership Discord didn't send)."""
+    guild_id = interaction.guild_id
+    member = interaction.user
+    if guild_id is None:
+        raise app_commands.NoPrivateMessage
+    if not isinstance(member, discord.Member) or member.guild.id != guild_id:
+        raise NotModerator(False)
+    return member
+
+
+def is_moderator(member: discord.Member, role_id: int | None) -> bool:
     if member.guild_permissions.manage_guild:
         return True
-    if role:
-        return any(r.name == role or str(r.id) == role for r in member.roles)
-    return False
+    return role_id is not None and any(r.id == role_id for r in member.roles)
+
+
+def moderator_role(interaction: discord.Interaction) -> int | None:
+    """This server's moderator role id: its own setting, else MODERATOR_ROLE_ID."""
+    return interaction.client.server_config(interaction.guild_id).moderator_role_id  # type: ignore[attr-defined]
 
 
 def check_moderator(interaction: discord.Interaction) -> bool:
-    if interaction.guild is None:
-        raise app_commands.NoPrivateMessage
-    role = interaction.client.settings.moderator_role  # type: ignore[attr-defined]
-    if not is_moderator(interaction.user, role):
-        raise NotModerator(role)
+    member = _member_here(interaction)
+    role_id = moderator_role(interaction)
+    if not is_moderator(member, role_id):
+        raise NotModerator(role_id is not None)
+    return True
+
+
+def check_admin(interaction: discord.Interaction) -> bool:
+    member = _member_here(interaction)
+    if not member.guild_permissions.manage_guild:
+        raise NotAdmin
     return True
 
 
 def moderators_only() -> Callable[[T], T]:
-    """For a command: the runtime check plus the Manage Server hint, guild only."""
+    """For a command: the runtime check plus the Manage Server hint, server only."""
 
     def decorate(command: T) -> T:
         command = app_commands.check(check_moderator)(command)  # type: ignore[arg-type]
@@ -61,3 +106,13 @@ class ModeratorGroup(app_commands.Group):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return check_moderator(interaction)
+
+
+class AdminGroup(app_commands.Group):
+    """For /config: Manage Server, checked by the bot on every subcommand."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(default_permissions=discord.Permissions(manage_guild=True), guild_only=True, **kwargs)  # type: ignore[arg-type]
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return check_admin(interaction)

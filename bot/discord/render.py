@@ -43,8 +43,9 @@ def embed_for(reply: Reply) -> discord.Embed:
 def view_for(reply: Reply) -> discord.ui.View | None:
     """Buttons that keep working after a restart: their custom ids carry everything they need."""
     items: list[discord.ui.Item] = []
-    if reply.question_id and reply.kind in ("answer", "statement"):
-        items += [views.Feedback.make(reply.question_id, True), views.Feedback.make(reply.question_id, False)]
+    if reply.question_id and reply.question_token and reply.kind in ("answer", "statement"):
+        items += [views.Feedback.make(reply.question_id, reply.question_token, True),
+                  views.Feedback.make(reply.question_id, reply.question_token, False)]
     for match in reply.did_you_mean[:3]:
         items.append(views.ShowTopic.make(match.id, match.title))
     if reply.next_step:

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.core.storage import QuestionRef
+from bot.discord import where
+
 if TYPE_CHECKING:
     from bot.core.advisor import Advisor
 
@@ -26,27 +29,31 @@ async def _send(interaction: discord.Interaction, reply: Any) -> None:
     await render.send(interaction, reply, ephemeral=True)
 
 
-class Feedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(?P<question>\d+):(?P<helpful>[01])"):
-    def __init__(self, question: int, helpful: bool) -> None:
+class Feedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(?P<question>\d+):(?P<token>[0-9a-f]{8}):(?P<helpful>[01])"):
+    """👍/👎 under an answer. The custom id carries the question and a check token, so a click can only
+    ever rate the question this button was made for, even after restarts and deletions."""
+
+    def __init__(self, question: int, token: str, helpful: bool) -> None:
         super().__init__(
             discord.ui.Button(
                 emoji="👍" if helpful else "👎",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"mle:fb:{question}:{int(helpful)}",
+                custom_id=f"mle:fb:{question}:{token}:{int(helpful)}",
             )
         )
-        self.question, self.helpful = question, helpful
+        self.question, self.token, self.helpful = question, token, helpful
 
     @classmethod
-    def make(cls, question: int, helpful: bool) -> Feedback:
-        return cls(question, helpful)
+    def make(cls, question: int, token: str, helpful: bool) -> Feedback:
+        return cls(question, token, helpful)
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> Feedback:
-        return cls(int(match["question"]), match["helpful"] == "1")
+        return cls(int(match["question"]), match["token"], match["helpful"] == "1")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        stored = await _advisor(interaction).feedback(self.question, str(interaction.user.id), self.helpful)
+        ref = QuestionRef(self.question, self.token)
+        stored = await _advisor(interaction).feedback(ref, str(interaction.user.id), self.helpful)
         if not stored:
             text = "That question is no longer stored (it may have been forgotten), so there's nothing to rate."
         elif self.helpful:
@@ -54,6 +61,22 @@ class Feedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(?P<
         else:
             text = "Thanks for telling me. Moderators see answers that didn't help, so they can improve them."
         await interaction.response.send_message(text, ephemeral=True)
+
+
+class OldFeedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(?P<question>\d+):(?P<helpful>[01])"):
+    """A 👍/👎 button from before rating buttons carried a check: it can't be trusted to name the right
+    question any more, so it says so instead of rating anything."""
+
+    def __init__(self, custom_id: str) -> None:
+        super().__init__(discord.ui.Button(emoji="👍", custom_id=custom_id))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> OldFeedback:
+        return cls(item.custom_id or "mle:fb:0:0")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("This button is from an older version of me and can't rate anything "
+                                                "now. Ask again to get fresh buttons.", ephemeral=True)
 
 
 class ShowTopic(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:topic:(?P<topic>[a-z0-9-]+)"):
@@ -74,7 +97,8 @@ class ShowTopic(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:topic:
         return cls(match["topic"], item.label or "Show this topic")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _send(interaction, await _advisor(interaction).show_topic(str(interaction.user.id), self.topic))
+        place = where.of_interaction(interaction, public=False)
+        await _send(interaction, await _advisor(interaction).show_topic(str(interaction.user.id), self.topic, place))
 
 
 class ShowStep(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:step:(?P<step>[a-z0-9-]+)"):
@@ -136,4 +160,4 @@ class ConfirmForget(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fo
         await interaction.response.edit_message(content=reply.body, view=None)
 
 
-PERSISTENT_ITEMS = (Feedback, ShowTopic, ShowStep, ConfirmForget)
+PERSISTENT_ITEMS = (Feedback, OldFeedback, ShowTopic, ShowStep, ConfirmForget)

@@ -46,7 +46,7 @@ async def start_bot(emulator: DiscordEmulator, tmp_path: Path, kb_copy: Path) ->
             "knowledge_dir": kb_copy,
             "dev_guild_id": int(emulator.guild_id),
             "kb_watch_seconds": 0,
-            "moderator_role": "Advisor Moderator",
+            "moderator_role_id": int(emulator.moderator_role),
             "question_rate": 100,
         } | overrides
         settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]

@@ -129,7 +129,7 @@ async def test_a_thumbs_up_is_stored_with_the_question(bot: AdvisorBot, emulator
     assert await bot.storage.feedback_for(question_id) == [(emulator.member.id, True)]
     down = up[:-1] + "0"
     await emulator.click(outcome.final, down, user=emulator.moderator)
-    gaps = await bot.storage.gaps()
+    gaps = await bot.storage.gaps(emulator.guild_id)
     assert gaps and gaps[0].question == "good course for nlp?" and gaps[0].unhelpful == 1
 
 

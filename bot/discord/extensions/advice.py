@@ -14,13 +14,9 @@ from discord.ext import commands
 
 from bot.core.advisor import Advisor
 from bot.core.reply import Reply
-from bot.discord import render
+from bot.discord import render, where
 from bot.discord.app import AdvisorBot
-
-
-def _question_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown:
-    settings = interaction.client.settings  # type: ignore[attr-defined]
-    return app_commands.Cooldown(settings.question_rate, settings.question_per)
+from bot.discord.checks import rate_limit
 
 
 def _user(interaction: discord.Interaction) -> str:
@@ -59,16 +55,17 @@ class Advice(commands.Cog):
 
     @app_commands.command(name="ask", description="Ask anything about becoming an ML engineer")
     @app_commands.describe(question="Your question, in your own words")
-    @app_commands.checks.dynamic_cooldown(_question_cooldown)
+    @app_commands.check(rate_limit)
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
         await interaction.response.defer(thinking=True)
-        await render.send(interaction, await self.advisor.ask(_user(interaction), question), ephemeral=False)
+        reply = await self.advisor.ask(_user(interaction), question, where.of_interaction(interaction))
+        await render.send(interaction, reply, ephemeral=False)
 
     @app_commands.command(name="roadmap", description="The route to ML engineer, with your progress ticked")
     @app_commands.describe(background="Show the route from this starting point (default: the one you told me)")
     @app_commands.autocomplete(background=background_names)
     async def roadmap(self, interaction: discord.Interaction, background: str | None = None) -> None:
-        await _private(interaction, self.advisor.roadmap(_user(interaction), background))
+        await _private(interaction, self.advisor.roadmap(_user(interaction), where.of_interaction(interaction, public=False), background))
 
     @app_commands.command(name="step", description="How to learn one roadmap step: best way, books, courses")
     @app_commands.describe(name="The step")
@@ -78,13 +75,13 @@ class Advice(commands.Cog):
 
     @app_commands.command(name="next", description="Your next step on your route")
     async def next_(self, interaction: discord.Interaction) -> None:
-        await _private(interaction, self.advisor.next_step(_user(interaction)))
+        await _private(interaction, self.advisor.next_step(_user(interaction), where.of_interaction(interaction, public=False)))
 
     @app_commands.command(name="done", description="Mark a roadmap step as done")
     @app_commands.describe(step="The step you finished")
     @app_commands.autocomplete(step=step_names)
     async def done(self, interaction: discord.Interaction, step: str) -> None:
-        await _private(interaction, self.advisor.mark_done(_user(interaction), step))
+        await _private(interaction, self.advisor.mark_done(_user(interaction), step, place=where.of_interaction(interaction, public=False)))
 
     background = app_commands.Group(name="background", description="Where you start from: it shapes my answers")
 
@@ -92,15 +89,15 @@ class Advice(commands.Cog):
     @app_commands.describe(value="Pick one, or say it in your words (\"I studied physics\")")
     @app_commands.autocomplete(value=background_names)
     async def background_set(self, interaction: discord.Interaction, value: app_commands.Range[str, 1, 300]) -> None:
-        await _private(interaction, self.advisor.set_background(_user(interaction), value))
+        await _private(interaction, self.advisor.set_background(_user(interaction), value, where.of_interaction(interaction, public=False)))
 
     @background.command(name="show", description="What I remember about where you start from")
     async def background_show(self, interaction: discord.Interaction) -> None:
-        await _private(interaction, self.advisor.show_background(_user(interaction)))
+        await _private(interaction, self.advisor.show_background(_user(interaction), where.of_interaction(interaction, public=False)))
 
     @background.command(name="clear", description="Forget where you start from")
     async def background_clear(self, interaction: discord.Interaction) -> None:
-        await _private(interaction, self.advisor.clear_background(_user(interaction)))
+        await _private(interaction, self.advisor.clear_background(_user(interaction), where.of_interaction(interaction, public=False)))
 
     @app_commands.command(name="topics", description="What I can help with")
     async def topics(self, interaction: discord.Interaction) -> None:

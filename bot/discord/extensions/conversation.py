@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.core.reply import Reply
 from bot.core.storage import StorageError
-from bot.discord import render
+from bot.discord import render, where
 from bot.discord.app import AdvisorBot
 
 log = logging.getLogger("mle_advisor.conversation")
@@ -19,9 +19,6 @@ log = logging.getLogger("mle_advisor.conversation")
 class Conversation(commands.Cog):
     def __init__(self, bot: AdvisorBot) -> None:
         self.bot = bot
-        settings = bot.settings
-        self.cooldown = commands.CooldownMapping.from_cooldown(settings.question_rate, settings.question_per, commands.BucketType.user)
-        self.channels = set(settings.answer_channel_ids)
 
     def addressed(self, message: discord.Message) -> bool:
         me = self.bot.user
@@ -31,7 +28,7 @@ class Conversation(commands.Cog):
             return True
         own_role = message.guild.self_role  # members often pick the bot's role from the @ menu
         mentioned = me in message.mentions or (own_role is not None and own_role in message.role_mentions)
-        return mentioned or message.channel.id in self.channels
+        return mentioned or message.channel.id in self.bot.server_config(message.guild.id).answer_channel_ids
 
     def question_text(self, message: discord.Message) -> str:
         me = self.bot.user
@@ -50,13 +47,13 @@ class Conversation(commands.Cog):
         text = self.question_text(message)
         if not text:
             return await self._reply(message, self.bot.advisor.help_reply())
-        retry_after = self.cooldown.update_rate_limit(message)
+        retry_after = self.bot.rate_limited(message.guild.id if message.guild else None, message.author.id)
         if retry_after:
             await message.reply(f"Easy there: you can ask again in {retry_after:.0f} s.", mention_author=False,
                                 allowed_mentions=render.NO_MENTIONS, delete_after=10)
             return
         try:
-            reply = await self.bot.advisor.ask(str(message.author.id), text)
+            reply = await self.bot.advisor.ask(str(message.author.id), text, where.of_message(message))
         except StorageError as exc:
             log.error("database problem answering message %s: %s", message.id, exc)
             await message.reply("I can't reach my database right now; please try again later.", mention_author=False,

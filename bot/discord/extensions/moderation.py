@@ -106,7 +106,7 @@ class Moderation(commands.Cog):
     @kb.command(name="gaps", description="Questions I couldn't answer or that got 👎, most frequent first")
     async def kb_gaps(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        gaps = await self.bot.advisor.storage.gaps(limit=20)
+        gaps = await self.bot.advisor.storage.gaps(str(interaction.guild_id), limit=20)
         if not gaps:
             reply = Reply("No gaps", "Every question so far was answered, and none got a 👎.", kind="info")
         else:

@@ -1,0 +1,113 @@
+"""Per-server settings, changed by a server's admins from Discord (/config) and stored in the database.
+
+A server that has set nothing gets the defaults from the settings object (.env); a value it sets
+overrides that default for that server only, at once, with no restart. Values are validated here, so
+the Discord command and any other caller share the same rules and messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.core.storage import Storage
+
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    answer_channel_ids: frozenset[int] = frozenset()
+    moderator_role_id: int | None = None
+    question_rate: int = 5
+    question_per: float = 60.0
+    log_channel_id: int | None = None
+    retention_days: float = 180.0
+
+
+KEYS = ("answer_channel_ids", "moderator_role_id", "question_rate", "question_per", "log_channel_id", "retention_days")
+LABELS = {
+    "answer_channel_ids": "answer channels",
+    "moderator_role_id": "moderator role",
+    "question_rate": "questions per member",
+    "question_per": "per seconds",
+    "log_channel_id": "moderators' log channel",
+    "retention_days": "keep questions for (days)",
+}
+
+
+class ConfigError(ValueError):
+    """A value an admin tried to set that can't be used; the message says why."""
+
+
+def validate(key: str, value: Any) -> Any:
+    """The value to store for `key`, or ConfigError. None means "back to the default"."""
+    if key not in KEYS:
+        raise ConfigError(f"there is no setting called {key!r}")
+    if value is None:
+        return None
+    if key == "answer_channel_ids":
+        ids = sorted({int(v) for v in value})
+        if len(ids) > 50:
+            raise ConfigError("at most 50 answer channels")
+        return ids
+    if key in ("moderator_role_id", "log_channel_id"):
+        return int(value)
+    if key == "question_rate":
+        if not 1 <= int(value) <= 100:
+            raise ConfigError("questions per member must be between 1 and 100")
+        return int(value)
+    if key == "question_per":
+        if not 1 <= float(value) <= 86400:
+            raise ConfigError("the period must be between 1 second and a day")
+        return float(value)
+    days = float(value)
+    if not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
+        raise ConfigError(f"keep questions between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days")
+    return days
+
+
+class ServerSettings:
+    """Every server's settings, read once from the database and kept in memory (checks read them on
+    every interaction); each change is written to the database before it takes effect."""
+
+    def __init__(self, defaults: ServerConfig, storage: Storage) -> None:
+        self.defaults = defaults
+        self.storage = storage
+        self._stored: dict[str, dict[str, Any]] = {}
+
+    async def load(self) -> None:
+        self._stored = {place: values for place, values in (await self.storage.all_settings()).items()}
+
+    def get(self, guild_id: int | str | None) -> ServerConfig:
+        if guild_id is None:
+            return self.defaults
+        stored = self._stored.get(str(guild_id), {})
+        changes: dict[str, Any] = {}
+        for key, value in stored.items():
+            if key not in KEYS:
+                continue
+            changes[key] = frozenset(value) if key == "answer_channel_ids" else value
+        return replace(self.defaults, **changes)
+
+    def overridden(self, guild_id: int | str) -> set[str]:
+        """Which settings this server has set itself."""
+        return set(self._stored.get(str(guild_id), {})) & set(KEYS)
+
+    async def set(self, guild_id: int | str, key: str, value: Any, *, by: str = "") -> ServerConfig:
+        """Validate, store (raises StorageError if it could not be saved), then apply."""
+        clean = validate(key, value)
+        await self.storage.set_setting(str(guild_id), key, clean, by)
+        values = self._stored.setdefault(str(guild_id), {})
+        if clean is None:
+            values.pop(key, None)
+        else:
+            values[key] = clean
+        return self.get(guild_id)
+
+    def all_answer_channels(self) -> set[int]:
+        """Every channel any server answers in (for the message-content intent decision)."""
+        channels = set(self.defaults.answer_channel_ids)
+        for values in self._stored.values():
+            channels.update(values.get("answer_channel_ids", ()))
+        return channels

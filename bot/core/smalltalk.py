@@ -1,0 +1,63 @@
+"""Small talk the advisor recognises instead of treating as a question it can't answer.
+
+Greetings ("hey everyone 👋"), thanks ("thanks!! that helped a lot"), acknowledgements ("ok cool",
+"lol") and questions about the bot itself ("who are you?", "what can you do?", "help") get a short,
+friendly reply saying what the bot can do. They are never a refusal and never land in the moderators'
+gaps list. A greeting followed by a real question ("hi! how do I learn MLOps?") is a question.
+"""
+
+from __future__ import annotations
+
+from bot.core.text import BREAK, words
+
+GREETING = frozenset(
+    """hi hii hiii hello helo hey heya hiya hey yo sup wassup howdy greetings morning evening afternoon gm gn
+    hallo hola bonjour salut ciao namaste salam gday g'day wave""".split()
+)
+THANKS = frozenset(
+    """thanks thank thx ty tysm tyvm cheers appreciate appreciated grateful gracias merci danke legend
+    lifesaver""".split()
+)
+ACK = frozenset(
+    """ok okay k kk cool nice great awesome perfect amazing brilliant lol lmao lmfao rofl haha hahaha hehe xd
+    gotcha alright aight sure yes yeah yep yup no nope nah hmm hm wow oh ah bye cya goodbye later goodnight
+    interesting neat sweet fine good noted understood right true fair word bet""".split()
+)
+FILLER = frozenset(
+    """a an the that this it that's all everyone everybody guys folks people yall y'all again very so much lot
+    lots really actually for you u ya bot mate man dude bro friend friends there again once more just got it
+    helped helpful help useful makes sense was is be good one day all and too as well great info answer reply
+    tip tips advice way much lol im i am here i'm""".split()
+)
+# Questions about the bot itself: the message is one of these, give or take filler.
+ABOUT = (
+    ("who", "are", "you"), ("what", "are", "you"), ("who", "is", "this"), ("what", "is", "this"),
+    ("are", "you", "a", "bot"), ("are", "you", "human"), ("are", "you", "real"), ("are", "you", "ai"),
+    ("are", "you", "an", "ai"), ("what", "can", "you", "do"), ("what", "do", "you", "do"),
+    ("what", "can", "i", "ask"), ("what", "can", "you", "help", "with"), ("what", "do", "you", "know"),
+    ("how", "does", "this", "work"), ("how", "do", "i", "use", "you"), ("how", "do", "i", "use", "this"),
+    ("how", "does", "this", "bot", "work"), ("what", "is", "your", "name"), ("introduce", "yourself"),
+    ("help",), ("commands",), ("what", "commands"), ("how", "are", "you"),
+)
+_ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "please", "pls", "plz", "with", "bot",
+                                     "mle", "advisor", "the", "anyway", "doing", "today", "list"}
+
+
+def classify(text: str) -> str | None:
+    """"greeting", "thanks", "ack" or "about" for small talk; None for anything else."""
+    tokens = [w for w in words(text) if w != BREAK]
+    if not tokens:
+        return None  # emoji or punctuation only: the caller decides (an empty question gets the help text)
+    for pattern in ABOUT:
+        for i in range(len(tokens) - len(pattern) + 1):
+            if tuple(tokens[i : i + len(pattern)]) == pattern:
+                rest = tokens[:i] + tokens[i + len(pattern) :]
+                if all(w in _ABOUT_FILLER for w in rest):
+                    return "about"
+    if not all(w in GREETING or w in THANKS or w in ACK or w in FILLER or w.isdigit() for w in tokens):
+        return None
+    if any(w in THANKS for w in tokens):
+        return "thanks"
+    if any(w in GREETING for w in tokens):
+        return "greeting"
+    return "ack"

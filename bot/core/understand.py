@@ -1,0 +1,346 @@
+"""What a message asks: a topic, a follow-up on the previous answer, a background statement, small talk,
+or nothing the knowledge covers. Pure: no storage, no Discord; the advisor acts on the Reading.
+
+How a message is read:
+
+1. Small talk ("thanks!!", "who are you?") is recognised first (smalltalk.py).
+2. A long message is matched on the part that asks (text.focus): its last asking sentence, so the
+   rest of an introduction cannot pull the answer elsewhere. Backgrounds are read from the whole message.
+3. A background the member states about themselves is set aside for matching; one merely mentioned
+   ("what should a physicist learn?") is tried both ways (see `_match`).
+4. A message that leans on the previous answer ("is there a book for that?", "and after that?",
+   "what language is it taught in?") is answered for the previous topic; one that names a new topic
+   starts afresh.
+5. Resources named in the message ("is the Goodfellow book any good?") pick the topic that lists them
+   and are shown first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.core import smalltalk, text
+from bot.core.backgrounds import Found
+from bot.core.english import commonness
+from bot.core.knowledge import Knowledge
+from bot.core.matcher import CLOSE, DEFAULT_THRESHOLD, anchored
+from bot.core.reply import Match
+from bot.core.schema import Entry, Step
+from bot.core.text import BREAK, content, stem
+
+GENERIC_SHARE = 0.3
+"""A word that this share of topics use ("ml", "learn") says nothing specific on its own."""
+MENTION_MARGIN = 0.2
+WIDER_MARGIN = 0.1
+"""How much better a question must match with the sentence before it taken in to be read that way."""
+"""How much better a question must match with a mentioned background set aside to be read that way."""
+
+_SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
+_WORD = re.compile(r"[^\W\d_]+")
+
+# Words that point back at the previous answer.
+_BACK = frozenset({"that", "it", "this", "those", "these", "them", "one", "ones", "same", "such"})
+_CONTINUE = frozenset({"and", "so", "ok", "okay", "then", "also", "plus", "alright", "cool", "great", "nice"})
+# What a follow-up may ask for; with these set aside, a follow-up has nothing left of its own.
+KINDS = {
+    "book": {"book", "books", "textbook", "textbooks", "read", "reading", "ebook", "pdf"},
+    "course": {"course", "courses", "class", "classes", "mooc", "moocs", "lecture", "lectures", "tutorial",
+               "tutorials", "program", "programme", "specialization", "specialisation", "bootcamp"},
+    "paper": {"paper", "papers", "article", "articles"},
+    "video": {"video", "videos", "youtube", "watch"},
+    "blog": {"blog", "blogs", "post", "posts"},
+    "podcast": {"podcast", "podcasts", "listen"},
+    "site": {"site", "sites", "website", "websites", "link", "links", "url", "page"},
+}
+_FREE = {"free", "gratis", "cheap", "cheaper", "budget", "costless"}
+_NEXT = {"next", "after", "afterwards", "afterward", "then", "done", "finished", "finish", "complete", "completed",
+         "beyond", "following"}
+_PRACTICE = {"practise", "practice", "practicing", "practising", "exercise", "exercises", "hands", "apply",
+             "train", "drill"}
+_KIND_WORDS = set().union(*KINDS.values())
+_DONE = {"learned", "learnt", "finished", "completed", "done", "covered", "mastered", "passed"}
+_NOW = {"now", "next", "then", "after", "afterwards"}
+_REQUEST = (_KIND_WORDS | _FREE | _NEXT | _PRACTICE | _DONE
+            | {"recommend", "recommendation", "suggest", "suggestion", "resource", "resources", "good", "any", "got",
+               "go", "with", "learn", "study", "there", "for", "need", "want", "once", "now", "what", "about"})
+_REQUEST_STEMS = frozenset(stem(w) for w in _REQUEST)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a message asks."""
+
+    kind: str  # "topic" | "statement" | "smalltalk" | "unknown"
+    matches: tuple[Match, ...] = ()  # best first; the topic answered is matches[0]
+    found: Found | None = None  # the background the message states, or the one its question mentions
+    followup: str | None = None  # how it leans on the previous answer: "resources", "next", "practice", "again"
+    wants: frozenset[str] = frozenset()  # resource kinds asked for: "book", "course", ..., "free"
+    named: tuple[str, ...] = ()  # ids of resources the message names
+    near: tuple[Match, ...] = ()  # when nothing matched confidently: the closest topics
+    smalltalk: str | None = None
+    did_you_mean: tuple[Match, ...] = field(default=())
+
+    @property
+    def topic(self) -> str | None:
+        return self.matches[0].id if self.matches else None
+
+
+class Reader:
+    """Reads messages against one loaded knowledge (the advisor makes a new one on reload)."""
+
+    def __init__(self, knowledge: Knowledge, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.kb = knowledge
+        self.threshold = threshold
+
+    # --- the parts ----------------------------------------------------------------------------------
+
+    def names(self, question: str) -> set[str]:
+        """Stems of capitalised words inside sentences ("Tokyo", "Paris"): likely names of things.
+        Sentence-initial words and acronyms ("ML", "NLP") are not counted."""
+        found = set()
+        for sentence in _SENTENCE.split(question):
+            for word in _WORD.findall(sentence)[1:]:
+                if word[0].isupper() and word[1:].islower() and word.lower() not in ("i", "im"):
+                    found.update(self.kb.normalizer.stems(word, correct=False))
+        return found
+
+    def surfaces(self, folded: Sequence[str]) -> dict[str, str]:
+        """Each stem of the question → the word as written, for how common it is in English."""
+        norm = self.kb.normalizer
+        return {stem(norm.correct(w)): w for w in folded if w != BREAK}
+
+    def analyse(self, question: str) -> tuple[list[list[str]], Found | None, list[str]]:
+        """The ways to read the question's stems, the background it states or mentions, and its words.
+
+        A statement about the asker ("I'm a physicist, …") is taken out whole. A mere mention ("what
+        should a physicist learn?") is read both with and without its words, since they may be the topic
+        ("which statistics book…") or only the asker's situation ("the roadmap for a data scientist").
+        """
+        kb = self.kb
+        folded = kb.detector.words(question)
+        found = kb.detector.detect(folded)
+        whole = kb.normalizer.stems_of(folded)
+        if found is None:
+            return [whole], None, folded
+        rest = kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in found.consumed])
+        return ([rest] if found.about_self else [whole, rest]), found, folded
+
+    def match(self, question: str) -> tuple[list[Match], Found | None]:
+        """Topics for `question` on its own (no conversation), best first, and its background."""
+        matches, found, _ = self._match(question)
+        return matches, found
+
+    def _match(self, question: str, *, limit: int = 5) -> tuple[list[Match], Found | None, list[str]]:
+        kb = self.kb
+        readings, found, folded = self.analyse(question)
+        names = self.names(question)
+        surfaces = self.surfaces(folded)
+        chosen = readings[0]
+        # With a background at hand, a personal answer may win from just below the line (_prefer_personal).
+        floor = self.threshold - CLOSE if found is not None else self.threshold
+        hits = self._above(kb.index.search(chosen, threshold=floor, names=names, surfaces=surfaces, limit=limit))
+        if len(readings) > 1 and anchored(readings[0]):
+            # The whole question first; without the mention only if clearly better. Only when the message
+            # is about ML: in "interview tips for a barista job" the barista is the subject, not a start.
+            rest = self._above(kb.index.search(readings[1], threshold=floor, names=names, surfaces=surfaces, limit=limit))
+            specific = any(kb.index.share(w) < GENERIC_SHARE for w in content(readings[1]))
+            if rest and specific and (not hits or rest[0].score - hits[0].score > MENTION_MARGIN):
+                chosen, hits = readings[1], rest
+            elif not hits:
+                chosen = readings[1]
+        matches = list(hits)
+        if found is not None:
+            matches = self._prefer_personal(matches)
+            matches = self._route_if_only_generic(chosen, found, matches, names, surfaces)
+        return matches, found, chosen
+
+    def _above(self, hits: list[Match]) -> list[Match]:
+        """Matches over the line; personal answers within "did you mean" distance below it stay, but
+        only behind a match over the line (so they can win a close call, never stand alone)."""
+        if not hits or hits[0].score < self.threshold:
+            return []
+        return [h for h in hits if h.score >= self.threshold or getattr(self.kb.topic(h.id), "personal", None)]
+
+    def near(self, question: str) -> list[Match]:
+        """The closest topics to a question that matched nothing confidently."""
+        readings, _, folded = self.analyse(self.focus(question))
+        return self.kb.index.search(readings[-1], limit=2, threshold=self.threshold * 0.7, names=self.names(question),
+                                    surfaces=self.surfaces(folded))
+
+    def _prefer_personal(self, matches: list[Match]) -> list[Match]:
+        """With a background at hand, a personal answer within "did you mean" distance of the best wins."""
+        kb = self.kb
+        if not matches or getattr(kb.topic(matches[0].id), "personal", None):
+            return matches
+        best = matches[0].score
+        personal = next((m for m in matches[1:] if best - m.score <= CLOSE and getattr(kb.topic(m.id), "personal", None)), None)
+        return [personal, *(m for m in matches if m is not personal)] if personal else matches
+
+    def _route_if_only_generic(self, stems: list[str], found: Found, matches: list[Match], names: set[str],
+                               surfaces: dict[str, str]) -> list[Match]:
+        """"I teach physics. How do I get into ML?": with the background set aside, nothing specific is
+        left (only words most topics use), so the question is about this member's route."""
+        kb = self.kb
+        words = content(stems)
+        if (not words and found.about_self) or any(kb.index.share(w) < GENERIC_SHARE for w in words):
+            return matches
+        if any(not kb.index.knows(w) and kb.index.weight(w, names, surfaces.get(w)) > 0.5 * kb.index.rarest for w in words):
+            return matches  # something the knowledge doesn't cover is asked ("how do I become a tattoo artist")
+        if matches and getattr(kb.topic(matches[0].id), "personal", None):
+            return matches  # already a personal answer (time, focus, next, route)
+        route = next((e for e in kb.entries.values() if e.personal == "route"), None)
+        if route is None:
+            return matches
+        scored = {h.id: h.score for h in kb.index.search(stems, limit=len(kb.index.documents), threshold=0.0,
+                                                          names=names, surfaces=surfaces)}
+        first = Match(route.id, route.title, max(scored.get(route.id, 0.0), self.threshold))
+        return [first, *(m for m in matches if m.id != route.id)]
+
+    def focus(self, message: str) -> str:
+        return text.focus(message)
+
+    def _telling(self, stems: Sequence[str]) -> int:
+        """How many of these stems could say what a question is about: words few topics use that are not
+        everyday English ("numpy", "portfolio"; not "people", "made", "learn")."""
+        return sum(1 for s in content(stems) if self.kb.index.share(s) < GENERIC_SHARE and commonness(s) < 0.8)
+
+    # --- a whole message ------------------------------------------------------------------------------
+
+    def read(self, message: str, *, previous: str | None = None) -> Reading:
+        """Read one message; `previous` is the topic of the member's last answer in this conversation."""
+        kb = self.kb
+        kind = smalltalk.classify(message)
+        if kind is not None:
+            return Reading("smalltalk", smalltalk=kind)
+        statement = kb.detector.detect(kb.detector.words(message))
+        if statement is not None and not statement.about_self:
+            statement = None  # a mention counts only in the question itself (below)
+        asked = self.focus(message)
+        matches, found, stems = self._match(asked)
+        wider = text.focus(message, wider=1)
+        if wider != asked:
+            # "is there anything made for people like me?" says little without the sentence before it
+            more, found_more, stems_more = self._match(wider)
+            vague = self._telling(stems) < 2  # "anything made for people who just want to do ML?"
+            gain = more[0].score - matches[0].score if more and matches else 0.0
+            if more and (not matches or (vague and gain > -WIDER_MARGIN) or (gain > WIDER_MARGIN and more[0].id != matches[0].id)):
+                asked, matches, found, stems = wider, more, found or found_more, stems_more
+        if not matches and asked != message:  # the asking part alone says too little: the whole message
+            matches, found_whole, stems = self._match(message)
+            found = found or found_whole
+        background = statement or found
+        words = set(kb.detector.words(asked))
+        wants = frozenset(k for k, vocab in KINDS.items() if words & vocab) | (frozenset({"free"}) if words & _FREE else frozenset())
+        named = tuple(n.resource for n in kb.names.find(asked))
+
+        finished = self._finished_step(asked, words)
+        if finished is not None:  # "learned python, now what?"
+            return Reading("topic", (finished,), background, "next", wants, named)
+        if previous is not None and kb.topic(previous) is not None:
+            followup = self._followup(asked, words, stems, matches, previous)
+            if followup is not None:
+                topic = kb.topic(previous)
+                assert topic is not None
+                return Reading("topic", (Match(topic.id, topic.title, 1.0),), background, followup, wants, named)
+
+        if named:
+            matches = self._topic_for_named(named, matches)
+        if matches:
+            top = matches[0]
+            close = tuple(m for m in matches[1:3] if top.score - m.score <= CLOSE)
+            return Reading("topic", tuple(matches), background, None, wants, named, did_you_mean=close)
+        if statement is not None:
+            return Reading("statement", (), statement)
+        return Reading("unknown", (), background, near=tuple(self.near(message)))
+
+    def _followup(self, asked: str, words: set[str], stems: list[str], matches: list[Match], previous: str) -> str | None:
+        """How `asked` leans on the previous topic, or None when it starts afresh."""
+        kb = self.kb
+        tokens = [w for w in kb.detector.words(asked) if w != BREAK]
+        back = bool(words & _BACK)
+        cont = bool(tokens) and tokens[0] in _CONTINUE
+        request = self._request(words, back, cont, tokens)
+        own = [w for w in content(stems) if w not in _REQUEST_STEMS]
+        # Words that could name a topic of their own: used by few topics and not everyday English.
+        specific = [w for w in own if kb.index.share(w) < GENERIC_SHARE and commonness(w) < 0.8]
+        confident = bool(matches) and matches[0].score >= self.threshold + 0.05
+        if request and (back or not specific):
+            return request  # "is there a book for that?", "a free one?", "and after that one?", "how do I practise that"
+        if not (back or cont):
+            return None
+        if not specific:
+            return None if confident else "again"  # "how long will it take me?" is its own question
+        # "what language is it taught in?": its own words are about the previous topic, not a new one.
+        if any(w in self._words_of(previous) for w in specific) or not confident:
+            return request or "again"
+        return None
+
+    @staticmethod
+    def _request(words: set[str], back: bool, cont: bool, tokens: list[str]) -> str | None:
+        if words & _NEXT and (back or cont or len(content(tokens)) <= 2 or {"next", "after", "afterwards"} & words):
+            return "next"
+        if words & _PRACTICE:
+            return "practice"
+        if words & (_KIND_WORDS | _FREE):
+            return "resources"
+        return None
+
+    def _finished_step(self, asked: str, words: set[str]) -> Match | None:
+        """"learned python, now what?", "finished the maths, what next": the step just done, whose next
+        step is wanted."""
+        if not (words & _DONE and words & _NOW):
+            return None
+        kb = self.kb
+        stems = [s for s in kb.normalizer.stems(asked) if s not in _REQUEST_STEMS]
+        hits = kb.index.search(stems, threshold=self.threshold * 0.6, only={s.id for s in kb.steps}, limit=1)
+        return hits[0] if hits else None
+
+    def _words_of(self, topic_id: str) -> set[str]:
+        """Every content stem of a topic's title, phrasings, answer and resources."""
+        kb = self.kb
+        topic = kb.topic(topic_id)
+        if topic is None:
+            return set()
+        parts = [topic.title, *topic.ask, *topic.keywords, topic.answer]
+        if isinstance(topic, Step):
+            parts.append(topic.best_way)
+        for rid in topic.resources:
+            r = kb.resources.get(rid)
+            if r is not None:
+                parts += [r.name, r.note or "", r.by or "", *r.aliases]
+        return set(content(kb.normalizer.stems(" ".join(parts), correct=False)))
+
+    def _topic_for_named(self, named: Sequence[str], matches: list[Match]) -> list[Match]:
+        """The topic to answer a question that names resources: the best match that lists one of them,
+        else the topic (a step first) that lists the most of them."""
+        kb = self.kb
+        listing = [m for m in matches if set(named) & set(getattr(kb.topic(m.id), "resources", ()))]
+        if listing:
+            return [listing[0], *(m for m in matches if m is not listing[0])]
+        candidates = [t for t in kb.topics.values() if set(named) & set(t.resources)]
+        if not candidates:
+            return matches
+        best = max(candidates, key=lambda t: (len(set(named) & set(t.resources)), named[0] in t.resources,
+                                              isinstance(t, Step), not getattr(t, "personal", None)))
+        return [Match(best.id, best.title, max(self.threshold, matches[0].score if matches else 0.0)),
+                *(m for m in matches if m.id != best.id)]
+
+    # --- helpers for the advisor -------------------------------------------------------------------
+
+    def next_after(self, topic_id: str, route: Sequence[str], done: set[str]) -> Step | None:
+        """The roadmap step that follows `topic_id` on `route` (an entry leads to its first related step)."""
+        kb = self.kb
+        topic = kb.topic(topic_id)
+        if isinstance(topic, Entry):
+            step_id = next((r for r in topic.related if kb.step(r)), None)
+            if step_id is None:
+                return next((kb.step(s) for s in route if s not in done and kb.step(s)), None)
+            topic_id = step_id
+        order = list(route) if topic_id in route else [s.id for s in kb.steps]
+        if topic_id not in order:
+            return None
+        later = order[order.index(topic_id) + 1 :]
+        return next((kb.step(s) for s in later if s not in done and kb.step(s)), None) or \
+            next((kb.step(s) for s in later if kb.step(s)), None)
