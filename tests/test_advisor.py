@@ -120,13 +120,15 @@ async def test_hostile_questions_never_break_anything(advisor: Advisor) -> None:
 
 
 async def test_questions_are_logged_with_their_match_for_moderators(advisor: Advisor) -> None:
-    await advisor.ask("u", "how do I bake bread?")
-    await advisor.ask("u", "how do I bake bread?")
+    await advisor.ask("u", "how much do ML engineers earn?")
+    await advisor.ask("u", "how much do ML engineers earn?")
+    await advisor.ask("u", "how do I bake bread?")  # another subject: declined, but not a gap to fill
     good = await advisor.ask("u", "which book for deep learning")
     assert await advisor.feedback(QuestionRef(good.question_id, good.question_token), "u", helpful=False)
     gaps = await advisor.storage.gaps("local")
-    assert gaps[0].question == "how do i bake bread?" and gaps[0].times == 2
+    assert gaps[0].question == "how much do ml engineers earn?" and gaps[0].times == 2
     assert any(g.question == "which book for deep learning" for g in gaps)
+    assert not any("bread" in g.question for g in gaps)
 
 
 async def test_forget_me_removes_everything(advisor: Advisor) -> None:

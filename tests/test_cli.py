@@ -31,6 +31,16 @@ def test_ask_json_contract(tmp_path: Path) -> None:
     assert reply["background"] is None and len(reply["answer"]) <= 2000
 
 
+def test_ask_json_says_whether_it_answered(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    thanks = json.loads(run("ask", "--json", "--db", db, "thanks!").stdout)
+    assert thanks["answered"] is True and thanks["matches"] == []
+    tap = json.loads(run("ask", "--json", "--db", db, "how do I fix a leaking tap?").stdout)
+    assert tap["answered"] is False and tap["matches"] == []
+    book = json.loads(run("ask", "--json", "--db", db, "which book for deep learning?").stdout)
+    assert book["answered"] is True and book["matches"]
+
+
 def test_ask_reads_stdin_lines_in_order_with_json_users(tmp_path: Path) -> None:
     lines = [json.dumps({"user": "a", "question": "I'm a data scientist"}), "what is mlops?",
              json.dumps({"user": "b", "question": "how long will it take me?"}),

@@ -162,7 +162,8 @@ class Advisor:
         reply, subject = self._compose(reading, question, background, memory.done, lead, name_background)
         top = reading.matches[0] if reading.matches and reply.answered else None
         ref = await self._try(self.storage.log_question(place.id, user, question, top.id if top else None,
-                                                        top.score if top else None, reply.answered, channel=place.channel))
+                                                        top.score if top else None, reply.answered, channel=place.channel,
+                                                        off_topic=bool(reading.elsewhere)))
         saved = saved and ref is not None
         if subject is not None and subject != memory.previous:
             saved = await self._try(self.storage.set_context(place.id, place.channel, user, subject)) is not None and saved
@@ -179,7 +180,7 @@ class Advisor:
             route_start = next((s for s in background.route if s not in done), None)
             return compose.statement_reply(kb, background, done, lead), route_start
         if reading.kind != "topic" or reading.topic is None:
-            return compose.unknown_reply(kb, bold(quote_user_text(question, 120)), reading.near), None
+            return compose.unknown_reply(kb, bold(quote_user_text(question, 120)), reading.near, reading.elsewhere), None
         topic = kb.topic(reading.topic)
         assert topic is not None  # the reader only names topics of this knowledge
         matches = reading.matches

@@ -66,7 +66,7 @@ _WISHES = frozenset(
     becoming learn learning interested interest into curious consider considering thinking apply applying
     switch switching transition transitioning pivot pivoting move moving get getting break breaking join
     joining pursue pursuing try trying explore exploring should could would might goal future someday eventually
-    intend intending wish wishing""".split()
+    intend intending wish wishing reading read about hearing""".split()
 )
 """Words between a cue and an alias that make it a wish, not a fact: "I want to become a data scientist",
 "I'm learning data science", "I'd love to work as an analyst", "I'm thinking of switching to data science"."""
@@ -102,24 +102,25 @@ class Found:
     end: int
     consumed: frozenset[int]  # word positions that belong to the statement, for the matcher to skip
     alias: str = ""  # the words that were recognised ("gameplay programmer"), to show what was understood
-    weak: bool = False  # a workplace rather than a role
+    weak: bool = False  # a tool or a workplace rather than a role
+    strength: int = 2  # 2 a role or field, 1 a tool of the trade, 0 a workplace
 
 
 class BackgroundDetector:
     def __init__(self, normalizer: Normalizer, aliases: Iterable[tuple[str, Iterable[str]]],
-                 workplaces: Iterable[tuple[str, Iterable[str]]] = ()) -> None:
+                 tools: Iterable[tuple[str, Iterable[str]]] = (), workplaces: Iterable[tuple[str, Iterable[str]]] = ()) -> None:
         self.normalizer = normalizer
-        table: dict[tuple[str, ...], tuple[str, bool]] = {}
-        for weak, source in ((False, aliases), (True, workplaces)):
+        table: dict[tuple[str, ...], tuple[str, int]] = {}
+        for strength, source in ((2, aliases), (1, tools), (0, workplaces)):
             for background, names in source:
                 for name in names:
                     key = tuple(plural(w) for w in words(name) if w != BREAK)
                     if key:
-                        table.setdefault(key, (background, weak))
+                        table.setdefault(key, (background, strength))
         # Aliases by their first word, longest first, so each position tries only the few that can match.
-        self._by_first: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
-        for key, (background, weak) in sorted(table.items(), key=lambda item: -len(item[0])):
-            self._by_first.setdefault(key[0], []).append((key, background, weak))
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str, int]]] = {}
+        for key, (background, strength) in sorted(table.items(), key=lambda item: -len(item[0])):
+            self._by_first.setdefault(key[0], []).append((key, background, strength))
 
     def words(self, text: str) -> list[str]:
         """Folded, typo-corrected words with plurals folded; BREAK between clauses.
@@ -132,10 +133,10 @@ class BackgroundDetector:
         position = 0
         while position < len(tokens):
             if tokens[position] in self._by_first:
-                for key, background, weak in self._by_first[tokens[position]]:
+                for key, background, strength in self._by_first[tokens[position]]:
                     end = position + len(key)
                     if tuple(tokens[position:end]) == key:
-                        found = self._judge(tokens, position, end, background, weak)
+                        found = self._judge(tokens, position, end, background, strength)
                         if found is not None:
                             candidates.append((position, self._is_past(tokens, position), found))
                         position = end - 1
@@ -143,9 +144,9 @@ class BackgroundDetector:
             position += 1
         if not candidates:
             return None
-        # Statements beat mentions, roles beat workplaces, current beats past; then the last one wins.
-        best_rank = max((c[2].about_self, not c[2].weak, not c[1]) for c in candidates)
-        best = [c for c in candidates if (c[2].about_self, not c[2].weak, not c[1]) == best_rank]
+        # Statements beat mentions, roles beat tools beat workplaces, current beats past; then the last one wins.
+        best_rank = max((c[2].about_self, c[2].strength, not c[1]) for c in candidates)
+        best = [c for c in candidates if (c[2].about_self, c[2].strength, not c[1]) == best_rank]
         return max(best, key=lambda c: c[0])[2]
 
     @staticmethod
@@ -154,7 +155,8 @@ class BackgroundDetector:
             position -= 1
         return position
 
-    def _judge(self, tokens: Sequence[str], start: int, end: int, background: str, weak: bool) -> Found | None:
+    def _judge(self, tokens: Sequence[str], start: int, end: int, background: str, strength: int) -> Found | None:
+        weak = strength < 2
         clause = self._clause_start(tokens, start)
         opener = list(tokens[clause:start])
         meaningful = [w for w in opener if w not in _FILLER]
@@ -168,7 +170,7 @@ class BackgroundDetector:
         alias = " ".join(tokens[start:end])
         cue = self._cue(opener)
         if cue is not None and self._wish(opener[cue:] if opener[cue] != "as" else opener):  # "get a job as a pilot"
-            return Found(background, False, start, end, frozenset(range(start, end)), alias, weak)  # a wish: a mention
+            return Found(background, False, start, end, frozenset(range(start, end)), alias, weak, strength)  # a wish: a mention
         if cue is not None and not self._cue_counts([*opener[cue:], *tokens[start:end]], weak):
             cue = None
         lasting = self._lasting(tokens, clause, start, end)  # "2 years of Django", "translator since 6 years"
@@ -177,7 +179,7 @@ class BackgroundDetector:
             if not about_self:
                 return None
             first = clause + cue if cue is not None else start
-            return Found(background, True, start, end, frozenset(range(first, end)), alias, weak)
+            return Found(background, True, start, end, frozenset(range(first, end)), alias, weak, strength)
         bare = self._bare(tokens, clause, start, end)
         employed = not meaningful and after[:1] and after[0] in _EMPLOYER  # "sysadmin at a hosting company"
         about_self = cue is not None or after[:1] == ["here"] or bare or bool(employed) or lasting
@@ -193,7 +195,7 @@ class BackgroundDetector:
                     break
         else:
             consumed = set(range(start, end))
-        return Found(background, about_self, start, end, frozenset(consumed), alias, weak)
+        return Found(background, about_self, start, end, frozenset(consumed), alias, weak, strength)
 
     @staticmethod
     def _target(meaningful: list[str]) -> bool:

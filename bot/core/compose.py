@@ -318,7 +318,12 @@ def topics_reply(kb: Knowledge) -> Reply:
     return Reply("What I can help with", fit_lines(head, lines, tail, _budget("What I can help with", "")), kind="info")
 
 
-def unknown_reply(kb: Knowledge, question: str, near: Sequence[Match] = ()) -> Reply:
+def unknown_reply(kb: Knowledge, question: str, near: Sequence[Match] = (), elsewhere: Sequence[str] = ()) -> Reply:
+    if elsewhere:
+        body = (f"That sounds like a question about {' and '.join(elsewhere[:2])}, which is outside what I know: I only "
+                "help with becoming a machine learning engineer.\n\n"
+                "Try `/topics` for what I know, or `/roadmap` for the whole route from where you start.")
+        return Reply("Not something I can help with", body, kind="unknown")
     body = (
         f"I don't have an answer for {question!s} in my knowledge, and I'd rather not guess.\n\n"
         "Try `/topics` for what I know, or `/roadmap` for the whole route from where you start."

@@ -232,7 +232,8 @@ def load_knowledge(directory: Path | str, *, overlay: Path | str | None = None,
     outside = {t: o.id for o in off_topic for w in o.words for t in content(normalizer.stems(w, correct=False))}
     index = Index(normalizer, [_document(t, resources) for t in topics], outside=outside)
     detector = BackgroundDetector(normalizer, ((b.id, b.aliases) for b in backgrounds.values()),
-                                  ((b.id, (*b.tools, *b.workplaces)) for b in backgrounds.values()))
+                                  ((b.id, b.tools) for b in backgrounds.values()),
+                                  ((b.id, b.workplaces) for b in backgrounds.values()))
     names = ResourceNames(normalizer, {r.id: _resource_names(r) for r in resources.values()}, index.share)
     return Knowledge(
         directory=directory,

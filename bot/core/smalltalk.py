@@ -27,7 +27,7 @@ FILLER = frozenset(
     """a an the that this it that's all everyone everybody guys folks people yall y'all again very so much lot
     lots really actually for you u ya bot mate man dude bro friend friends there again once more just got it
     helped helpful help useful makes sense was is be good one day all and too as well great info answer reply
-    tip tips advice way much lol im i am here i'm""".split()
+    tip tips advice way much lol im i am here i'm super mega totally""".split()
 )
 # Questions about the bot itself: the message is one of these, give or take filler.
 ABOUT = (

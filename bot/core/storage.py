@@ -115,7 +115,8 @@ MIGRATIONS: Sequence[str] = (
         score REAL,
         answered INTEGER NOT NULL,
         asked_at TEXT NOT NULL,
-        dismissed INTEGER NOT NULL DEFAULT 0
+        dismissed INTEGER NOT NULL DEFAULT 0,
+        off_topic INTEGER NOT NULL DEFAULT 0
     );
     INSERT INTO questions2 (id, place, user_id, question, match_id, score, answered, asked_at)
         SELECT id, 'legacy', user_id, question, match_id, score, answered, asked_at FROM questions;
@@ -449,14 +450,17 @@ class Storage:
     # --- questions and feedback -----------------------------------------------------------------
 
     async def log_question(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
-                           answered: bool, *, channel: str = "") -> QuestionRef:
+                           answered: bool, *, channel: str = "", off_topic: bool = False) -> QuestionRef:
+        """Store a question. `off_topic` marks one declined because it is about another subject: not a
+        gap the moderators could fill, so it is left out of /kb gaps."""
         asked_at = now()
 
         async def work(db: aiosqlite.Connection) -> int:
             cursor = await db.execute(
-                """INSERT INTO questions (place, channel, user_id, question, match_id, score, answered, asked_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                (place, channel, user_id, question[:MAX_QUESTION_CHARS], match_id, score, int(answered), asked_at))
+                """INSERT INTO questions (place, channel, user_id, question, match_id, score, answered, asked_at, off_topic)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (place, channel, user_id, question[:MAX_QUESTION_CHARS], match_id, score, int(answered), asked_at,
+                 int(off_topic)))
             return int(cursor.lastrowid or 0)
 
         number = await self._write(work)
@@ -491,7 +495,7 @@ class Storage:
                       SUM(EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0)) AS unhelpful,
                       MAX(q.asked_at) AS last_asked
                FROM questions q
-               WHERE q.place = ? AND q.dismissed = 0
+               WHERE q.place = ? AND q.dismissed = 0 AND q.off_topic = 0
                  AND (q.answered = 0 OR EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0))
                GROUP BY text
                ORDER BY times DESC, last_asked DESC
@@ -524,7 +528,8 @@ class Storage:
                    AND match_id IS NOT NULL GROUP BY match_id ORDER BY n DESC, match_id LIMIT 5""", (place, since))
             gaps = await db.execute_fetchall(
                 """SELECT lower(trim(question)) AS text, COUNT(*) AS n FROM questions WHERE place = ? AND asked_at >= ?
-                   AND answered = 0 AND dismissed = 0 GROUP BY text ORDER BY n DESC, text LIMIT 5""", (place, since))
+                   AND answered = 0 AND dismissed = 0 AND off_topic = 0 GROUP BY text ORDER BY n DESC, text LIMIT 5""",
+                (place, since))
             by_day = dict(await db.execute_fetchall(
                 "SELECT substr(asked_at, 1, 10), COUNT(*) FROM questions WHERE place = ? AND asked_at >= ? GROUP BY 1",
                 (place, since)))

@@ -34,6 +34,8 @@ GENERIC_SHARE = 0.3
 """A word that this share of topics use ("ml", "learn") says nothing specific on its own."""
 MENTION_MARGIN = 0.2
 WIDER_MARGIN = 0.1
+NAMED_MARGIN = 0.15
+"""A topic matched this far over the line keeps the question even if no resource it names is listed there."""
 """How much better a question must match with the sentence before it taken in to be read that way."""
 """How much better a question must match with a mentioned background set aside to be read that way."""
 
@@ -79,6 +81,7 @@ class Reading:
     wants: frozenset[str] = frozenset()  # resource kinds asked for: "book", "course", ..., "free"
     named: tuple[str, ...] = ()  # ids of resources the message names
     near: tuple[Match, ...] = ()  # when nothing matched confidently: the closest topics
+    elsewhere: tuple[str, ...] = ()  # off-topic subjects it seems to be about ("music", "travel")
     smalltalk: str | None = None
     did_you_mean: tuple[Match, ...] = field(default=())
 
@@ -253,7 +256,9 @@ class Reader:
             return Reading("topic", tuple(matches), background, None, wants, named, did_you_mean=close)
         if statement is not None:
             return Reading("statement", (), statement)
-        return Reading("unknown", (), background, near=tuple(self.near(message)))
+        subjects = {o.id: o.about for o in kb.off_topic}
+        elsewhere = tuple(subjects[s] for s in kb.index.elsewhere(kb.normalizer.stems(asked)) if s in subjects)
+        return Reading("unknown", (), background, near=() if elsewhere else tuple(self.near(message)), elsewhere=elsewhere)
 
     def _followup(self, asked: str, words: set[str], stems: list[str], matches: list[Match], previous: str) -> str | None:
         """How `asked` leans on the previous topic, or None when it starts afresh."""
@@ -272,8 +277,9 @@ class Reader:
             return None
         if not specific:
             return None if confident else "again"  # "how long will it take me?" is its own question
-        # "what language is it taught in?": its own words are about the previous topic, not a new one.
-        if any(w in self._words_of(previous) for w in specific) or not confident:
+        # "what language is it taught in?": its own words are about the previous topic, not a new one;
+        # "and what about interviews?" names a topic of its own.
+        if any(w in self._words_of(previous) for w in specific) or not matches:
             return request or "again"
         return None
 
@@ -319,6 +325,8 @@ class Reader:
         listing = [m for m in matches if set(named) & set(getattr(kb.topic(m.id), "resources", ()))]
         if listing:
             return [listing[0], *(m for m in matches if m is not listing[0])]
+        if matches and matches[0].score >= self.threshold + NAMED_MARGIN:
+            return matches  # "my github has five projects on the titanic dataset": clearly about portfolios
         candidates = [t for t in kb.topics.values() if set(named) & set(t.resources)]
         if not candidates:
             return matches

@@ -1,4 +1,4 @@
-"""The roadmap's slash commands: /ask /roadmap /step /next /done /background /topics /resources /about.
+"""The roadmap's slash commands: /ask /roadmap /step /next /done /background /topics /resources /help /about.
 
 Each one parses the interaction, calls the advisor, and hands the Reply to the renderer. Commands that
 touch the database defer first, so Discord always gets its acknowledgement inside 3 seconds.
@@ -108,6 +108,10 @@ class Advice(commands.Cog):
     @app_commands.autocomplete(topic=topic_names)
     async def resources(self, interaction: discord.Interaction, topic: str) -> None:
         await render.send(interaction, self.advisor.resources_reply(topic), ephemeral=False)
+
+    @app_commands.command(name="help", description="What I can do and how to ask me")
+    async def help(self, interaction: discord.Interaction) -> None:
+        await render.send(interaction, self.advisor.help_reply(), ephemeral=True)
 
     @app_commands.command(name="about", description="Who made me and which guides my advice comes from")
     async def about(self, interaction: discord.Interaction) -> None:
