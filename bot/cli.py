@@ -2,20 +2,30 @@
 
     mle-advisor ask [--db PATH] [--user ID] [--json] [QUESTION]   answer one question, or each stdin line
     mle-advisor chat [--db PATH] [--user ID]                      console conversation, slash commands as text
-    mle-advisor kb check [DIR]                                    validate the knowledge files (exit 1 on errors)
+    mle-advisor kb check [DIR]                                    validate the knowledge (exit 1 on errors)
     mle-advisor kb stats [DIR]                                    counts, load time, sources covered
+    mle-advisor kb gaps [--db PATH] [--guild ID] [-n N]           what members asked that went unanswered
+    mle-advisor kb teach QUESTION TOPIC_ID [--by NAME]            make QUESTION a phrasing of TOPIC_ID
+    mle-advisor kb import FILE [--as PATH] [--by NAME]            replace or add one knowledge file
+    mle-advisor kb export OUT.zip                                 every knowledge file, in one zip
+    mle-advisor kb history [-n N]                                 the changes, newest first
+    mle-advisor kb undo [ID] [--by NAME]                          restore the files as before change ID
+    mle-advisor kb diff                                           edited files an upgrade also changed
+    mle-advisor doctor                                            check a setup before the first start
     mle-advisor run                                               start the Discord bot (needs DISCORD_TOKEN)
     mle-advisor start                                             the bot, or the console chat without a token
     mle-advisor sync [--guild ID]                                 push slash commands to Discord, then exit
 
-ask, chat and kb never import discord.py, so they start fast. Exit status: 0 fine, 1 invalid
-knowledge, 2 a setting, the database or the token is unusable.
+ask, chat, kb and doctor never import discord.py, so they start fast. Exit status: 0 fine, 1 invalid
+knowledge or a refused change (kb) or problems found (doctor), 2 a setting, the database or the token
+is unusable. Errors are one plain line, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import json
 import os
 import re
@@ -25,22 +35,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from bot.core.advisor import Advisor
+from bot.core.editing import EditError, KnowledgeEditor
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply
-from bot.core.storage import Storage, StorageError
+from bot.core.storage import DM, LEGACY, LOCAL, Storage, StorageError
+from bot.core.yamlfile import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
 LOCAL_USER = "local"
 EXIT_KNOWLEDGE, EXIT_SETUP = 1, 2
+MAX_LINE_CHARS = 20_000
+_USER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 
 
 class SetupError(Exception):
     """Something the person running the command must fix; printed as one line, no traceback."""
 
 
-def _settings():
+class BadLine(ValueError):
+    """A line of `ask`'s input that is refused (with why), while the rest of the batch is answered."""
+
+
+def _settings() -> Settings:
     from pydantic import ValidationError
 
     from bot.settings import Settings
@@ -50,7 +68,8 @@ def _settings():
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
-        raise SetupError(f"the setting {name} is invalid ({first['msg']}); see .env.example") from None
+        message = str(first.get("ctx", {}).get("error") or first["msg"]).removeprefix("Value error, ")
+        raise SetupError(f"the setting {name} is invalid: {message}; see .env.example") from None
 
 
 def _load(settings: Settings, database: Path | None = None) -> Knowledge:
@@ -62,15 +81,21 @@ def _load(settings: Settings, database: Path | None = None) -> Knowledge:
         raise SetupError(f"the knowledge in {directory} has problems; nothing was answered:\n{exc}") from None
 
 
+def user_id(value: object) -> str:
+    """A user id from the command line or a JSON line: text or a whole number, 1-64 plain characters."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadLine(f"user must be text or a whole number, not {type(value).__name__ if value is not None else 'null'}")
+    text = value if isinstance(value, str) else (str(value) if abs(value) < 10**64 else "x" * 65)
+    if not _USER_ID.match(text):
+        raise BadLine("user must be 1-64 letters, digits or . _ : @ - (no spaces)")
+    return text
+
+
 def _user_arg(value: str) -> str:
     try:
         return user_id(value)
     except BadLine as exc:
         raise SetupError(f"--user: {exc}") from None
-
-
-def _open_storage(path: Path) -> Storage:
-    return Storage(path)
 
 
 def reply_json(question: str, reply: Reply) -> str:
@@ -86,24 +111,6 @@ def reply_json(question: str, reply: Reply) -> str:
     )
 
 
-MAX_LINE_CHARS = 20_000
-_USER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
-
-
-class BadLine(ValueError):
-    """A line of `ask`'s input that is refused (with why), while the rest of the batch is answered."""
-
-
-def user_id(value: object) -> str:
-    """A user id from the command line or a JSON line: text or a whole number, 1-64 plain characters."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BadLine(f"user must be text or a whole number, not {type(value).__name__ if value is not None else 'null'}")
-    text = str(value) if isinstance(value, str) or abs(value) < 10**64 else "x" * 65
-    if not _USER_ID.match(text):
-        raise BadLine("user must be 1-64 letters, digits or . _ : @ - (no spaces)")
-    return text
-
-
 def parse_line(line: str, default_user: str) -> tuple[str, str]:
     """(user, question) from one input line: plain text, or a JSON object {"user": ID, "question": TEXT}."""
     if len(line) > MAX_LINE_CHARS:
@@ -117,10 +124,10 @@ def parse_line(line: str, default_user: str) -> tuple[str, str]:
     except (ValueError, RecursionError) as exc:  # absurd numbers, nesting deeper than the parser allows
         raise BadLine(f"not a usable JSON object ({type(exc).__name__})") from None
     if not isinstance(obj, dict):
-        raise BadLine("a JSON line must be an object like {\"user\": \"42\", \"question\": \"...\"}")
+        raise BadLine('a JSON line must be an object like {"user": "42", "question": "..."}')
     question = obj.get("question")
     if not isinstance(question, str):
-        raise BadLine("\"question\" must be text")
+        raise BadLine('"question" must be text')
     return (user_id(obj["user"]) if "user" in obj else default_user), question
 
 
@@ -135,31 +142,28 @@ def _stdin_lines(stream: BinaryIO) -> Iterable[tuple[int, str]]:
 async def _ask(args: argparse.Namespace) -> int:
     settings = _settings()
     default_user = _user_arg(args.user)
-    async with _open_storage(args.db or settings.database_path) as storage:
+    async with Storage(args.db or settings.database_path) as storage:
         advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
         lines: Iterable[tuple[int, str]] = [(1, " ".join(args.question))] if args.question else _stdin_lines(sys.stdin.buffer)
         for number, line in lines:
             try:
-                user, question = parse_line(line, default_user) if not args.question else (default_user, line)
+                user, question = (default_user, line) if args.question else parse_line(line, default_user)
             except BadLine as exc:
                 print(f"mle-advisor: line {number} refused: {exc}", file=sys.stderr, flush=True)
                 if args.json:
                     print(json.dumps({"line": number, "error": str(exc)}), flush=True)
                 continue
             reply = await advisor.ask(user, question)
-            if args.json:
-                print(reply_json(question, reply), flush=True)
-            else:
-                print(reply.text + "\n", flush=True)
+            print(reply_json(question, reply) if args.json else reply.text + "\n", flush=True)
     return 0
 
 
 async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
     settings = _settings()
     interactive = sys.stdin.isatty()
-    async with _open_storage(args.db or settings.database_path) as storage:
-        console = Console(Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes),
-                          _user_arg(args.user))
+    async with Storage(args.db or settings.database_path) as storage:
+        advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
+        console = Console(advisor, _user_arg(args.user))
         if notice:
             print(notice)
         if interactive:
@@ -167,15 +171,18 @@ async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
         while True:
             if interactive:
                 print("you> ", end="", flush=True)
-            line = await asyncio.to_thread(sys.stdin.readline)
-            if not line:  # end of input
+            raw = await asyncio.to_thread(sys.stdin.buffer.readline)
+            if not raw:  # end of input
                 break
-            line = line.strip()
+            line = raw.decode("utf-8", errors="replace").strip()
             if not line:
                 continue
             if line in ("/quit", "/exit"):
                 break
-            text = await console.handle(line)
+            try:
+                text = await console.handle(line)
+            except StorageError as exc:
+                text = f"Nothing was saved: {exc}"
             print(text + "\n", flush=True)
     return 0
 
@@ -210,6 +217,9 @@ class Console:
         if command == "forget-me":
             self.confirming_forget = True
             return "This erases your background, progress, questions and feedback. Type `yes` to confirm."
+        if command == "my-data":
+            reply, data = await a.my_data(user)
+            return reply.text.replace("The attached file has all of it.", "All of it:") + "\n" + json.dumps(data, indent=1)
         simple = {
             "roadmap": lambda: a.roadmap(user, background=rest or None),
             "next": lambda: a.next_step(user),
@@ -232,35 +242,186 @@ class Console:
         return f"Unknown command /{command}. " + a.help_reply().text
 
 
+# --- kb: the knowledge, for hosts and scripts ---------------------------------------------------------
+
 def _kb_check(args: argparse.Namespace) -> int:
-    directory = Path(args.dir) if args.dir else _settings().knowledge_dir
+    settings = _settings()
+    directory = Path(args.dir) if args.dir else settings.knowledge_dir
+    overlay = None if args.dir else settings.edits_dir()
     try:
-        kb = load_knowledge(directory)
+        kb = load_knowledge(directory, overlay=overlay)
     except KnowledgeError as exc:
         print(exc, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; the knowledge was not loaded.", file=sys.stderr)
         return EXIT_KNOWLEDGE
     counts = ", ".join(f"{n} {k}" for k, n in kb.counts().items())
-    print(f"{directory}: OK ({len(kb.files)} files: {counts})")
+    edited = f", {sum(1 for p in kb.paths.values() if overlay and p.is_relative_to(overlay))} edited" if overlay else ""
+    print(f"{directory}: OK ({len(kb.files)} files{edited}: {counts})")
     return 0
 
 
 def _kb_stats(args: argparse.Namespace) -> int:
-    directory = Path(args.dir) if args.dir else _settings().knowledge_dir
+    settings = _settings()
+    directory = Path(args.dir) if args.dir else settings.knowledge_dir
     try:
-        kb = load_knowledge(directory)
+        kb = load_knowledge(directory, overlay=None if args.dir else settings.edits_dir())
     except KnowledgeError as exc:
         print(exc, file=sys.stderr)
         return EXIT_KNOWLEDGE
     print(f"Knowledge in {directory}: {len(kb.files)} files, loaded and validated in {kb.load_seconds * 1000:.1f} ms")
     for kind, n in kb.counts().items():
-        print(f"  {kind:<15} {n}")
-    print(f"  {'vocabulary':<15} {len(kb.normalizer.vocabulary)} words")
+        print(f"  {kind:<18} {n}")
+    print(f"  {'vocabulary':<18} {len(kb.normalizer.vocabulary)} words")
     print("Sources covered (steps, entries, resources and backgrounds citing each):")
     for source_id, n in kb.citations().items():
         print(f"  {n:>4}  {kb.sources[source_id].title} [{source_id}]")
     return 0
 
+
+def _by(args: argparse.Namespace) -> str:
+    return (getattr(args, "by", None) or os.environ.get("USER") or "command line")[:80]
+
+
+async def _with_editor(args: argparse.Namespace, work) -> int:
+    settings = _settings()
+    async with Storage(args.db or settings.database_path) as storage:
+        editor = KnowledgeEditor(settings.knowledge_dir, settings.edits_dir(storage.path), storage)
+        try:
+            return await work(editor, storage)
+        except EditError as exc:
+            print(f"mle-advisor: {exc}", file=sys.stderr)
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return EXIT_KNOWLEDGE
+
+
+async def _kb_gaps(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+        if args.guild:
+            places = [args.guild]
+        else:  # every server and the command line; never direct messages
+            places = [p for p in await storage.places() if p not in (DM, LEGACY)]
+        gaps = []
+        for place in places:
+            gaps += await storage.gaps(place, limit=args.n)
+        merged: dict[str, list[int]] = {}
+        for gap in gaps:
+            tally = merged.setdefault(gap.question, [0, 0, 0])
+            tally[0] += gap.times
+            tally[1] += gap.unanswered
+            tally[2] += gap.unhelpful
+        for text, (times, unanswered, unhelpful) in sorted(merged.items(), key=lambda kv: (-kv[1][0], kv[0]))[: args.n]:
+            reason = ",".join(r for r, n in (("unanswered", unanswered), ("unhelpful", unhelpful)) if n)
+            print(f"{times}\t{reason}\t{text}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+async def _kb_teach(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+        done = await editor.teach(args.question, args.topic, by_id="cli", by_name=_by(args), place=LOCAL)
+        print(f"change #{done.change.id}: {done.summary}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+def _read_capped(path: Path) -> bytes:
+    """A file's bytes, reading no more than one byte past the knowledge file limit (the editor refuses it)."""
+    with path.open("rb") as handle:
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
+async def _kb_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        content = await asyncio.to_thread(_read_capped, path)
+    except OSError as exc:
+        print(f"mle-advisor: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_KNOWLEDGE
+
+    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+        done = await editor.import_file(content, name=path.name, rel=args.as_path, by_id="cli", by_name=_by(args), place=LOCAL)
+        print(f"change #{done.change.id}: {done.summary}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+async def _kb_export(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+        data = editor.export_zip()
+        target = Path(args.out)
+        try:
+            await asyncio.to_thread(target.write_bytes, data)
+        except OSError as exc:
+            print(f"mle-advisor: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_SETUP
+        print(f"wrote {len(editor.files())} knowledge files to {target}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+async def _kb_history(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+        for change in await storage.changes(args.n):
+            by = " ".join(change.by_name.split()) or change.by_id
+            print(f"{change.id}\t{change.at}\t{by}\t{' '.join(change.summary.split())}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+async def _kb_undo(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+        done = await editor.undo(args.id, by_id="cli", by_name=_by(args), place=LOCAL)
+        print(f"change #{done.change.id}: {done.summary}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+def _kb_diff(args: argparse.Namespace) -> int:
+    """For each edited file that also ships: how the shipped version differs from the edited one."""
+    settings = _settings()
+    edits = settings.edits_dir()
+    shown = 0
+    for path in sorted(edits.rglob("*.y*ml")) if edits.is_dir() else []:
+        rel = path.relative_to(edits).as_posix()
+        shipped = settings.knowledge_dir / rel
+        if rel.startswith(".") or not shipped.is_file():
+            continue
+        diff = list(difflib.unified_diff(path.read_text().splitlines(), shipped.read_text().splitlines(),
+                                         f"edited/{rel}", f"shipped/{rel}", lineterm=""))
+        if diff:
+            shown += 1
+            print("\n".join(diff))
+    if not shown:
+        print("No edited file differs from the shipped one it replaces, or nothing is edited.")
+    return 0
+
+
+# --- doctor: a setup checked before the first start ------------------------------------------------------
+
+def _doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import checkup
+
+    try:
+        settings = _settings()
+    except SetupError as exc:
+        print(f"FIX  {exc}")
+        return EXIT_KNOWLEDGE
+    problems = 0
+    for ok, line in checkup(settings, env=os.environ):
+        print(("ok   " if ok else "FIX  ") + line)
+        problems += not ok
+    print("All checks passed." if not problems else f"{problems} thing(s) to fix before the bot can run.")
+    return 0 if not problems else EXIT_KNOWLEDGE
+
+
+# --- Discord ----------------------------------------------------------------------------------------------
 
 def _settings_with_token() -> Settings:
     settings = _settings()
@@ -303,17 +464,48 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--db", type=Path, help="database file (default: DATABASE_PATH)")
     chat.add_argument("--user", default=LOCAL_USER)
 
-    kb = sub.add_parser("kb", help="check or describe the knowledge files")
+    kb = sub.add_parser("kb", help="check, describe and change the knowledge")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     for name, text in (("check", "validate; exit 1 with every problem"), ("stats", "counts, load time, sources")):
         p = kb_sub.add_parser(name, help=text)
-        p.add_argument("dir", nargs="?", help="knowledge folder (default: KNOWLEDGE_DIR)")
+        p.add_argument("dir", nargs="?", help="a knowledge folder to check on its own (default: KNOWLEDGE_DIR with the edits)")
 
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--db", type=Path, help="database file (default: DATABASE_PATH); edits live beside it")
+        return p
+
+    gaps = with_db(kb_sub.add_parser("gaps", help="questions that went unanswered or got 👎, most frequent first"))
+    gaps.add_argument("--guild", help="only this server's (default: every server and the command line, never DMs)")
+    gaps.add_argument("-n", type=int, default=20, help="at most this many lines (default: %(default)s)")
+    teach = with_db(kb_sub.add_parser("teach", help="make QUESTION a phrasing of TOPIC_ID"))
+    teach.add_argument("question")
+    teach.add_argument("topic")
+    teach.add_argument("--by", help="who made the change (for the history)")
+    imp = with_db(kb_sub.add_parser("import", help="FILE replaces the knowledge file at PATH (or adds it)"))
+    imp.add_argument("file")
+    imp.add_argument("--as", dest="as_path", help="its path inside the knowledge folder (default: the file of the same "
+                                                    "name, else entries/NAME)")
+    imp.add_argument("--by", help="who made the change (for the history)")
+    export = with_db(kb_sub.add_parser("export", help="write every knowledge file into one zip"))
+    export.add_argument("out")
+    history = with_db(kb_sub.add_parser("history", help="the changes, newest first"))
+    history.add_argument("-n", type=int, default=20)
+    undo = with_db(kb_sub.add_parser("undo", help="restore the files as before change ID (default: the latest)"))
+    undo.add_argument("id", nargs="?", type=int)
+    undo.add_argument("--by", help="who made the change (for the history)")
+    kb_sub.add_parser("diff", help="where an upgrade changed a shipped file that has edits")
+
+    sub.add_parser("doctor", help="check the setup (token, database, knowledge, settings) and say what to fix")
     sub.add_parser("run", help="start the Discord bot")
     sub.add_parser("start", help="start the bot, or the console chat when no token is set")
     sync = sub.add_parser("sync", help="register the slash commands with Discord, then exit")
     sync.add_argument("--guild", type=int, help="only this server (instant); default: globally")
     return parser
+
+
+KB_COMMANDS = {"check": _kb_check, "stats": _kb_stats, "diff": _kb_diff}
+KB_ASYNC = {"gaps": _kb_gaps, "teach": _kb_teach, "import": _kb_import, "export": _kb_export, "history": _kb_history,
+            "undo": _kb_undo}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,17 +516,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "chat":
             return asyncio.run(_chat(args))
         if args.command == "kb":
-            return _kb_check(args) if args.kb_command == "check" else _kb_stats(args)
+            if args.kb_command in KB_ASYNC:
+                return asyncio.run(KB_ASYNC[args.kb_command](args))
+            return KB_COMMANDS[args.kb_command](args)
+        if args.command == "doctor":
+            return _doctor(args)
         if args.command == "run":
             return _run_bot(args)
         if args.command == "start":
             return _start(args)
         if args.command == "sync":
             return _sync(args)
-    except SetupError as exc:
-        print(f"mle-advisor: {exc}", file=sys.stderr)
-        return EXIT_SETUP
-    except StorageError as exc:
+    except (SetupError, StorageError) as exc:
         print(f"mle-advisor: {exc}", file=sys.stderr)
         return EXIT_SETUP
     except KeyboardInterrupt:

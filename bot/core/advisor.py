@@ -47,6 +47,7 @@ class ReloadResult:
     ok: bool
     problems: tuple[Problem, ...] = ()
     knowledge: Knowledge | None = None
+    fingerprint: tuple = ()  # the files as they were *before* they were read
 
 
 @dataclass
@@ -93,14 +94,15 @@ class Advisor:
         async with self._reload_lock:
             folder = directory or self.knowledge.directory
             edits = overlay if overlay is not None else self.knowledge.overlay
+            before = await asyncio.to_thread(fingerprint, folder, edits)
             try:
                 fresh = await asyncio.to_thread(load_knowledge, folder, overlay=edits)
             except KnowledgeError as exc:
                 self.last_reload_error = exc.problems
-                return ReloadResult(False, exc.problems)
+                return ReloadResult(False, exc.problems, fingerprint=before)
             self.knowledge = fresh  # one assignment: every later question sees the new knowledge whole
             self.last_reload_error = ()
-            return ReloadResult(True, knowledge=fresh)
+            return ReloadResult(True, knowledge=fresh, fingerprint=fresh.fingerprint)
 
     def fingerprint(self) -> tuple:
         return fingerprint(self.knowledge.directory, self.knowledge.overlay)
@@ -117,13 +119,13 @@ class Advisor:
             log.warning("answering without memory: %s", exc)
             return Memory(Profile(user, None, None), ok=False)
 
-    async def _try(self, work: Awaitable[T]) -> T | None:
-        """A write that must not stop the answer: its result, or None when the database failed."""
+    async def _try(self, work: Awaitable[T]) -> tuple[bool, T | None]:
+        """A write that must not stop the answer: (True, its result), or (False, None) when the database failed."""
         try:
-            return await work
+            return True, await work
         except StorageError as exc:
             log.warning("could not save: %s", exc)
-            return None
+            return False, None
 
     # --- questions ------------------------------------------------------------------------------
 
@@ -149,8 +151,8 @@ class Advisor:
         if found and found.about_self and found.background in kb.backgrounds:
             stated = kb.backgrounds[found.background]
             if found.background != remembered or private != (not place.public):
-                saved = await self._try(self.storage.set_background(place.id, user, found.background,
-                                                                    private=not place.public)) is not None and saved
+                ok, _ = await self._try(self.storage.set_background(place.id, user, found.background, private=not place.public))
+                saved = saved and ok
                 lead = (f"Noted: you're coming from {bold(stated.name)} (from “{quote_user_text(found.alias, 60)}”). "
                         "I'll remember that; `/background set` if I got it wrong, `/background clear` to forget it.")
             remembered, private = found.background, not place.public
@@ -161,12 +163,13 @@ class Advisor:
 
         reply, subject = self._compose(reading, question, background, memory.done, lead, name_background)
         top = reading.matches[0] if reading.matches and reply.answered else None
-        ref = await self._try(self.storage.log_question(place.id, user, question, top.id if top else None,
-                                                        top.score if top else None, reply.answered, channel=place.channel,
-                                                        off_topic=bool(reading.elsewhere)))
-        saved = saved and ref is not None
-        if subject is not None and subject != memory.previous:
-            saved = await self._try(self.storage.set_context(place.id, place.channel, user, subject)) is not None and saved
+        ok, ref = await self._try(self.storage.log_question(place.id, user, question, top.id if top else None,
+                                                            top.score if top else None, reply.answered, channel=place.channel,
+                                                            off_topic=bool(reading.elsewhere)))
+        saved = saved and ok
+        if subject is not None:  # refreshed even when unchanged: the quiet period starts again
+            ok, _ = await self._try(self.storage.set_context(place.id, place.channel, user, subject))
+            saved = saved and ok
         if not saved:
             reply = replace(reply, body=reply.body + NOT_SAVED)
         return replace(reply, question_id=ref.id if ref else None, question_token=ref.token if ref else "",

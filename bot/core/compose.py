@@ -366,6 +366,8 @@ def smalltalk_reply(kind: str) -> Reply:
 def about_reply(kb: Knowledge) -> Reply:
     lines = []
     for source in kb.sources.values():
+        if not source.guide:
+            continue
         by = f" by {source.author}" if source.author else ""
         when = f" ({source.published})" if source.published else ""
         link = f" <{source.url}>" if source.url else ""

@@ -56,3 +56,13 @@ def fit_lines(head: str, lines: list[str], tail: str, limit: int, more: str = "�
             break
         body += "\n" + line
     return (body + tail)[:limit]
+
+
+def code_lines(lines: list[str], limit: int = 1800) -> str:
+    """Lines shown verbatim in a code block: nothing in them (a key like "[x](http://…)", a stray
+    backtick, a mention) can format, link or ping. Cut to `limit` characters."""
+    safe = [line.replace("`", "ˋ").replace("@", "@\u200b") for line in lines]
+    body = "\n".join(safe)
+    if len(body) > limit:
+        body = body[: limit - 1] + "…"
+    return f"```\n{body}\n```"

@@ -48,6 +48,7 @@ class Source(Model):
     url: str | None = None
     published: str | None = None
     about: Note | None = None
+    guide: bool = True  # false for a source that is not one of the guides (the moderators' own entries)
 
     _url = field_validator("url")(check_url)
 

@@ -1,0 +1,107 @@
+"""`mle-advisor doctor`: check a setup before the first start and say what to fix, one line each.
+
+Nothing is changed: the database is opened read-only, folders are tested for write permission without
+writing, and the token is only checked for its shape (Discord itself is not contacted).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.storage import MIGRATIONS, OUR_TABLES
+from bot.settings import Settings
+
+Check = tuple[bool, str]
+
+
+def _writable_folder(folder: Path) -> Path | None:
+    """The folder itself if it exists, else its nearest existing parent, when the bot may write there."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe if probe.is_dir() and os.access(probe, os.W_OK | os.X_OK) else None
+
+
+def _token(settings: Settings) -> Check:
+    if not settings.token:
+        return False, ("DISCORD_TOKEN is not set: in the Developer Portal, your application → Bot → Reset Token, "
+                       "then put it in .env (see .env.example)")
+    if not settings.token_looks_right:
+        return False, ("DISCORD_TOKEN does not look like a bot token (three parts separated by dots): copy it again "
+                       "from the Developer Portal (Bot → Reset Token)")
+    return True, "DISCORD_TOKEN is set and shaped like a bot token (Discord checks it at start)"
+
+
+def _database(path: Path) -> Check:
+    if path.exists() and not path.is_file():
+        return False, f"DATABASE_PATH {path} is a folder: set it to a file path, like data/advisor.db"
+    if not path.exists():
+        if _writable_folder(path.parent) is None:
+            return False, f"DATABASE_PATH {path}: the bot cannot create its folder or write there; fix the permissions"
+        return True, f"database {path} will be created at the first start"
+    if not os.access(path, os.R_OK | os.W_OK) or _writable_folder(path.parent) is None:
+        return False, f"database {path} (or its folder) is not writable by this user: fix the permissions"
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2) as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.Error as exc:
+        return False, f"database {path} cannot be read ({exc}): restore it from a backup or move it away"
+    if version == 0 and tables - OUR_TABLES:
+        return False, f"database {path} belongs to another program: set DATABASE_PATH to a new file"
+    if version > len(MIGRATIONS):
+        return False, f"database {path} was written by a newer MLE Advisor (schema {version}): upgrade the bot"
+    if check != "ok":
+        return False, f"database {path} is damaged ({check}): restore it from a backup"
+    return True, f"database {path} is readable and writable (schema {version})"
+
+
+def _knowledge(settings: Settings) -> list[Check]:
+    try:
+        kb = load_knowledge(settings.knowledge_dir, overlay=settings.edits_dir())
+    except KnowledgeError as exc:
+        shown = [(False, f"knowledge: {p}") for p in exc.problems[:5]]
+        if len(exc.problems) > 5:
+            shown.append((False, f"knowledge: …and {len(exc.problems) - 5} more (mle-advisor kb check)"))
+        return shown
+    counts = ", ".join(f"{n} {k}" for k, n in kb.counts().items())
+    checks = [(True, f"knowledge in {settings.knowledge_dir} is valid ({counts})")]
+    edits = settings.edits_dir()
+    if _writable_folder(edits) is None:
+        checks.append((False, f"moderators' edits folder {edits} is not writable: /kb edits would fail; fix the permissions"))
+    return checks
+
+
+def _files_and_settings(settings: Settings, env: Mapping[str, str]) -> list[Check]:
+    checks: list[Check] = []
+    if settings.log_file is not None and _writable_folder(settings.log_file.parent) is None:
+        checks.append((False, f"LOG_FILE {settings.log_file}: its folder is not writable"))
+    if env.get("MODERATOR_ROLE") and not settings.moderator_role_id:
+        checks.append((False, "MODERATOR_ROLE is no longer read (roles are matched by id): set MODERATOR_ROLE_ID to the "
+                              "role's id (Discord: Developer Mode on, right-click the role → Copy Role ID)"))
+    if settings.dev_guild_id and settings.kb_edit_guild_ids and settings.dev_guild_id not in settings.kb_edit_guild_ids:
+        checks.append((True, "note: DEV_GUILD_ID is not in KB_EDIT_GUILD_IDS, so knowledge can't be edited from that server"))
+    if settings.answer_channel_ids:
+        checks.append((True, "note: ANSWER_CHANNEL_IDS needs the Message Content intent (Developer Portal → Bot)"))
+    return checks
+
+
+def checkup(settings: Settings, env: Mapping[str, str] | None = None) -> list[Check]:
+    """Every check, in order; (ok, line)."""
+    merged = dict(_dotenv())
+    merged.update(env or {})
+    return [_token(settings), _database(settings.database_path), *_knowledge(settings),
+            *_files_and_settings(settings, merged)]
+
+
+def _dotenv() -> dict[str, str]:
+    try:
+        from dotenv import dotenv_values  # pydantic-settings' own dependency
+    except ImportError:
+        return {}
+    return {k: v for k, v in dotenv_values(".env").items() if v is not None} if Path(".env").is_file() else {}
