@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     kb_watch_seconds: float = Field(default=2.0, ge=0, description="How often to look for edited knowledge files; 0 = never.")
     context_minutes: float = Field(default=30.0, gt=0, description="How long a conversation's last topic is kept for follow-ups.")
     retention_days: float = Field(default=180.0, gt=0, description="Questions, feedback and context older than this are deleted.")
+    connect_retry_seconds: float = Field(default=5.0, gt=0, description="First wait before trying Discord again at start.")
     log_level: str = Field(default="INFO")
     log_file: Path | None = Field(default=None, description="Also log to this file, rotated by size.")
 

@@ -39,6 +39,8 @@ MAX_QUESTION_CHARS = 1000
 CONTEXT_MINUTES = 30.0
 NOT_SAVED = ("\n\n⚠️ My memory (the database) isn't working right now: this answer doesn't use what you told me "
              "before, and nothing from this message was saved.")
+PRIVATELY = ("\n\nYou told me where you start from privately, so I won't use it here: ask me with `/ask` (only you "
+             "see that answer) or in a DM for an answer that fits you.")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -159,9 +161,20 @@ class Advisor:
         # A background named in the question wins for this question; otherwise the remembered one.
         in_question = kb.backgrounds.get(found.background) if found else None
         background = in_question or kb.backgrounds.get(remembered or "")
-        name_background = in_question is not None or not (place.public and private)
+        # A personal answer names the background. One the member told privately is never named in public:
+        # the answer goes to them alone where that's possible (/ask), else it is the general answer.
+        topic = kb.topic(reading.topic) if reading.topic else None
+        personal = reading.kind == "topic" and not reading.followup and bool(getattr(topic, "personal", None))
+        hidden = personal and background is not None and in_question is None and place.public and private
+        if hidden and not place.whisper:
+            background = None
 
-        reply, subject = self._compose(reading, question, background, memory.done, lead, name_background)
+        reply, subject = self._compose(reading, question, background, memory.done, lead)
+        if hidden:
+            if place.whisper:
+                reply = replace(reply, private=True)
+            else:  # the general answer, without inviting them to say what they already told me
+                reply = replace(reply, body=reply.body.replace("\n\n" + compose.INVITE, "") + PRIVATELY)
         top = reading.matches[0] if reading.matches and reply.answered else None
         ok, ref = await self._try(self.storage.log_question(place.id, user, question, top.id if top else None,
                                                             top.score if top else None, reply.answered, channel=place.channel,
@@ -176,7 +189,7 @@ class Advisor:
                        background=remembered)
 
     def _compose(self, reading: Reading, question: str, background: Background | None, done: set[str],
-                 lead: str | None, name_background: bool) -> tuple[Reply, str | None]:
+                 lead: str | None) -> tuple[Reply, str | None]:
         """The reply to a reading, and what a follow-up's "that" will refer to afterwards (None: unchanged)."""
         kb, reader = self.knowledge, self.reader
         if reading.kind == "statement" and background is not None:
@@ -202,8 +215,7 @@ class Advisor:
                                         matches=(Match(step.id, step.title, 1.0),))
             return reply, step.id
         reply = compose.topic_reply(kb, topic, background=background, done=done, lead=lead, matches=matches,
-                                    did_you_mean=reading.did_you_mean, wants=reading.wants, named=reading.named,
-                                    name_background=name_background)
+                                    did_you_mean=reading.did_you_mean, wants=reading.wants, named=reading.named)
         return reply, compose.subject(kb, topic, background, done)
 
     # --- commands -------------------------------------------------------------------------------

@@ -4,17 +4,16 @@ The knowledge loader calls topic_text / background_text too, so `kb check` prove
 fits with room to spare (RESERVE) for the lines the advisor may add: a remembered background, a
 "did you mean", an invitation to say where you start from.
 
-A personal answer names the member's background ("How long it will take you (software development)")
-unless `name_background` is False: a background the member told the bot privately is used, never named,
-in a public answer.
+A personal answer names the member's background ("How long it will take you (software development)"),
+so the advisor sends it only where that is fine (see Advisor.ask for backgrounds told privately).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.core.format import MESSAGE_LIMIT, bold, credit_line, fit_lines, resource_line
+from bot.core.format import MESSAGE_LIMIT, bold, credit_line, fit_lines, quote_user_text, resource_line
 from bot.core.reply import Match, Reply
 from bot.core.schema import Background, Entry, Resource, Source, Step, Topic
 
@@ -107,8 +106,8 @@ def route_lines(route: Sequence[str], steps: Mapping[str, Step], done: Collectio
     return lines
 
 
-def background_body(bg: Background, steps: Mapping[str, Step], done: Collection[str] = (), *, named: bool = True) -> str:
-    parts = [bg.summary] if named else []
+def background_body(bg: Background, steps: Mapping[str, Step], done: Collection[str] = ()) -> str:
+    parts = [bg.summary]
     facts = []
     if bg.time:
         facts.append(f"{bold('Time:')} {bg.time}")
@@ -153,14 +152,13 @@ def topic_reply(
     did_you_mean: Sequence[Match] = (),
     wants: Collection[str] = (),
     named: Sequence[str] = (),
-    name_background: bool = True,
 ) -> Reply:
     """The answer for one topic; personal entries are filled in from the background when known."""
     title = topic.title
     sources: list[str] = list(topic.sources)
     next_step = following(kb, topic.id) if isinstance(topic, Step) else None
     if isinstance(topic, Entry) and topic.personal:
-        title, body, extra_sources, next_step = _personal(kb, topic, background, done, name_background)
+        title, body, extra_sources, next_step = _personal(kb, topic, background, done)
         sources += extra_sources
     else:
         body = None
@@ -216,11 +214,11 @@ def practice_reply(kb: Knowledge, topic: Topic, matches: Sequence[Match] = ()) -
 
 
 def _personal(
-    kb: Knowledge, entry: Entry, bg: Background | None, done: Collection[str], named: bool = True
+    kb: Knowledge, entry: Entry, bg: Background | None, done: Collection[str]
 ) -> tuple[str, str, list[str], str | None]:
     """(title, body, extra sources, next step id) of a personal entry."""
     steps = kb.steps_by_id
-    label = f" ({bg.name})" if bg and named else ""
+    label = f" ({bg.name})" if bg else ""
     if entry.personal == "next":
         route = bg.route if bg else tuple(s.id for s in kb.steps)
         step = next((steps[s] for s in route if s in steps and s not in done), None)
@@ -229,7 +227,7 @@ def _personal(
                 "Every step of your route is marked done. Time to show your work and apply: see the job-hunting topics "
                 "with /topics." + ("" if bg else "\n\n" + INVITE)
             ), [], None
-        where = (f"on the route from {bg.name}" if named else "on your route") if bg else "on the general roadmap"
+        where = f"on the route from {bg.name}" if bg else "on the general roadmap"
         body = (
             f"{bold(step.title)} is your next step {where}.\n\n{step.answer}\n\n{bold('Best way to learn:')} {step.best_way}"
             f"\n\nWhen you've done it, mark it with `/done {step.id}`."
@@ -240,9 +238,8 @@ def _personal(
     if bg is None:
         return entry.title, f"{entry.answer}\n\n{INVITE}", [], None
     if entry.personal == "route":
-        title = f"From {bg.name} to ML engineer" if named else "Your route to ML engineer"
-        return title, background_body(bg, steps, done, named=named), list(bg.sources), None
-    start = bold(f"Starting from {bg.name}:" if named else "From where you start:")
+        return f"From {bg.name} to ML engineer", background_body(bg, steps, done), list(bg.sources), None
+    start = bold(f"Starting from {bg.name}:")
     if entry.personal == "time":
         lines = [f"{start} {bg.time or 'the guides give no figure for this starting point.'}"]
         if bg.difficulty:
@@ -381,3 +378,33 @@ def about_reply(kb: Knowledge) -> Reply:
         "(so moderators can see what's missing). `/my-data` shows all of it, `/forget-me` erases it."
     )
     return Reply("About MLE Advisor", fit_lines(head, lines, tail, _budget("About MLE Advisor", "")), kind="info")
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: Sequence[int]) -> str:
+    """Counts as a row of bars, one per day: `▁▁▃█▂`."""
+    top = max(counts, default=0)
+    if top == 0:
+        return SPARKS[0] * len(counts)
+    return "".join(SPARKS[min(len(SPARKS) - 1, round(c / top * (len(SPARKS) - 1)))] for c in counts)
+
+
+def usage_lines(kb: Knowledge, usages: Sequence[Any]) -> list[str]:
+    """This server's questions over the given periods, for /kb stats: asked, share answered, 👍/👎, the
+    most asked topics and the most frequent gaps, with a bar per day of the longest period."""
+    lines = []
+    for usage in usages:
+        share = f"{usage.answered / usage.asked:.0%}" if usage.asked else "–"
+        lines.append(f"**Last {usage.days} days**: {usage.asked} questions, {share} answered, "
+                     f"{usage.helpful} 👍 / {usage.unhelpful} 👎")
+    longest = max(usages, key=lambda u: u.days, default=None)
+    if longest is not None and longest.asked:
+        lines.append(f"Per day: `{sparkline(longest.per_day)}` (oldest first)")
+        if longest.top_topics:
+            titles = [f"{getattr(kb.topic(t), 'title', t)} ({n})" for t, n in longest.top_topics]
+            lines.append("Most asked: " + " · ".join(titles))
+        if longest.top_gaps:
+            lines.append("Most frequent gaps: " + " · ".join(f"“{quote_user_text(q, 60)}” ({n})" for q, n in longest.top_gaps))
+    return lines

@@ -26,14 +26,6 @@ class ServerConfig:
 
 
 KEYS = ("answer_channel_ids", "moderator_role_id", "question_rate", "question_per", "log_channel_id", "retention_days")
-LABELS = {
-    "answer_channel_ids": "answer channels",
-    "moderator_role_id": "moderator role",
-    "question_rate": "questions per member",
-    "question_per": "per seconds",
-    "log_channel_id": "moderators' log channel",
-    "retention_days": "keep questions for (days)",
-}
 
 
 class ConfigError(ValueError):

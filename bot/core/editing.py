@@ -10,7 +10,8 @@ Every change is
   * serialised, within the process (a lock) and across processes (a lock file), and refused with the
     current version if the file changed since the moderator started editing ("changed meanwhile");
   * written atomically (a temporary file, fsync, os.replace), touching only the lines of the edited
-    entry (ruamel.yaml renders it; comments and layout elsewhere stay byte for byte);
+    entry (re-rendered in the house style, every value quoted as the YAML parser needs); comments and
+    layout elsewhere stay byte for byte;
   * recorded: who, when, which files, a one-line summary, and each file's content before and after,
     so `undo` can restore it. If the record cannot be stored, the files are put back and the change
     is reported as not saved.
@@ -25,6 +26,7 @@ import io
 import os
 import re
 import tempfile
+import textwrap
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,9 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml as pyyaml
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import FoldedScalarString, SingleQuotedScalarString
 
 from bot.core.knowledge import (
     Knowledge,
@@ -45,7 +44,7 @@ from bot.core.knowledge import (
     load_knowledge,
 )
 from bot.core.storage import Change, Storage
-from bot.core.yamlfile import MAX_FILE_BYTES
+from bot.core.yamlfile import MAX_FILE_BYTES, YamlProblem, parse_yaml
 
 try:  # a lock between processes (the bot and `mle-advisor kb …` on the same host)
     import fcntl
@@ -91,51 +90,70 @@ def slug(title: str) -> str:
     return _ID.sub("-", title.lower()).strip("-")[:60].strip("-") or "entry"
 
 
-def _yaml() -> YAML:
-    y = YAML()
-    y.width = 100
-    y.indent(mapping=2, sequence=4, offset=2)
-    y.preserve_quotes = True
-    return y
-
-
-def _scalar(value: str) -> Any:
-    """A string as YAML will read it back as that same string (PyYAML reads 'no' and '3' otherwise)."""
+def quoted(value: str, *, flow: bool = False) -> str:
+    """`value` as a YAML scalar that reads back as exactly that string: plain when the YAML parser agrees,
+    else single-quoted. `flow` for an item of a [..] list, where commas and brackets matter too."""
+    text = str(value)
     try:
-        same = pyyaml.safe_load(value) == value
+        probe = pyyaml.safe_load(f"[{text}]" if flow else f"x: {text}")
+        same = probe == [text] if flow else probe == {"x": text}
     except pyyaml.YAMLError:
         same = False
-    return value if same and value.strip() == value and value else SingleQuotedScalarString(value)
+    if same and text == text.strip() and text and "\n" not in text:
+        return text
+    return "'" + " ".join(text.split()).replace("'", "''") + "'"
 
 
-def _flow(items: Sequence[str]) -> CommentedSeq:
-    seq = CommentedSeq([_scalar(i) for i in items])
-    seq.fa.set_flow_style()
-    return seq
+def _folded(key: str, text: str, indent: int) -> list[str]:
+    """`key: >-` and the text wrapped under it: a folded block reads its lines back as one line, and each
+    line break of the text as an empty line, so paragraphs survive."""
+    out = [f"{' ' * indent}{key}: >-"]
+    for n, paragraph in enumerate(str(text).strip().split("\n")):
+        if n:
+            out.append("")
+        wrapped = textwrap.wrap(paragraph.strip(), width=max(100 - indent - 2, 40), break_long_words=False,
+                                break_on_hyphens=False)
+        out += [f"{' ' * (indent + 2)}{line}" for line in wrapped]
+    return out
+
+
+def _flow_list(pad: str, key: str, items: Sequence[Any], width: int = 108) -> list[str]:
+    """`key: [a, b, …]`, wrapped under its opening bracket like the shipped files."""
+    head = f"{pad}{key}: ["
+    lines, line = [], head
+    parts = [quoted(str(item), flow=True) for item in items]
+    for n, part in enumerate(parts):
+        piece = part + ("]" if n == len(parts) - 1 else ",")
+        if len(line) + len(piece) + 1 > width and line.strip() not in (f"{key}: [",):
+            lines.append(line.rstrip())
+            line = " " * len(head) + piece
+        else:
+            line += piece if line.endswith("[") else " " + piece
+    lines.append(line)
+    return lines
 
 
 def render_entry(fields: Mapping[str, Any], indent: int = 2) -> str:
-    """One entry as YAML lines, in the house style: `ask` as a block list, other lists in brackets, the
-    answer folded. `indent` is the column of its "- "."""
-    entry = CommentedMap()
+    """One entry as YAML lines, in the house style: `ask` as a block list, other lists in brackets, long
+    texts folded. `indent` is the column of its "- "."""
+    pad = " " * (indent + 2)
+    lines: list[str] = []
     for key in ("id", "title", "personal", "short"):
         if fields.get(key):
-            entry[key] = _scalar(str(fields[key]))
+            lines.append(f"{pad}{key}: {quoted(str(fields[key]))}")
     if fields.get("ask"):
-        entry["ask"] = CommentedSeq([_scalar(a) for a in fields["ask"]])
+        lines.append(f"{pad}ask:")
+        lines += [f"{pad}  - {quoted(str(a))}" for a in fields["ask"]]
     if fields.get("keywords"):
-        entry["keywords"] = _flow(fields["keywords"])
+        lines += _flow_list(pad, "keywords", fields["keywords"])
     for key in ("answer", "best_way"):
         if fields.get(key):
-            entry[key] = FoldedScalarString(" ".join(str(fields[key]).split()))
+            lines += _folded(key, str(fields[key]), indent + 2)
     for key in ("resources", "sources", "related"):
         if fields.get(key):
-            entry[key] = _flow(fields[key])
-    out = io.StringIO()
-    _yaml().dump(CommentedSeq([entry]), out)
-    text = out.getvalue()
-    shift = " " * (indent - 2)
-    return "".join(shift + line if line.strip() else line for line in text.splitlines(keepends=True))
+            lines += _flow_list(pad, key, fields[key])
+    lines[0] = " " * indent + "- " + lines[0].lstrip()
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -176,38 +194,10 @@ class KnowledgeEditor:
         """The file, section and lines that define `item_id`."""
         for rel, path in self.files().items():
             text = path.read_text(encoding="utf-8")
-            if item_id not in text:
-                continue
-            found = self._locate_in(rel, text, item_id, sections)
-            if found is not None:
-                return found
-        return None
-
-    @staticmethod
-    def _locate_in(rel: str, text: str, item_id: str, sections: Sequence[str]) -> _Located | None:
-        try:
-            data = _yaml().load(text)
-        except Exception:
-            return None
-        if not isinstance(data, CommentedMap):
-            return None
-        keys = list(data.keys())
-        lines = text.splitlines(keepends=True)
-        for section in sections:
-            items = data.get(section)
-            if not isinstance(items, CommentedSeq):
-                continue
-            for index, item in enumerate(items):
-                if isinstance(item, CommentedMap) and str(item.get("id", "")) == item_id:
-                    start, column = items.lc.item(index)
-                    if index + 1 < len(items):
-                        end = items.lc.item(index + 1)[0]
-                    else:
-                        later = [data.lc.key(k)[0] for k in keys[keys.index(section) + 1 :]]
-                        end = min(later) if later else len(lines)
-                    while end > start + 1 and not lines[end - 1].strip():  # leave the blank lines between items
-                        end -= 1
-                    return _Located(rel, section, index, start, end, column, dict(item))
+            if item_id in text:
+                found = _locate_in(rel, text, item_id, sections)
+                if found is not None:
+                    return found
         return None
 
     def entry_fields(self, item_id: str) -> dict[str, Any] | None:
@@ -420,8 +410,41 @@ class KnowledgeEditor:
 
     def _replace_item(self, text: str, found: _Located, fields: Mapping[str, Any]) -> str:
         lines = text.splitlines(keepends=True)
-        rendered = render_entry(fields, indent=found.column + 2)
+        rendered = render_entry(fields, indent=found.column)
         return "".join(lines[: found.start]) + rendered + "".join(lines[found.end :])
+
+
+def _locate_in(rel: str, text: str, item_id: str, sections: Sequence[str]) -> _Located | None:
+    """Where `item_id` sits in one file, from the line numbers the knowledge reader records."""
+    try:
+        doc = parse_yaml(text)
+    except YamlProblem:
+        return None  # a file that doesn't read can't be edited here; `kb check` names its problem
+    data = doc.data
+    if not isinstance(data, dict):
+        return None
+    lines = text.splitlines(keepends=True)
+    keys = list(data)
+    for section in sections:
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            if not (isinstance(item, dict) and str(item.get("id", "")) == item_id):
+                continue
+            start = (doc.lines.get((section, index)) or 1) - 1
+            dash = re.match(r"^(\s*)- ", lines[start]) if start < len(lines) else None
+            if dash is None:
+                return None  # not a block list item ("- id: …"): re-rendering it could break the file
+            if index + 1 < len(items):
+                end = (doc.lines.get((section, index + 1)) or len(lines) + 1) - 1
+            else:
+                later = [doc.lines[(k,)] - 1 for k in keys[keys.index(section) + 1 :] if (k,) in doc.lines]
+                end = min(later) if later else len(lines)
+            while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+                end -= 1  # blank lines and comments before the next item stay where they are
+            return _Located(rel, section, index, start, end, len(dash.group(1)), item)
+    return None
 
 
 def _insert_phrase(text: str, found: _Located, phrase: str) -> str | None:
@@ -438,9 +461,7 @@ def _insert_phrase(text: str, found: _Located, phrase: str) -> str | None:
                 j += 1
             if item_indent is None:
                 return None
-            value = _scalar(phrase)
-            rendered = "'" + phrase.replace("'", "''") + "'" if isinstance(value, SingleQuotedScalarString) else phrase
-            new_line = " " * item_indent + "- " + rendered + "\n"
+            new_line = " " * item_indent + "- " + quoted(phrase) + "\n"
             at = found.start + j
             return "".join(lines[:at]) + new_line + "".join(lines[at:])
     return None

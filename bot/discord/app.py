@@ -1,29 +1,38 @@
 """The Discord bot: a thin adapter around the advisor.
 
-Start-up (`setup_hook`): open the database, load the knowledge, build the Advisor, load each feature
-module from `bot/discord/extensions/`, register the persistent buttons, and sync the slash commands to
-DEV_GUILD_ID if set. Global sync is never automatic: `mle-advisor sync` or the owner's /sync.
-Every slash-command error goes through one handler that answers ephemerally and logs without payloads.
+Start-up (`setup_hook`): open the database, read the per-server settings, load the knowledge (shipped
+files with the moderators' edits over them), build the Advisor and the knowledge editor, load each
+feature module from `bot/discord/extensions/`, register the persistent buttons, and sync the slash
+commands to DEV_GUILD_ID if set. Global sync is never automatic: `mle-advisor sync` or the owner's /sync.
+
+Every error of a slash command, button or form goes through one handler (errors.py) that answers
+ephemerally and logs one line without payloads. If Discord can't be reached at start (network not up yet), the bot tries again with a growing
+delay, one log line per try, until it connects or is stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
+import logging.handlers
 import signal
 import sys
+import time
+from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core.advisor import Advisor
 from bot.core.config import ServerConfig, ServerSettings
+from bot.core.editing import KnowledgeEditor
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.ratelimit import RateLimiter
-from bot.core.storage import Storage, StorageError
-from bot.discord import views
-from bot.discord.checks import Refused
+from bot.core.storage import DM, Storage, StorageError
+from bot.discord import errors, views
 from bot.discord.render import NO_MENTIONS
 from bot.settings import Settings
 
@@ -34,24 +43,44 @@ EXTENSIONS = (
     "bot.discord.extensions.advice",
     "bot.discord.extensions.privacy",
     "bot.discord.extensions.moderation",
+    "bot.discord.extensions.admin",
     "bot.discord.extensions.owner",
 )
+RETRY_CAP = 300.0
+"""The longest wait between two tries to reach Discord at start."""
 
 
 class StartupError(Exception):
     """Something the person running the bot must fix: printed as one line, exit status 2."""
 
 
+class RecentProblems(logging.Handler):
+    """The last warnings and errors, one line each, for the owner's /status."""
+
+    def __init__(self, keep: int = 10) -> None:
+        super().__init__(level=logging.WARNING)
+        self.lines: collections.deque[str] = collections.deque(maxlen=keep)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        first = record.getMessage().splitlines()[0] if record.getMessage() else ""
+        self.lines.append(f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(record.created))} {record.levelname} {first[:200]}")
+
+
+problems = RecentProblems()
+
+
 class AdvisorBot(commands.Bot):
     advisor: Advisor
+    editor: KnowledgeEditor
 
-    def __init__(self, settings: Settings, **options: object) -> None:
+    def __init__(self, settings: Settings, *, message_content: bool = True, **options: object) -> None:
         # This bot has no voice features: no warnings about voice libraries it will never need.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
-        # Privileged: only asked for when the server wants whole channels answered (see README).
-        intents.message_content = bool(settings.answer_channel_ids)
+        # Privileged: needed to read messages in answer channels (mentions and DMs work without it). If
+        # the Developer Portal hasn't enabled it, the bot reconnects without it and says so (run_bot).
+        intents.message_content = message_content
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -63,14 +92,13 @@ class AdvisorBot(commands.Bot):
         self.storage = Storage(settings.database_path)
         self.servers = ServerSettings(default_server_config(settings), self.storage)
         self.rate_limiter = RateLimiter()
-        self.tree.on_error = self.on_app_command_error  # the one error handler for every slash command
+        self.started_at = time.time()
+        self.last_reload: float | None = None
+        self.tree.on_error = self.on_app_command_error  # the one error handler for every slash command (errors.py)
 
     async def setup_hook(self) -> None:
         try:
             await self.storage.open(verify=True)
-        except StorageError as exc:
-            raise StartupError(str(exc)) from None
-        try:
             await self.servers.load()
         except StorageError as exc:
             raise StartupError(str(exc)) from None
@@ -80,6 +108,7 @@ class AdvisorBot(commands.Bot):
         except KnowledgeError as exc:
             raise StartupError(f"the knowledge in {self.settings.knowledge_dir} has problems:\n{exc}") from None
         self.advisor = Advisor(knowledge, self.storage, context_minutes=self.settings.context_minutes)
+        self.editor = KnowledgeEditor(self.settings.knowledge_dir, edits, self.storage)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*views.PERSISTENT_ITEMS)
@@ -90,46 +119,44 @@ class AdvisorBot(commands.Bot):
             log.info("synced %d slash commands to the dev server %s", len(synced), self.settings.dev_guild_id)
         log.info("knowledge loaded: %s", ", ".join(f"{n} {k}" for k, n in knowledge.counts().items()))
 
-    def rate_limited(self, guild_id: int | None, user_id: int) -> float:
-        """0 if the member may ask a question now (and counts it), else seconds to wait. One bucket per
-        member and server for mentions, answer channels, /ask and the message menu."""
-        config = self.server_config(guild_id)
-        place = str(guild_id) if guild_id is not None else "dm"
-        return self.rate_limiter.retry_after(place, str(user_id), config.question_rate, config.question_per)
+    # --- per server ----------------------------------------------------------------------------------
 
     def server_config(self, guild_id: int | None) -> ServerConfig:
         """This server's settings: what its admins set with /config, else the .env defaults."""
         return self.servers.get(guild_id)
+
+    def rate_limited(self, guild_id: int | None, user_id: int) -> float:
+        """0 if the member may ask a question now (and counts it), else seconds to wait. One bucket per
+        member and server for mentions, answer channels, /ask and the message menu."""
+        config = self.server_config(guild_id)
+        place = str(guild_id) if guild_id is not None else DM
+        return self.rate_limiter.retry_after(place, str(user_id), config.question_rate, config.question_per)
+
+    def may_edit_knowledge(self, guild_id: int | None) -> bool:
+        """The knowledge is shared by every server the bot is in: it may be changed from Discord only in
+        the servers KB_EDIT_GUILD_IDS lists, or, when that is empty, in the one server the bot is in."""
+        if guild_id is None:
+            return False
+        if self.settings.kb_edit_guild_ids:
+            return guild_id in self.settings.kb_edit_guild_ids
+        return len(self.guilds) == 1 and self.guilds[0].id == guild_id
+
+    # --- events ----------------------------------------------------------------------------------------
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No text commands here: messages are answered by the conversation extension alone (the default
         would parse "@bot how do I…" as a command named "how" and log an error for every mention)."""
 
     async def on_ready(self) -> None:
-        log.info("connected as %s (id %s) to %d server(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        log.info("connected as %s (id %s) to %d server(s)%s", self.user, getattr(self.user, "id", "?"), len(self.guilds),
+                 "" if self.intents.message_content else "; without the Message Content intent: answer channels are off")
 
     async def close(self) -> None:
         await super().close()
         await self.storage.close()
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        original = getattr(error, "original", error)
-        if isinstance(error, app_commands.CommandOnCooldown):
-            text = f"Easy there: you can ask again in {error.retry_after:.0f} s."
-        elif isinstance(error, Refused):
-            text = str(error)
-        elif isinstance(error, app_commands.NoPrivateMessage):
-            text = "That command only works in a server, not in DMs."
-        elif isinstance(error, app_commands.CheckFailure):
-            text = "You're not allowed to use that command here."
-        elif isinstance(original, StorageError):
-            log.error("database problem in /%s: %s", _command_name(interaction), original)
-            text = "I can't reach my database right now, so nothing was saved. The server's moderators can see the log."
-        else:
-            log.error("error in /%s (user %s)", _command_name(interaction), interaction.user.id,
-                      exc_info=(type(original), original, original.__traceback__))
-            text = "Something went wrong on my side; it's been logged. Please try again in a moment."
-        await _answer_ephemerally(interaction, text)
+        await errors.answer(interaction, error)
 
 
 def default_server_config(settings: Settings) -> ServerConfig:
@@ -142,28 +169,35 @@ def default_server_config(settings: Settings) -> ServerConfig:
     )
 
 
-def _command_name(interaction: discord.Interaction) -> str:
-    return interaction.command.qualified_name if interaction.command else "?"
+async def answer_ephemerally(interaction: discord.Interaction, text: str) -> None:
+    await errors.tell(interaction, text)
 
 
-async def _answer_ephemerally(interaction: discord.Interaction, text: str) -> None:
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    except discord.HTTPException as exc:  # the interaction may have expired: nothing more we can do
-        log.warning("could not report an error to the user: %s", exc.status)
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr)
+def configure_logging(level: str, log_file: Any = None) -> None:
+    """stderr, and LOG_FILE rotated by size (5 files of 5 MB); the last problems are kept for /status."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr), problems]
+    if log_file is not None:
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.handlers.RotatingFileHandler(log_file, maxBytes=5 * 2**20, backupCount=5, encoding="utf-8"))
+        except OSError as exc:
+            print(f"mle-advisor: cannot write LOG_FILE {log_file} ({exc.strerror or exc}); logging to stderr only",
+                  file=sys.stderr)
+    formatter = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    for handler in handlers:
+        if handler is not problems:
+            handler.setFormatter(formatter)
+    logging.basicConfig(level=level.upper(), handlers=handlers, force=True)
     # discord.py logs whole gateway payloads at DEBUG: never let those (or tokens) reach the log. Its
     # INFO lines repeat what our own logger says, so the library speaks only to warn.
     logging.getLogger("discord").setLevel(logging.WARNING)
 
 
-async def _serve(bot: AdvisorBot, token: str) -> None:
+_UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError, discord.GatewayNotFound, discord.DiscordServerError)
+
+
+async def _serve(settings: Settings, token: str) -> None:
+    """Run the bot until SIGINT/SIGTERM; at start, keep trying while Discord can't be reached."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -171,38 +205,59 @@ async def _serve(bot: AdvisorBot, token: str) -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not on this platform or thread
             pass
-    runner = asyncio.create_task(bot.start(token))
-    stopper = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    if stopper in done:
-        log.info("shutting down")
-    else:
+    delay = settings.connect_retry_seconds
+    message_content = True
+    while True:
+        bot = AdvisorBot(settings, message_content=message_content)
+        runner = asyncio.create_task(bot.start(token))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("shutting down")
+            await bot.close()
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
+            return
         stopper.cancel()
-    await bot.close()
-    if runner in done:
-        runner.result()  # re-raise a start-up failure
-    else:
-        runner.cancel()
+        failure = runner.exception()
+        await bot.close()
+        if failure is None:
+            return
+        if isinstance(failure, discord.PrivilegedIntentsRequired) and message_content:
+            log.warning("the Message Content intent is not enabled in the Developer Portal (Bot → Privileged Gateway "
+                        "Intents): answer channels won't work until it is; mentions, DMs and commands do")
+            message_content = False
+            continue
+        if not isinstance(failure, _UNREACHABLE):
+            raise failure
+        reason = " ".join(str(failure).split())[:160] or type(failure).__name__
+        log.warning("Discord can't be reached (%s); trying again in %.0f s", reason, delay)
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            log.info("shutting down")
+            return
+        except TimeoutError:
+            pass
+        delay = min(delay * 2, RETRY_CAP)
 
 
 def run_bot(settings: Settings) -> int:
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_file)
     token = settings.token
     if not token:
         print("mle-advisor: DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example)", file=sys.stderr)
         return 2
-    bot = AdvisorBot(settings)
     try:
-        asyncio.run(_serve(bot, token))
+        asyncio.run(_serve(settings, token))
     except discord.LoginFailure:
         print("mle-advisor: Discord rejected DISCORD_TOKEN: check the token in .env (see .env.example)", file=sys.stderr)
         return 2
-    except discord.PrivilegedIntentsRequired:
-        print("mle-advisor: ANSWER_CHANNEL_IDS needs the Message Content intent: enable it for the bot in the "
-              "Developer Portal (Bot → Privileged Gateway Intents), or leave ANSWER_CHANNEL_IDS empty", file=sys.stderr)
-        return 2
     except StartupError as exc:
         print(f"mle-advisor: {exc}", file=sys.stderr)
+        return 2
+    except discord.HTTPException as exc:
+        print(f"mle-advisor: Discord refused the start (HTTP {exc.status}): {' '.join(str(exc.text).split())[:200]}",
+              file=sys.stderr)
         return 2
     return 0
 
@@ -212,7 +267,7 @@ def sync_commands(settings: Settings, guild_id: int | None) -> int:
     configure_logging(settings.log_level)
 
     async def go() -> int:
-        bot = AdvisorBot(settings.model_copy(update={"dev_guild_id": None, "kb_watch_seconds": 0}))
+        bot = AdvisorBot(settings.model_copy(update={"dev_guild_id": None, "kb_watch_seconds": 0}), message_content=False)
         async with bot:
             await bot.login(settings.token or "")  # runs setup_hook: database, knowledge, extensions
             guild = discord.Object(id=guild_id) if guild_id else None
@@ -230,4 +285,7 @@ def sync_commands(settings: Settings, guild_id: int | None) -> int:
         return 2
     except StartupError as exc:
         print(f"mle-advisor: {exc}", file=sys.stderr)
+        return 2
+    except _UNREACHABLE as exc:
+        print(f"mle-advisor: Discord can't be reached ({' '.join(str(exc).split())[:160]}); try again later", file=sys.stderr)
         return 2

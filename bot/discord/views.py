@@ -1,22 +1,41 @@
 """Buttons that survive restarts.
 
-Each is a DynamicItem: its custom id carries what it needs ("mle:fb:42:1" = 👍 on question 42), so the
-bot, registering these classes at start (`add_dynamic_items`), can answer a click on a message it sent
-days ago. Replies to clicks are ephemeral: they concern the person who clicked.
+Each is a DynamicItem: its custom id carries what it needs ("mle:fb:42:1a2b3c4d:1" = 👍 on question 42,
+checked by its token), so the bot, registering these classes at start (`add_dynamic_items`), can answer a
+click on a message it sent days ago. Replies to clicks are ephemeral: they concern the person who
+clicked. A failure (the database is down) is answered like a slash command's (errors.py), never silence.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
 from bot.core.storage import QuestionRef
-from bot.discord import where
+from bot.discord import errors, where
 
 if TYPE_CHECKING:
     from bot.core.advisor import Advisor
+
+
+ItemT = TypeVar("ItemT")
+
+
+def answered(callback: Callable[[ItemT, discord.Interaction], Awaitable[None]]) -> Callable[[ItemT, discord.Interaction], Awaitable[None]]:
+    """A button's callback whose failure the member hears about (discord.py would only log it)."""
+
+    @functools.wraps(callback)
+    async def run(self: ItemT, interaction: discord.Interaction) -> None:
+        try:
+            await callback(self, interaction)
+        except Exception as exc:
+            await errors.answer(interaction, exc)
+
+    return run
 
 
 def _advisor(interaction: discord.Interaction) -> Advisor:
@@ -51,6 +70,7 @@ class Feedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(?P<
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> Feedback:
         return cls(int(match["question"]), match["token"], match["helpful"] == "1")
 
+    @answered
     async def callback(self, interaction: discord.Interaction) -> None:
         ref = QuestionRef(self.question, self.token)
         stored = await _advisor(interaction).feedback(ref, str(interaction.user.id), self.helpful)
@@ -74,6 +94,7 @@ class OldFeedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> OldFeedback:
         return cls(item.custom_id or "mle:fb:0:0")
 
+    @answered
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message("This button is from an older version of me and can't rate anything "
                                                 "now. Ask again to get fresh buttons.", ephemeral=True)
@@ -96,6 +117,7 @@ class ShowTopic(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:topic:
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> ShowTopic:
         return cls(match["topic"], item.label or "Show this topic")
 
+    @answered
     async def callback(self, interaction: discord.Interaction) -> None:
         place = where.of_interaction(interaction, public=False)
         await _send(interaction, await _advisor(interaction).show_topic(str(interaction.user.id), self.topic, place))
@@ -118,6 +140,7 @@ class ShowStep(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:step:(?
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> ShowStep:
         return cls(match["step"])
 
+    @answered
     async def callback(self, interaction: discord.Interaction) -> None:
         await _send(interaction, _advisor(interaction).step_reply(self.step))
 
@@ -152,6 +175,7 @@ class ConfirmForget(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fo
             return False
         return True
 
+    @answered
     async def callback(self, interaction: discord.Interaction) -> None:
         if not self.yes:
             await interaction.response.edit_message(content="Kept everything: nothing was erased.", view=None)

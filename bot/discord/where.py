@@ -12,7 +12,7 @@ def of_interaction(interaction: discord.Interaction, *, public: bool = True) -> 
     channel = interaction.channel_id or 0
     if interaction.guild_id is None:
         return Place.dm(channel)
-    return Place.server(interaction.guild_id, channel, public=public)
+    return Place.server(interaction.guild_id, channel, public=public, whisper=True)
 
 
 def of_message(message: discord.Message) -> Place:

@@ -13,8 +13,8 @@ from tests.e2e.emulator import AUTOCOMPLETE_RESULT, DiscordEmulator
 
 pytestmark = pytest.mark.e2e
 
-ALL_COMMANDS = {"ask", "roadmap", "step", "next", "done", "background", "topics", "resources", "help", "about",
-                "forget-me", "kb", "sync"}
+ALL_COMMANDS = {"ask", "roadmap", "step", "next", "done", "undo", "background", "topics", "resources", "help", "about",
+                "forget-me", "my-data", "kb", "config", "sync", "status", "Ask MLE Advisor"}
 
 
 async def test_start_up_logs_in_and_syncs_commands_to_the_dev_server(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
@@ -24,11 +24,13 @@ async def test_start_up_logs_in_and_syncs_commands_to_the_dev_server(bot: Adviso
     assert set(names) == ALL_COMMANDS and len(names) == len(set(names))  # every name unique
     assert "global" not in emulator.commands  # never a global sync on start
     for command in synced:
-        assert command["description"]
-        for option in command.get("options", []):
-            assert option["description"]
-    kb = next(c for c in synced if c["name"] == "kb")
-    assert str(kb["default_member_permissions"]) == str(1 << 5) and kb.get("contexts") in (None, [0])
+        if command.get("type", 1) == 1:  # slash commands (a message menu has no description)
+            assert command["description"]
+            for option in command.get("options", []):
+                assert option["description"]
+    for group in ("kb", "config"):  # hinted to Discord as Manage Server, and server only (checked by the bot too)
+        command = next(c for c in synced if c["name"] == group)
+        assert str(command["default_member_permissions"]) == str(1 << 5) and command.get("contexts") in (None, [0])
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
-"""The roadmap's slash commands: /ask /roadmap /step /next /done /background /topics /resources /help /about.
+"""The roadmap's slash commands: /ask /roadmap /step /next /done /undo /background /topics /resources
+/help /about.
 
 Each one parses the interaction, calls the advisor, and hands the Reply to the renderer. Commands that
-touch the database defer first, so Discord always gets its acknowledgement inside 3 seconds.
+touch the database defer first, so Discord always gets its acknowledgement inside 3 seconds. Answers
+about the member's own data are ephemeral.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.advisor import Advisor
+from bot.core.place import Place
 from bot.core.reply import Reply
 from bot.discord import render, where
 from bot.discord.app import AdvisorBot
@@ -21,6 +24,10 @@ from bot.discord.checks import rate_limit
 
 def _user(interaction: discord.Interaction) -> str:
     return str(interaction.user.id)
+
+
+def _private_place(interaction: discord.Interaction) -> Place:
+    return where.of_interaction(interaction, public=False)
 
 
 async def _private(interaction: discord.Interaction, reply: Awaitable[Reply]) -> None:
@@ -42,6 +49,12 @@ class Advice(commands.Cog):
     async def step_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return render.choices(self.advisor.step_choices(current))
 
+    async def done_step_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """For /undo: the steps this member has ticked off, then the others."""
+        done = await self.advisor.storage.done_steps(_private_place(interaction).id, _user(interaction))
+        pairs = self.advisor.step_choices(current)
+        return render.choices([p for p in pairs if p[1] in done] + [p for p in pairs if p[1] not in done])
+
     async def topic_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return render.choices(self.advisor.topic_choices(current))
 
@@ -59,52 +72,61 @@ class Advice(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
         await interaction.response.defer(thinking=True)
         reply = await self.advisor.ask(_user(interaction), question, where.of_interaction(interaction))
-        await render.send(interaction, reply, ephemeral=False)
+        if reply.private:  # about what the member told me privately: for their eyes only
+            await interaction.delete_original_response()
+        await render.send(interaction, reply, ephemeral=reply.private)
 
     @app_commands.command(name="roadmap", description="The route to ML engineer, with your progress ticked")
     @app_commands.describe(background="Show the route from this starting point (default: the one you told me)")
     @app_commands.autocomplete(background=background_names)
     async def roadmap(self, interaction: discord.Interaction, background: str | None = None) -> None:
-        await _private(interaction, self.advisor.roadmap(_user(interaction), where.of_interaction(interaction, public=False), background))
+        await _private(interaction, self.advisor.roadmap(_user(interaction), _private_place(interaction), background))
 
     @app_commands.command(name="step", description="How to learn one roadmap step: best way, books, courses")
-    @app_commands.describe(name="The step")
+    @app_commands.describe(name="The step, by name or in your words (\"python\", \"maths\")")
     @app_commands.autocomplete(name=step_names)
     async def step(self, interaction: discord.Interaction, name: str) -> None:
         await render.send(interaction, self.advisor.step_reply(name), ephemeral=False)
 
     @app_commands.command(name="next", description="Your next step on your route")
     async def next_(self, interaction: discord.Interaction) -> None:
-        await _private(interaction, self.advisor.next_step(_user(interaction), where.of_interaction(interaction, public=False)))
+        await _private(interaction, self.advisor.next_step(_user(interaction), _private_place(interaction)))
 
     @app_commands.command(name="done", description="Mark a roadmap step as done")
     @app_commands.describe(step="The step you finished")
     @app_commands.autocomplete(step=step_names)
     async def done(self, interaction: discord.Interaction, step: str) -> None:
-        await _private(interaction, self.advisor.mark_done(_user(interaction), step, place=where.of_interaction(interaction, public=False)))
+        await _private(interaction, self.advisor.mark_done(_user(interaction), step, place=_private_place(interaction)))
+
+    @app_commands.command(name="undo", description="Take back a step you marked as done")
+    @app_commands.describe(step="The step to mark as not done")
+    @app_commands.autocomplete(step=done_step_names)
+    async def undo(self, interaction: discord.Interaction, step: str) -> None:
+        await _private(interaction, self.advisor.mark_done(_user(interaction), step, done=False,
+                                                           place=_private_place(interaction)))
 
     background = app_commands.Group(name="background", description="Where you start from: it shapes my answers")
 
-    @background.command(name="set", description="Tell me where you start from")
+    @background.command(name="set", description="Tell me where you start from (only you see this)")
     @app_commands.describe(value="Pick one, or say it in your words (\"I studied physics\")")
     @app_commands.autocomplete(value=background_names)
     async def background_set(self, interaction: discord.Interaction, value: app_commands.Range[str, 1, 300]) -> None:
-        await _private(interaction, self.advisor.set_background(_user(interaction), value, where.of_interaction(interaction, public=False)))
+        await _private(interaction, self.advisor.set_background(_user(interaction), value, _private_place(interaction)))
 
     @background.command(name="show", description="What I remember about where you start from")
     async def background_show(self, interaction: discord.Interaction) -> None:
-        await _private(interaction, self.advisor.show_background(_user(interaction), where.of_interaction(interaction, public=False)))
+        await _private(interaction, self.advisor.show_background(_user(interaction), _private_place(interaction)))
 
     @background.command(name="clear", description="Forget where you start from")
     async def background_clear(self, interaction: discord.Interaction) -> None:
-        await _private(interaction, self.advisor.clear_background(_user(interaction), where.of_interaction(interaction, public=False)))
+        await _private(interaction, self.advisor.clear_background(_user(interaction), _private_place(interaction)))
 
     @app_commands.command(name="topics", description="What I can help with")
     async def topics(self, interaction: discord.Interaction) -> None:
         await render.send(interaction, self.advisor.topics(), ephemeral=True)
 
     @app_commands.command(name="resources", description="Books, courses and sites for a topic")
-    @app_commands.describe(topic="The topic or step")
+    @app_commands.describe(topic="The topic or step, by name or in your words (\"nlp\")")
     @app_commands.autocomplete(topic=topic_names)
     async def resources(self, interaction: discord.Interaction, topic: str) -> None:
         await render.send(interaction, self.advisor.resources_reply(topic), ephemeral=False)

@@ -1,4 +1,10 @@
-"""Answering messages: when the bot is mentioned, in DMs, and in the channels listed in settings."""
+"""Answering messages: mentions, DMs, answer channels (with the threads under them and the posts of a
+forum set as an answer channel), and the "Ask MLE Advisor" message menu.
+
+Every way of asking counts against the same rate per member (AdvisorBot.rate_limited). Answers are
+replies that ping nobody; the message menu credits the member whose message it answers, by name and
+without a ping.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,13 @@ import logging
 import re
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.core.reply import Reply
-from bot.core.storage import StorageError
 from bot.discord import render, where
-from bot.discord.app import AdvisorBot
+from bot.discord.app import AdvisorBot, answer_ephemerally
+from bot.discord.checks import TooManyQuestions
 
 log = logging.getLogger("mle_advisor.conversation")
 
@@ -19,6 +26,29 @@ log = logging.getLogger("mle_advisor.conversation")
 class Conversation(commands.Cog):
     def __init__(self, bot: AdvisorBot) -> None:
         self.bot = bot
+        self.menu = app_commands.ContextMenu(name="Ask MLE Advisor", callback=self.ask_about_message)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    # --- which messages are for the bot ----------------------------------------------------------------
+
+    def in_answer_channel(self, message: discord.Message) -> bool:
+        """A message in an answer channel, in a thread under one, or the opening message of a post in a
+        forum that is one (later messages in a post are answered only when they mention the bot)."""
+        channels = self.bot.server_config(message.guild.id if message.guild else None).answer_channel_ids
+        channel = message.channel
+        if channel.id in channels:
+            return True
+        if isinstance(channel, discord.Thread) and channel.parent_id in channels:
+            parent = channel.parent
+            if isinstance(parent, discord.ForumChannel) or getattr(parent, "type", None) == discord.ChannelType.forum:
+                return message.id == channel.id  # the post's first message
+            return True
+        return False
 
     def addressed(self, message: discord.Message) -> bool:
         me = self.bot.user
@@ -28,7 +58,7 @@ class Conversation(commands.Cog):
             return True
         own_role = message.guild.self_role  # members often pick the bot's role from the @ menu
         mentioned = me in message.mentions or (own_role is not None and own_role in message.role_mentions)
-        return mentioned or message.channel.id in self.bot.server_config(message.guild.id).answer_channel_ids
+        return mentioned or self.in_answer_channel(message)
 
     def question_text(self, message: discord.Message) -> str:
         me = self.bot.user
@@ -49,24 +79,45 @@ class Conversation(commands.Cog):
             return await self._reply(message, self.bot.advisor.help_reply())
         retry_after = self.bot.rate_limited(message.guild.id if message.guild else None, message.author.id)
         if retry_after:
-            await message.reply(f"Easy there: you can ask again in {retry_after:.0f} s.", mention_author=False,
-                                allowed_mentions=render.NO_MENTIONS, delete_after=10)
+            try:
+                await message.reply(f"Easy there: you can ask again in {retry_after:.0f} s.", mention_author=False,
+                                    allowed_mentions=render.NO_MENTIONS, delete_after=10)
+            except discord.HTTPException as exc:
+                log.warning("could not answer message %s: HTTP %s", message.id, exc.status)
             return
-        try:
-            reply = await self.bot.advisor.ask(str(message.author.id), text, where.of_message(message))
-        except StorageError as exc:
-            log.error("database problem answering message %s: %s", message.id, exc)
-            await message.reply("I can't reach my database right now; please try again later.", mention_author=False,
-                                allowed_mentions=render.NO_MENTIONS)
-            return
+        reply = await self.bot.advisor.ask(str(message.author.id), text, where.of_message(message))
         await self._reply(message, reply)
 
     @staticmethod
-    async def _reply(message: discord.Message, reply: Reply) -> None:
+    async def _reply(message: discord.Message, reply: Reply, *, content: str | None = None) -> None:
         try:
-            await message.reply(mention_author=False, **render.message_kwargs(reply))
+            await message.reply(content=content, mention_author=False, **render.message_kwargs(reply))
         except discord.HTTPException as exc:  # deleted message, missing permission: log the status only
             log.warning("could not answer message %s: HTTP %s", message.id, exc.status)
+
+    # --- the message menu ----------------------------------------------------------------------------
+
+    async def ask_about_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """Answer someone's message as a reply to it: the text is their question, asked by them (their
+        background counts, named only if they said it publicly); the rate is the invoker's."""
+        wait = self.bot.rate_limited(interaction.guild_id, interaction.user.id)
+        if wait:
+            raise TooManyQuestions(wait)
+        text = " ".join(message.content.split())
+        if not text:
+            await answer_ephemerally(interaction, "That message has no text I could answer.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        place = where.of_message(message)
+        reply = await self.bot.advisor.ask(str(message.author.id), text, place)
+        credit = f"Answering {message.author.mention}'s question (asked for by {interaction.user.mention})."
+        try:
+            await message.reply(content=credit, mention_author=False, **render.message_kwargs(reply))
+        except discord.HTTPException as exc:
+            log.warning("could not answer message %s from the menu: HTTP %s", message.id, exc.status)
+            await interaction.followup.send("I couldn't post the answer there (missing permission?).", ephemeral=True)
+            return
+        await interaction.followup.send("Answered below their message.", ephemeral=True)
 
 
 async def setup(bot: AdvisorBot) -> None:

@@ -1,43 +1,58 @@
-"""Keeping the knowledge current: /kb reload, check, stats, gaps, and reloading when files change.
+"""/kb: moderators keep the knowledge current from Discord, and the bot picks up edited files by itself.
 
-Every /kb command is for moderators (MODERATOR_ROLE or Manage Server), checked by the bot itself.
-A reload validates the whole folder first and swaps the new knowledge in at once; on any problem the
-bot keeps answering from the last good knowledge and reports the problems as file:line.
+Every /kb command is for moderators (the server's moderator role, or Manage Server), checked by the bot
+itself; commands that change the knowledge also need the server to be allowed to edit it (the knowledge
+is shared by every server the bot is in: KB_EDIT_GUILD_IDS, or the only server). Changes go through the
+core's editor (bot/core/editing.py): validated whole, written atomically to the edits folder, recorded
+for /kb history and /kb undo, and in effect at once.
+
+The watcher looks at the files every KB_WATCH_SECONDS: a change is validated and swapped in, or refused
+with the previous knowledge kept. It survives any error (logged, shown in /kb stats) and fingerprints the
+files before reading them, so a save that was half written when read is read again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
+from datetime import datetime
 
 import discord
+from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.core.knowledge import Problem, check_knowledge, fingerprint
+from bot.core import compose
+from bot.core.format import quote_user_text
+from bot.core.knowledge import check_knowledge
 from bot.core.reply import Reply
+from bot.core.yamlfile import MAX_FILE_BYTES
 from bot.discord import render
 from bot.discord.app import AdvisorBot
 from bot.discord.checks import ModeratorGroup
+from bot.discord.kb_views import (
+    EntryModal,
+    GapsView,
+    by_name,
+    check_may_edit,
+    open_editor,
+    problems_text,
+    report,
+    run_change,
+    teach,
+)
 
 log = logging.getLogger("mle_advisor.knowledge")
-SHOWN_PROBLEMS = 15
-
-
-def problems_text(problems: tuple[Problem, ...] | list[Problem]) -> str:
-    lines = [f"`{p}`" for p in problems[:SHOWN_PROBLEMS]]
-    if len(problems) > SHOWN_PROBLEMS:
-        lines.append(f"…and {len(problems) - SHOWN_PROBLEMS} more (run `mle-advisor kb check` for all)")
-    return "\n".join(lines)
 
 
 class Moderation(commands.Cog):
-    kb = ModeratorGroup(name="kb", description="Moderators: manage the knowledge files")
+    kb = ModeratorGroup(name="kb", description="Moderators: keep the knowledge current")
 
     def __init__(self, bot: AdvisorBot) -> None:
         self.bot = bot
-        self.last_reload: float | None = None
-        self._failed_fingerprint: tuple | None = None
+        self._refused: tuple | None = None  # files as they were when a reload was last refused
+        self.watch_problem: tuple[float, str] | None = None
 
     async def cog_load(self) -> None:
         seconds = self.bot.settings.kb_watch_seconds
@@ -48,17 +63,19 @@ class Moderation(commands.Cog):
     async def cog_unload(self) -> None:
         self.watch.cancel()
 
+    # --- reloading --------------------------------------------------------------------------------------
+
     async def reload(self, reason: str) -> Reply:
         result = await self.bot.advisor.reload()
-        self.last_reload = time.time()
+        self.bot.last_reload = time.time()
         if result.ok:
-            self._failed_fingerprint = None
+            self._refused = None
             counts = ", ".join(f"{n} {k}" for k, n in result.knowledge.counts().items())  # type: ignore[union-attr]
             log.info("knowledge reloaded (%s): %s", reason, counts)
             return Reply("Knowledge reloaded", f"Now answering from: {counts}.", kind="info")
-        self._failed_fingerprint = await asyncio.to_thread(fingerprint, self.bot.advisor.knowledge.directory)
-        log.warning("knowledge reload (%s) refused, kept the previous knowledge:\n%s", reason,
-                    "\n".join(str(p) for p in result.problems))
+        self._refused = result.fingerprint  # as read: a file still being written will differ next time
+        log.warning("knowledge reload (%s) refused, kept the previous knowledge: %d problem(s), first: %s", reason,
+                    len(result.problems), result.problems[0] if result.problems else "?")
         body = (f"{len(result.problems)} problem(s); I kept answering from the previous knowledge.\n\n"
                 + problems_text(result.problems))
         return Reply("Reload refused", body, kind="error")
@@ -66,14 +83,18 @@ class Moderation(commands.Cog):
     @tasks.loop(seconds=2)
     async def watch(self) -> None:
         """Reload when a knowledge file is edited, added or removed (same validation as /kb reload)."""
-        advisor = self.bot.advisor
-        current = await asyncio.to_thread(fingerprint, advisor.knowledge.directory)
-        if current != advisor.knowledge.fingerprint and current != self._failed_fingerprint:
-            await self.reload("files changed")
+        try:
+            current = await asyncio.to_thread(self.bot.advisor.fingerprint)
+            if current != self.bot.advisor.knowledge.fingerprint and current != self._refused:
+                await self.reload("files changed")
+            self.watch_problem = None
+        except Exception as exc:  # the watcher must never stop: log it, show it, keep watching
+            message = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            if self.watch_problem is None or self.watch_problem[1] != message:
+                log.error("the knowledge watcher hit a problem (it keeps watching): %s", message)
+            self.watch_problem = (time.time(), message)
 
-    @watch.error
-    async def watch_error(self, error: BaseException) -> None:
-        log.error("the knowledge watcher stopped: %s", error)
+    # --- looking ---------------------------------------------------------------------------------------
 
     @kb.command(name="reload", description="Validate the knowledge files and switch to them")
     async def kb_reload(self, interaction: discord.Interaction) -> None:
@@ -83,39 +104,142 @@ class Moderation(commands.Cog):
     @kb.command(name="check", description="Validate the knowledge files without switching")
     async def kb_check(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        problems = await asyncio.to_thread(check_knowledge, self.bot.advisor.knowledge.directory)
+        kb = self.bot.advisor.knowledge
+        problems = await asyncio.to_thread(check_knowledge, kb.directory, overlay=kb.overlay)
         if problems:
             reply = Reply("Knowledge has problems", problems_text(problems), kind="error")
         else:
             reply = Reply("Knowledge is valid", "Every file loads and validates. `/kb reload` to switch now.", kind="info")
         await render.send(interaction, reply, ephemeral=True)
 
-    @kb.command(name="stats", description="What the knowledge holds, and how the last reload went")
+    @kb.command(name="stats", description="What the knowledge holds, what this server asked, and how reloads went")
     async def kb_stats(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
         advisor = self.bot.advisor
         kb = advisor.knowledge
         lines = [f"• {n} {kind}" for kind, n in kb.counts().items()]
-        lines.append(f"• {len(kb.files)} files, loaded in {kb.load_seconds * 1000:.0f} ms")
-        if self.last_reload:
-            lines.append(f"• last reload <t:{int(self.last_reload)}:R>")
+        edited = sum(1 for p in kb.paths.values() if kb.overlay and p.is_relative_to(kb.overlay))
+        lines.append(f"• {len(kb.files)} files ({edited} edited), loaded in {kb.load_seconds * 1000:.0f} ms")
+        if self.bot.last_reload:
+            lines.append(f"• last reload <t:{int(self.bot.last_reload)}:R>")
         if advisor.last_reload_error:
             lines.append("\n**The last reload failed**; still answering from the previous knowledge:\n"
                          + problems_text(advisor.last_reload_error))
+        if self.watch_problem:
+            lines.append(f"\n**The file watcher hit a problem** <t:{int(self.watch_problem[0])}:R> (it keeps watching): "
+                         f"{quote_user_text(self.watch_problem[1], 200)}")
+        place = str(interaction.guild_id)
+        usage = [await self.bot.storage.usage(place, days) for days in (7, 30)]
+        lines.append("\n**This server**")
+        lines += compose.usage_lines(kb, usage)
         await render.send(interaction, Reply("Knowledge stats", "\n".join(lines), kind="info"), ephemeral=True)
 
-    @kb.command(name="gaps", description="Questions I couldn't answer or that got 👎, most frequent first")
+    @kb.command(name="gaps", description="Questions I couldn't answer or that got 👎 here, most frequent first")
     async def kb_gaps(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        gaps = await self.bot.advisor.storage.gaps(str(interaction.guild_id), limit=20)
+        gaps = await self.bot.storage.gaps(str(interaction.guild_id), limit=25)
         if not gaps:
-            reply = Reply("No gaps", "Every question so far was answered, and none got a 👎.", kind="info")
-        else:
-            lines = []
-            for gap in gaps:
-                why = ", ".join(w for w, n in (("unanswered", gap.unanswered), ("👎", gap.unhelpful)) if n)
-                lines.append(f"• **{gap.times}×** {render.clip(discord.utils.escape_markdown(gap.question), 150)} ({why})")
-            reply = Reply("What members asked that I couldn't answer well", "\n".join(lines), kind="info")
-        await render.send(interaction, reply, ephemeral=True)
+            reply = Reply("No gaps", "Every question asked here was answered, and none got a 👎.", kind="info")
+            await render.send(interaction, reply, ephemeral=True)
+            return
+        lines = []
+        for n, gap in enumerate(gaps, 1):
+            why = ", ".join(w for w, k in (("unanswered", gap.unanswered), ("👎", gap.unhelpful)) if k)
+            lines.append(f"{n}. **{gap.times}×** {quote_user_text(gap.question, 150)} ({why})")
+        body = "\n".join(lines) + "\n\nPick one below to **teach** it to a topic, **write an answer** or **dismiss** it."
+        kwargs = render.message_kwargs(Reply("What members here asked that I couldn't answer well", body, kind="info"))
+        await interaction.followup.send(ephemeral=True, view=GapsView([g.question for g in gaps]), **kwargs)
+
+    @kb.command(name="history", description="The latest changes to the knowledge")
+    async def kb_history(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        changes = await self.bot.storage.changes(15)
+        lines = [f"**#{c.id}** <t:{_epoch(c.at)}:R> by {quote_user_text(c.by_name or c.by_id, 40)}: "
+                 f"{quote_user_text(c.summary, 120)}" for c in changes]
+        body = "\n".join(lines) if lines else "No changes yet."
+        if lines:
+            body += "\n\n`/kb undo` reverts the latest; `/kb undo change:N` a given one."
+        await render.send(interaction, Reply("Knowledge history", body, kind="info"), ephemeral=True)
+
+    @kb.command(name="export", description="All knowledge files as one zip")
+    async def kb_export(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await asyncio.to_thread(self.bot.editor.export_zip)
+        await interaction.followup.send(f"The knowledge, {len(self.bot.editor.files())} files as I read them now.",
+                                        file=discord.File(io.BytesIO(data), filename="mle-advisor-knowledge.zip"),
+                                        ephemeral=True)
+
+    # --- changing ---------------------------------------------------------------------------------------
+
+    async def topic_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return render.choices(self.bot.advisor.all_topic_choices(current))
+
+    async def gap_texts(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        gaps = await self.bot.storage.gaps(str(interaction.guild_id), limit=25)
+        needle = current.lower().strip()
+        return render.choices([(g.question, g.question) for g in gaps if needle in g.question] or
+                              ([(current, current)] if current else []))
+
+    async def change_numbers(self, interaction: discord.Interaction, current: int) -> list[app_commands.Choice[int]]:
+        changes = await self.bot.storage.changes(25)
+        return [app_commands.Choice(name=render.clip(f"#{c.id} {c.summary}", 100), value=c.id) for c in changes]
+
+    @kb.command(name="teach", description="Make a question a phrasing of a topic, so it is answered by it")
+    @app_commands.describe(question="The question as asked (from /kb gaps, or typed)", topic="The topic that should answer it")
+    @app_commands.autocomplete(question=gap_texts, topic=topic_names)
+    async def kb_teach(self, interaction: discord.Interaction, question: app_commands.Range[str, 2, 200], topic: str) -> None:
+        await teach(interaction, question, topic)
+
+    @kb.command(name="edit", description="Edit a topic in a form pre-filled with its current text")
+    @app_commands.describe(topic="The step or entry")
+    @app_commands.autocomplete(topic=topic_names)
+    async def kb_edit(self, interaction: discord.Interaction, topic: str) -> None:
+        check_may_edit(interaction)
+        await open_editor(interaction, topic)
+
+    @kb.command(name="add", description="Write a new entry in a form")
+    async def kb_add(self, interaction: discord.Interaction) -> None:
+        check_may_edit(interaction)
+        await interaction.response.send_modal(EntryModal({}, topic_id=None, version=None, is_step=False))
+
+    @kb.command(name="import", description="Replace or add one knowledge file with an attached YAML file")
+    @app_commands.describe(file="A .yaml file (at most 256 KiB)",
+                           path="Its path in the knowledge folder (default: the file of the same name, else entries/NAME)")
+    async def kb_import(self, interaction: discord.Interaction, file: discord.Attachment, path: str | None = None) -> None:
+        check_may_edit(interaction)
+        if file.size > MAX_FILE_BYTES:
+            await report(interaction, "Not imported", f"{quote_user_text(file.filename, 80)} is {file.size // 1024} KiB; a "
+                         f"knowledge file may be at most {MAX_FILE_BYTES // 1024} KiB. Nothing was changed.", kind="error")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            content = await file.read()
+        except discord.HTTPException as exc:
+            await report(interaction, "Not imported", f"I couldn't download the file (HTTP {exc.status}). Nothing was "
+                         "changed.", kind="error")
+            return
+        work = self.bot.editor.import_file(content, name=file.filename, rel=path, by_id=str(interaction.user.id),
+                                           by_name=by_name(interaction.user), place=str(interaction.guild_id))
+        done = await run_change(interaction, work)
+        if done is not None:
+            await report(interaction, "Imported", f"Change #{done.change.id}: {quote_user_text(done.summary, 200)}; "
+                         f"answering from it now. `/kb undo {done.change.id}` takes it back.")
+
+    @kb.command(name="undo", description="Put the files back as they were before a change (default: the latest)")
+    @app_commands.describe(change="The change's number (from /kb history)")
+    @app_commands.autocomplete(change=change_numbers)
+    async def kb_undo(self, interaction: discord.Interaction, change: int | None = None) -> None:
+        check_may_edit(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        work = self.bot.editor.undo(change, by_id=str(interaction.user.id), by_name=by_name(interaction.user),
+                                    place=str(interaction.guild_id))
+        done = await run_change(interaction, work)
+        if done is not None:
+            await report(interaction, "Undone", f"Change #{done.change.id}: {quote_user_text(done.summary, 200)}.")
+
+
+def _epoch(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
 
 
 async def setup(bot: AdvisorBot) -> None:

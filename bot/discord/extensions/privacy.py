@@ -1,28 +1,67 @@
-"""/forget-me: after a confirm button, every stored trace of the member is deleted."""
+"""A member's own data: /my-data shows it (and attaches it as JSON), /forget-me erases it after a
+confirm button; and the daily retention sweep deletes questions, feedback and conversation context older
+than each server's retention period (/config retention, default RETENTION_DAYS).
+"""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
+from bot.core.storage import DM, LEGACY, LOCAL, StorageError
 from bot.discord import render
 from bot.discord.app import AdvisorBot
 from bot.discord.views import ConfirmForget
+
+log = logging.getLogger("mle_advisor.privacy")
 
 
 class Privacy(commands.Cog):
     def __init__(self, bot: AdvisorBot) -> None:
         self.bot = bot
 
+    async def cog_load(self) -> None:
+        self.retention.start()
+
+    async def cog_unload(self) -> None:
+        self.retention.cancel()
+
     @app_commands.command(name="forget-me", description="Erase everything I remember about you")
     async def forget_me(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(
-            "This erases your background, your progress, the questions you asked and your 👍/👎, everywhere. Sure?",
+            "This erases your background, your progress, the questions you asked, your 👍/👎 and what we last "
+            "talked about, in every server and in DMs. Sure?",
             view=ConfirmForget.prompt(interaction.user.id),
             ephemeral=True,
             allowed_mentions=render.NO_MENTIONS,
         )
+
+    @app_commands.command(name="my-data", description="See everything I store about you (only you see it)")
+    async def my_data(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reply, data = await self.bot.advisor.my_data(str(interaction.user.id))
+        payload = json.dumps({"user_id": str(interaction.user.id), **data}, ensure_ascii=False, indent=2).encode()
+        kwargs = render.message_kwargs(reply)
+        kwargs["file"] = discord.File(io.BytesIO(payload), filename="mle-advisor-my-data.json")
+        await interaction.followup.send(ephemeral=True, **kwargs)
+
+    @tasks.loop(hours=24)
+    async def retention(self) -> None:
+        """Delete what is older than each place's retention period; a failure is logged and retried tomorrow."""
+        try:
+            removed = 0
+            for place in await self.bot.storage.places():
+                guild = int(place) if place not in (DM, LOCAL, LEGACY) and place.isdigit() else None
+                removed += await self.bot.storage.purge(place, self.bot.server_config(guild).retention_days)
+            if removed:
+                log.info("retention: deleted %d old question, feedback and context rows", removed)
+        except StorageError as exc:
+            log.error("retention sweep failed, will try again tomorrow: %s", exc)
 
 
 async def setup(bot: AdvisorBot) -> None:

@@ -1,0 +1,142 @@
+"""Trust (issue 8), as members and moderators of two servers would find it: nothing crosses a server
+or a DM, private things stay private, moderators are known by role id, and failures are answered."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.core import advisor as advisor_module
+from bot.discord.app import AdvisorBot
+from tests.e2e.conftest import StartBot
+from tests.e2e.emulator import DiscordEmulator
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_gaps_show_only_this_servers_questions_never_dms(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    await emulator.say("my employer pays me qwzx credits, should I quit for ML?", dm=True)
+    await emulator.slash("ask", question="what does qwzx mean for server B?", guild=emulator.other_guild_id)
+    await emulator.slash("ask", question="what does qwzx mean for server A?")
+    gaps = await emulator.slash("kb gaps", user=emulator.moderator)
+    assert "server a" in gaps.text
+    assert "server b" not in gaps.text and "employer" not in gaps.text
+    stats = await emulator.slash("kb stats", user=emulator.moderator)
+    assert "employer" not in stats.text and "server b" not in stats.text
+
+
+async def test_a_privately_stated_background_is_never_named_in_public(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    private = await emulator.slash("background set", value="I studied physics")
+    assert private.ephemeral and "physics" in private.text
+    name = bot.advisor.knowledge.backgrounds["physics"].name
+    asked = await emulator.slash("ask", question="how long will it take me?")  # /ask: answered to them alone
+    assert asked.ephemeral and name in asked.text and asked.deleted  # the public "thinking…" is removed
+    mention = await emulator.say("how long will it take me?", mention_bot=True)  # a reply everyone sees
+    assert name not in mention.text and "physics" not in mention.text.lower()
+    assert "told me where you start from privately" in mention.text
+    general = await emulator.slash("ask", question="which book for deep learning?")  # not personal: public as usual
+    assert not general.ephemeral and "Goodfellow" in general.text
+
+
+async def test_a_background_stated_in_a_dm_stays_in_dms(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    await emulator.say("I'm a software developer", dm=True)
+    public = await emulator.slash("ask", question="how long will it take me?")
+    assert public.text.startswith("How long it takes")  # the general answer: the server knows nothing of it
+    assert "Tell me where you start from" in public.text
+
+
+async def test_moderators_are_known_by_role_id_not_name(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    refused = await emulator.slash("kb gaps", user=emulator.impostor)  # a role with the same name, another id
+    assert refused.ephemeral and "Only moderators" in refused.text
+    assert "No gaps" in (await emulator.slash("kb gaps", user=emulator.moderator)).text
+
+
+async def test_a_database_failure_still_answers_and_says_nothing_was_saved(bot: AdvisorBot,
+                                                                           emulator: DiscordEmulator) -> None:
+    answer = await emulator.slash("ask", question="what is mlops?")
+    await bot.storage.close()  # the database goes away under the bot
+    mention = await emulator.say("how do I learn MLOps?", mention_bot=True)
+    assert "Full Stack Deep Learning" in mention.text and "nothing from this message was saved" in mention.text
+    done = await emulator.slash("done", step="python")
+    assert done.ephemeral and "nothing was saved" in done.text and "Marked done" not in done.text
+    up = next(c for c in answer.custom_ids if c.startswith("mle:fb:") and c.endswith(":1"))
+    clicked = await emulator.click(answer.final, up)  # a button answers too, never silence
+    assert clicked.ephemeral and "nothing was saved" in clicked.text
+
+
+async def test_a_feedback_button_rates_only_its_own_question(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    first = await emulator.slash("ask", question="what is mlops?")
+    up = next(c for c in first.custom_ids if c.startswith("mle:fb:") and c.endswith(":1"))
+    prompt = await emulator.slash("forget-me")
+    await emulator.click(prompt.final, next(c for c in prompt.custom_ids if c.endswith(":1")))
+    await emulator.slash("ask", question="what is mlops?", user=emulator.moderator)  # a new question, a new id
+    clicked = await emulator.click(first.final, up, user=emulator.manager)
+    assert "no longer stored" in clicked.text
+    assert await bot.storage.db.execute_fetchall("SELECT * FROM feedback") == []
+    old_id = up.rsplit(":", 2)[0] + ":1"  # a button from a version before the check token
+    old_message = first.final | {"components": [{"type": 1, "components": [{"type": 2, "style": 2, "custom_id": old_id,
+                                                                              "emoji": {"name": "👍"}}]}]}
+    assert "older version" in (await emulator.click(old_message, old_id)).text
+
+
+async def test_forget_me_confirmed_by_two_members_at_once(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    for user in (emulator.member, emulator.moderator):
+        await emulator.slash("ask", question="I'm a physicist, how do I start?", user=user)
+        await emulator.slash("done", step="python", user=user)
+    prompts = [await emulator.slash("forget-me", user=u) for u in (emulator.member, emulator.moderator)]
+    yes = [next(c for c in p.custom_ids if c.endswith(":1")) for p in prompts]
+    done = await asyncio.gather(emulator.click(prompts[0].final, yes[0], user=emulator.member),
+                                emulator.click(prompts[1].final, yes[1], user=emulator.moderator))
+    assert all("removed everything" in d.text for d in done)
+    assert await bot.storage.rows_about(emulator.member.id) == 0 and await bot.storage.rows_about(emulator.moderator.id) == 0
+
+
+async def test_markdown_in_a_knowledge_file_cannot_format_the_problem_list(bot: AdvisorBot, emulator: DiscordEmulator,
+                                                                            kb_copy: Path) -> None:
+    (kb_copy / "entries" / "evil.yaml").write_text(
+        "entries:\n  - id: evil\n    title: Evil\n    '[click me](https://evil.example)': 1\n    answer: x\n"
+        "    sources: [mynter]\n")
+    checked = await emulator.slash("kb check", user=emulator.moderator)
+    description = checked.final["embeds"][0]["description"]
+    assert description.startswith("```") and "click me" in description
+    assert description.count("```") == 2  # one code block, nothing escapes it
+
+
+async def test_the_watcher_survives_errors_and_rereads_a_half_written_save(start_bot: StartBot, emulator: DiscordEmulator,
+                                                                           kb_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bot = await start_bot(kb_watch_seconds=0.05)
+    target = kb_copy / "entries" / "new.yaml"
+    whole = ("entries:\n  - id: sourdough\n    title: Sourdough and ML\n    ask: [how do i bake sourdough bread]\n"
+             "    answer: A test answer about sourdough.\n    sources: [mynter]\n")
+    real_load = advisor_module.load_knowledge
+    calls = {"n": 0}
+
+    def load_while_the_save_finishes(*args, **kwargs):  # the loader reads the file half written...
+        calls["n"] += 1
+        try:
+            return real_load(*args, **kwargs)
+        finally:
+            if calls["n"] == 1:
+                target.write_text(whole)  # ...and the editor finishes saving it meanwhile
+
+    monkeypatch.setattr(advisor_module, "load_knowledge", load_while_the_save_finishes)
+    target.write_text(whole[:60])  # half a file: not valid
+    for _ in range(100):
+        if "sourdough" in bot.advisor.knowledge.entries:
+            break
+        await asyncio.sleep(0.05)
+    assert "sourdough" in bot.advisor.knowledge.entries  # read again once the save finished
+    original = bot.advisor.fingerprint
+    monkeypatch.setattr(bot.advisor, "fingerprint", lambda: (_ for _ in ()).throw(OSError("disk went away")))
+    await asyncio.sleep(0.3)
+    stats = await emulator.slash("kb stats", user=emulator.moderator)
+    assert "The file watcher hit a problem" in stats.text and "disk went away" in stats.text
+    monkeypatch.setattr(bot.advisor, "fingerprint", original)
+    (kb_copy / "entries" / "more.yaml").write_text(whole.replace("sourdough", "rye").replace("Sourdough", "Rye"))
+    for _ in range(100):
+        if "rye" in bot.advisor.knowledge.entries:
+            break
+        await asyncio.sleep(0.05)
+    assert "rye" in bot.advisor.knowledge.entries  # still watching
