@@ -406,15 +406,26 @@ def _kb_diff(args: argparse.Namespace) -> int:
 # --- doctor: a setup checked before the first start ------------------------------------------------------
 
 def _doctor(args: argparse.Namespace) -> int:
-    from bot.doctor import checkup
+    from pydantic import ValidationError
 
-    try:
-        settings = _settings()
-    except SetupError as exc:
-        print(f"FIX  {exc}")
-        return EXIT_KNOWLEDGE
+    from bot.doctor import checkup
+    from bot.settings import Settings
+
     problems = 0
+    invalid: dict[str, object] = {}
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # say what is wrong with each setting, then check the rest as if unset
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "?"
+            message = str((error.get("ctx") or {}).get("error") or error["msg"]).removeprefix("Value error, ")
+            print(f"FIX  the setting {name.upper()} is invalid: {message}")
+            problems += 1
+            invalid[name] = Settings.model_fields[name].default if name in Settings.model_fields else None
+        settings = Settings(**invalid)
     for ok, line in checkup(settings, env=os.environ):
+        if "discord_token" in invalid and "DISCORD_TOKEN" in line:
+            continue  # already said
         print(("ok   " if ok else "FIX  ") + line)
         problems += not ok
     print("All checks passed." if not problems else f"{problems} thing(s) to fix before the bot can run.")

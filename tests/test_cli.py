@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +128,163 @@ def test_ask_and_chat_never_import_discord() -> None:
 def test_output_cut_short_by_a_pipe_is_not_an_error() -> None:
     result = subprocess.run(f"{sys.executable} -m bot kb stats | head -1", shell=True, capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.startswith("Knowledge in") and "Traceback" not in result.stderr
+
+
+# --- bad input is answered or refused, line by line (issue 8) -----------------------------------------
+
+def test_undecodable_bytes_are_answered_and_the_batch_goes_on(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "ask", "--json", "--db", str(tmp_path / "x.db")],
+                            input=b"what is mlops\nwhat is \xff mlops\nhow long will it take\n", capture_output=True,
+                            cwd=ROOT, env={**os.environ, "DISCORD_TOKEN": ""}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    replies = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert len(replies) == 3 and all(r["answered"] for r in replies)
+    assert "\ufffd" in replies[1]["question"]
+
+
+def test_bad_json_lines_are_refused_one_by_one(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"user": "a", "question": "what is mlops?"}),
+        "{" * 100_000,  # nesting deeper than the JSON reader goes
+        '{"user": ' + "9" * 5000 + ', "question": "hi"}',  # a 5,000-digit user id
+        json.dumps({"user": None, "question": "who am I?"}),
+        json.dumps({"user": "b", "question": 42}),
+        '{"question": ["not", "text"]}',
+        json.dumps({"user": "has spaces in it", "question": "hi"}),
+        json.dumps({"user": 12345, "question": "which book for deep learning?"}),
+    ]
+    result = run("ask", "--json", "--db", str(tmp_path / "x.db"), stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [("error" in o) for o in out] == [False, True, True, True, True, True, True, False]
+    assert [o["line"] for o in out if "error" in o] == [2, 3, 4, 5, 6, 7]
+    assert len(result.stderr.strip().splitlines()) == 6  # one line each
+    db = sqlite3.connect(tmp_path / "x.db")
+    assert {r[0] for r in db.execute("SELECT user_id FROM questions")} == {"a", "12345"}  # never a user "None"
+
+
+def test_a_token_with_a_line_break_is_one_plain_line(tmp_path: Path) -> None:
+    result = run("run", env={"DISCORD_TOKEN": "abc.def\nghi"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "DISCORD_TOKEN" in line and "line breaks" in line and "ghi" not in line
+
+
+def test_a_database_that_is_not_ours_is_named_and_left_alone(tmp_path: Path) -> None:
+    db_path = tmp_path / "theirs.db"
+    with sqlite3.connect(db_path) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    before = db_path.read_bytes()
+    result = run("ask", "--db", str(db_path), "what is mlops?")
+    assert result.returncode == 2 and "another program" in result.stderr and "Traceback" not in result.stderr
+    assert db_path.read_bytes() == before
+
+
+# --- the knowledge, changed from the command line (issue 9) ------------------------------------------------
+
+def kb_env(tmp_path: Path) -> dict[str, str]:
+    shipped = tmp_path / "knowledge"
+    if not shipped.exists():
+        shutil.copytree(ROOT / "knowledge", shipped)
+    return {"KNOWLEDGE_DIR": str(shipped), "DATABASE_PATH": str(tmp_path / "data" / "advisor.db")}
+
+
+def test_teach_then_ask_history_undo_and_export_byte_for_byte(tmp_path: Path) -> None:
+    env = kb_env(tmp_path)
+    question = "where do I keep my notebooks safe from a dying laptop"
+    assert run("kb", "export", str(tmp_path / "before.zip"), env=env).returncode == 0
+    taught = run("kb", "teach", question, "git-basics", "--by", "alice", env=env)
+    assert taught.returncode == 0 and "change #1" in taught.stdout
+    reply = json.loads(run("ask", "--json", question, env=env).stdout)
+    assert reply["matches"][0]["id"] == "git-basics"
+    history = run("kb", "history", env=env).stdout.splitlines()
+    number, when, by, summary = history[0].split("\t")
+    assert number == "1" and by == "alice" and "git-basics" in summary and "T" in when
+    undone = run("kb", "undo", "--by", "bob", env=env)
+    assert undone.returncode == 0 and "undid #1" in undone.stdout
+    assert run("kb", "export", str(tmp_path / "after.zip"), env=env).returncode == 0
+    assert (tmp_path / "before.zip").read_bytes() == (tmp_path / "after.zip").read_bytes()
+    assert [line.split("\t")[0] for line in run("kb", "history", env=env).stdout.splitlines()] == ["2", "1"]
+
+
+def test_teach_refuses_an_unknown_topic_with_the_reason(tmp_path: Path) -> None:
+    result = run("kb", "teach", "a perfectly good question", "no-such-topic", env=kb_env(tmp_path))
+    assert result.returncode == 1 and "no topic 'no-such-topic'" in result.stderr
+
+
+def test_import_a_broken_file_changes_nothing_and_names_file_and_line(tmp_path: Path) -> None:
+    env = kb_env(tmp_path)
+    broken = tmp_path / "jobs.yaml"
+    broken.write_text("entries:\n  - id: broken-one\n    title: Broken\n    anwser: x\n    sources: [mynter]\n")
+    result = run("kb", "import", str(broken), env=env)
+    assert result.returncode == 1 and "jobs.yaml:4:" in result.stderr and "anwser" in result.stderr
+    assert not (tmp_path / "data" / "knowledge-edits" / "entries" / "jobs.yaml").exists()
+    good = tmp_path / "pay.yaml"
+    good.write_text("entries:\n  - id: pay\n    title: Pay\n    ask: [how much do ml engineers earn]\n"
+                    "    answer: The guides give no figures.\n    sources: [moderators]\n")
+    imported = run("kb", "import", str(good), "--as", "entries/pay.yaml", "--by", "carol", env=env)
+    assert imported.returncode == 0 and "added entries/pay.yaml" in imported.stdout
+    assert json.loads(run("ask", "--json", "how much do ML engineers earn?", env=env).stdout)["matches"][0]["id"] == "pay"
+    bad_path = run("kb", "import", str(good), "--as", "../outside.yaml", env=env)
+    assert bad_path.returncode == 1 and "inside the folder" in bad_path.stderr
+
+
+def test_undo_that_would_be_invalid_is_refused(tmp_path: Path) -> None:
+    env = kb_env(tmp_path)
+    assert run("kb", "undo", env=env).returncode == 1  # nothing to undo
+    first = tmp_path / "a.yaml"
+    first.write_text("entries:\n  - id: study-groups\n    title: Study groups\n    answer: Ask here.\n    sources: [moderators]\n")
+    assert run("kb", "import", str(first), "--as", "entries/a.yaml", env=env).returncode == 0
+    second = tmp_path / "b.yaml"  # relies on the first
+    second.write_text("entries:\n  - id: more\n    title: More\n    answer: See also.\n    sources: [moderators]\n"
+                      "    related: [study-groups]\n")
+    assert run("kb", "import", str(second), "--as", "entries/b.yaml", env=env).returncode == 0
+    refused = run("kb", "undo", "1", env=env)  # removing the first would leave a dangling 'related'
+    assert refused.returncode == 1 and "study-groups" in refused.stderr
+
+
+def test_gaps_lists_count_reason_question(tmp_path: Path) -> None:
+    env = kb_env(tmp_path)
+    lines = [json.dumps({"user": "u", "question": "how much do ML engineers earn?"})] * 3 + \
+            [json.dumps({"user": "v", "question": "does the bot know qwzx?"})]
+    run("ask", "--json", stdin="\n".join(lines) + "\n", env=env)
+    out = run("kb", "gaps", "-n", "5", env=env).stdout.splitlines()
+    assert out[0] == "3\tunanswered\thow much do ml engineers earn?"
+    assert out[1].split("\t")[0] == "1"
+    assert run("kb", "gaps", "--guild", "999", env=env).stdout == ""
+
+
+def test_kb_commands_write_nothing_outside_the_scratch_folder(tmp_path: Path) -> None:
+    env = kb_env(tmp_path)
+    before = {p for p in ROOT.rglob("*") if ".venv" not in p.parts and "__pycache__" not in p.parts}
+    run("kb", "teach", "some question about git repos", "git-basics", env=env)
+    run("kb", "export", str(tmp_path / "x.zip"), env=env)
+    run("kb", "history", env=env)
+    run("kb", "undo", env=env)
+    after = {p for p in ROOT.rglob("*") if ".venv" not in p.parts and "__pycache__" not in p.parts}
+    assert after == before
+
+
+# --- doctor (issue 10) ---------------------------------------------------------------------------------------
+
+def test_doctor_on_a_fresh_setup_names_only_the_token(tmp_path: Path) -> None:
+    env = {"DATABASE_PATH": str(tmp_path / "data" / "advisor.db")}
+    result = subprocess.run([sys.executable, "-m", "bot", "doctor"], capture_output=True, text=True, cwd=tmp_path,
+                            env={k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "KNOWLEDGE_DIR")} | env,
+                            timeout=60)
+    assert result.returncode != 0
+    problems = [line for line in result.stdout.splitlines() if line.startswith("FIX")]
+    assert len(problems) == 1 and "DISCORD_TOKEN" in problems[0]
+
+
+def test_doctor_passes_a_valid_setup_and_flags_a_broken_one(tmp_path: Path) -> None:
+    token = "MTEwMDAwMDAwMDAwMDAwMDAwMA.GAbcde.abcdefghijklmnopqrstuvwxyz0123456789AB"
+    env = kb_env(tmp_path) | {"DISCORD_TOKEN": token}
+    ok = run("doctor", env=env)
+    assert ok.returncode == 0 and "All checks passed" in ok.stdout and token not in ok.stdout
+    (tmp_path / "knowledge" / "roadmap.yaml").write_text("steps: [\n")
+    broken = run("doctor", env=env | {"DISCORD_TOKEN": "not a token", "MODERATOR_ROLE": "Mods"})
+    problems = [line for line in broken.stdout.splitlines() if line.startswith("FIX")]
+    assert broken.returncode != 0 and len(problems) >= 3
+    assert any("DISCORD_TOKEN" in p for p in problems) and any("roadmap.yaml" in p for p in problems)
+    assert any("MODERATOR_ROLE_ID" in p for p in problems)

@@ -28,7 +28,7 @@ import re
 import tempfile
 import textwrap
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,23 +225,23 @@ class KnowledgeEditor:
                 fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
 
-    async def apply(self, new_texts: Mapping[str, str | None], *, by_id: str, by_name: str, place: str, summary: str,
-                    expected: Mapping[str, str] | None = None) -> Done:
-        """Write `new_texts` (a file's path inside the folder → its new content, None to drop the edited
-        copy) once the whole knowledge validates with them; record the change."""
+    async def apply(self, change: Mapping[str, str | None] | Callable[[], tuple[dict[str, str | None], str]], *,
+                    by_id: str, by_name: str, place: str, summary: str = "") -> Done:
+        """Write the new content of some files (a file's path inside the folder → its content, None to drop
+        the edited copy) once the whole knowledge validates with them; record the change. `change` may be a
+        function returning (new contents, summary), called once no other change can happen meanwhile."""
         async with self._lock:
-            return await asyncio.to_thread(self._apply_locked, dict(new_texts), by_id, by_name, place, summary,
-                                           dict(expected or {}), asyncio.get_running_loop())
+            return await asyncio.to_thread(self._apply_locked, change, by_id, by_name, place, summary,
+                                           asyncio.get_running_loop())
 
-    def _apply_locked(self, new_texts: dict[str, str | None], by_id: str, by_name: str, place: str, summary: str,
-                      expected: dict[str, str], loop: asyncio.AbstractEventLoop) -> Done:
+    def _apply_locked(self, change: Any, by_id: str, by_name: str, place: str, summary: str,
+                      loop: asyncio.AbstractEventLoop) -> Done:
         with self._file_lock():
-            for rel, version in expected.items():
-                if self.version(rel) != version:
-                    raise ChangedMeanwhile(f"{rel} was changed by someone else meanwhile; here is the new version.", None)
-            replace = {rel: (text if text is not None else (self._shipped_text(rel) or "")) for rel, text in new_texts.items()}
+            new_texts, summary = change() if callable(change) else (dict(change), summary)
+            # An edited copy dropped (None) leaves the shipped file, if there is one, or no file at all.
+            replace = {rel: (text if text is not None else self._shipped_text(rel)) for rel, text in new_texts.items()}
             for rel, text in replace.items():
-                if len(text.encode()) > MAX_FILE_BYTES:
+                if text is not None and len(text.encode()) > MAX_FILE_BYTES:
                     raise EditError(f"{rel} would be {len(text.encode()) // 1024} KiB; a knowledge file may be at most "
                                     f"{MAX_FILE_BYTES // 1024} KiB")
             try:
@@ -311,51 +311,53 @@ class KnowledgeEditor:
         if len(phrase) > 200:
             raise EditError(f"the question is {len(phrase)} characters; a phrasing may be at most 200, so shorten it "
                             "or write it as an entry of its own")
-        found = self.locate(topic_id)
-        if found is None:
-            raise EditError(f"there is no topic '{topic_id}' (see /topics or `mle-advisor kb stats`)")
-        asked = [str(a) for a in found.data.get("ask") or []]
-        if phrase.lower() in (a.lower() for a in asked):
-            raise EditError(f"'{topic_id}' already has that phrasing")
-        text = self.text(found.rel) or ""
-        new_text = _insert_phrase(text, found, phrase) or self._replace_item(text, found, {**found.data, "ask": [*asked, phrase]})
-        summary = f"taught '{_short(phrase)}' to {topic_id}"
-        return await self.apply({found.rel: new_text}, by_id=by_id, by_name=by_name, place=place, summary=summary,
-                                expected={found.rel: digest(text)})
+
+        def change() -> tuple[dict[str, str | None], str]:
+            found = self.locate(topic_id)
+            if found is None:
+                raise EditError(f"there is no topic '{topic_id}' (see /topics or `mle-advisor kb stats`)")
+            asked = [str(a) for a in found.data.get("ask") or []]
+            if phrase.lower() in (a.lower() for a in asked):
+                raise EditError(f"'{topic_id}' already has that phrasing")
+            text = self.text(found.rel) or ""
+            new_text = _insert_phrase(text, found, phrase) or self._replace_item(text, found, {**found.data, "ask": [*asked, phrase]})
+            return {found.rel: new_text}, f"taught '{_short(phrase)}' to {topic_id}"
+
+        return await self.apply(change, by_id=by_id, by_name=by_name, place=place)
 
     async def save_entry(self, fields: Mapping[str, Any], *, by_id: str, by_name: str, place: str,
                          original_id: str | None = None, version: str | None = None) -> Done:
         """Edit the entry `original_id` (or add a new one) with `fields`; `version` is the file's digest
         when the moderator opened the form, to refuse an edit of a file that changed meanwhile."""
         fields = {k: v for k, v in fields.items() if v not in (None, "", [], ())}
-        if original_id is not None:
-            found = self.locate(original_id)
+
+        def edit() -> tuple[dict[str, str | None], str]:
+            found = self.locate(original_id or "")
             if found is None:
                 raise EditError(f"there is no topic '{original_id}' any more")
             text = self.text(found.rel) or ""
             if version is not None and digest(text) != version:
                 raise ChangedMeanwhile(f"'{original_id}' was changed by someone else meanwhile; here is the new version.",
-                                       self.entry_fields(original_id))
+                                       self.entry_fields(original_id or ""))
             merged = {**found.data, **fields}
             merged.setdefault("id", original_id)
-            new_text = self._replace_item(text, found, merged)
-            return await self.apply({found.rel: new_text}, by_id=by_id, by_name=by_name, place=place,
-                                    summary=f"edited {merged['id']}", expected={found.rel: digest(text)})
-        merged = dict(fields)
-        merged["id"] = merged.get("id") or self._free_id(slug(str(merged.get("title", ""))))
-        merged.setdefault("sources", [MODERATORS_SOURCE])
-        rel = ADDED_FILE
-        current = self.text(rel)
-        text = current if current is not None else (
-            "# Entries written by moderators from Discord or `mle-advisor kb`. Edit them like any other.\nentries:\n")
-        separator = "" if text.rstrip().endswith("entries:") else "\n"
-        new_text = text.rstrip("\n") + "\n" + separator + render_entry(merged)
-        return await self.apply({rel: new_text}, by_id=by_id, by_name=by_name, place=place,
-                                summary=f"added {merged['id']}", expected={rel: digest(current)})
+            return {found.rel: self._replace_item(text, found, merged)}, f"edited {merged['id']}"
+
+        def add() -> tuple[dict[str, str | None], str]:
+            merged = dict(fields)
+            merged["id"] = merged.get("id") or self._free_id(slug(str(merged.get("title", ""))))
+            merged.setdefault("sources", [MODERATORS_SOURCE])
+            current = self.text(ADDED_FILE)
+            text = current if current is not None else (
+                "# Entries written by moderators from Discord or `mle-advisor kb`. Edit them like any other.\nentries:\n")
+            separator = "" if text.rstrip().endswith("entries:") else "\n"
+            return {ADDED_FILE: text.rstrip("\n") + "\n" + separator + render_entry(merged)}, f"added {merged['id']}"
+
+        return await self.apply(edit if original_id is not None else add, by_id=by_id, by_name=by_name, place=place)
 
     def _free_id(self, base: str) -> str:
-        taken = {found for found in (base, *(f"{base}-{n}" for n in range(2, 50))) if self.locate(found)}
-        return next(candidate for candidate in (base, *(f"{base}-{n}" for n in range(2, 50))) if candidate not in taken)
+        candidates = (base, *(f"{base}-{n}" for n in range(2, 50)))
+        return next(c for c in candidates if self.locate(c) is None)
 
     async def import_file(self, content: bytes, *, name: str, rel: str | None, by_id: str, by_name: str, place: str) -> Done:
         """`content` replaces the knowledge file `rel` (default: the file of the same name, else a new

@@ -163,12 +163,12 @@ class _Item:
 
 
 def load_knowledge(directory: Path | str, *, overlay: Path | str | None = None,
-                   replace: Mapping[str, str] | None = None) -> Knowledge:
+                   replace: Mapping[str, str | None] | None = None) -> Knowledge:
     """Load and validate `directory` (with the moderators' edits in `overlay` taking the place of the
     shipped files of the same name); raise KnowledgeError with every problem found.
 
-    `replace` maps a file's path inside the folder to text that stands in for it: how an edit is
-    validated, whole, before anything is written."""
+    `replace` maps a file's path inside the folder to text that stands in for it (None: the file is gone):
+    how an edit is validated, whole, before anything is written."""
     started = time.perf_counter()
     directory = Path(directory)
     overlay = Path(overlay) if overlay is not None else None
@@ -177,8 +177,11 @@ def load_knowledge(directory: Path | str, *, overlay: Path | str | None = None,
         raise KnowledgeError([Problem(str(directory), None, "folder", "is not a folder of knowledge files")])
     prints = fingerprint(directory, overlay)  # before reading: a save landing meanwhile is seen next time
     paths = effective_files(directory, overlay)
-    for rel in replace or {}:
-        paths.setdefault(rel, (overlay or directory) / rel)
+    for rel, text in (replace or {}).items():
+        if text is None:
+            paths.pop(rel, None)
+        else:
+            paths.setdefault(rel, (overlay or directory) / rel)
     if not paths:
         raise KnowledgeError([Problem(str(directory), None, "folder", "has no .yaml knowledge files")])
     if len(paths) > MAX_FILES:

@@ -45,3 +45,26 @@ async def test_sigterm_shuts_down_cleanly(emulator: DiscordEmulator, tmp_path: P
     assert process.returncode == 0, text
     assert "shutting down" in text and "Traceback" not in text and "emulated-token" not in text
     assert not (tmp_path / "p.db-wal").exists() or (tmp_path / "p.db-wal").stat().st_size == 0  # closed: WAL checkpointed
+
+
+async def test_an_unreachable_discord_at_start_is_retried_one_line_each(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DISCORD_TOKEN": "emulated-token", "DATABASE_PATH": str(tmp_path / "u.db"),
+           "KB_WATCH_SECONDS": "0", "LOG_LEVEL": "INFO", "CONNECT_RETRY_SECONDS": "0.2"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.e2e.run_bot_against", f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/gateway",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    tries = []
+    while len(tries) < 3:
+        line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+        if "trying again" in line:
+            tries.append(line)
+    process.send_signal(signal.SIGTERM)
+    _, rest = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    assert all("can't be reached" in t and "emulated-token" not in t for t in tries)
+    assert "Traceback" not in rest.decode() and "emulated-token" not in rest.decode()
