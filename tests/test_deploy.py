@@ -1,0 +1,96 @@
+"""What an admin installs: the systemd unit and the lock files the Makefile installs from."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+UNIT = ROOT / "deploy" / "mle-advisor.service"
+
+
+def _sections(text: str) -> dict[str, dict[str, list[str]]]:
+    """systemd's format allows repeated keys, so configparser won't do."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), {})
+            continue
+        key, _, value = line.partition("=")
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+def test_the_unit_restarts_after_a_crash_and_runs_as_its_own_user_from_its_folder():
+    unit = _sections(UNIT.read_text())
+    service = unit["Service"]
+    assert service["Restart"] == ["on-failure"]
+    assert "network-online.target" in unit["Unit"]["After"][0]
+    assert "network-online.target" in unit["Unit"]["Wants"][0]
+    assert service["User"][0] not in ("root", "0")
+    folder = service["WorkingDirectory"][0]
+    assert service["EnvironmentFile"] == [f"{folder}/.env"]
+    assert service["ExecStart"] == [f"{folder}/.venv/bin/mle-advisor run"]
+    # A wrong setup exits 2 (see bot/discord/app.py run_bot): restarting cannot fix it.
+    assert service["RestartPreventExitStatus"] == ["2"]
+    assert unit["Install"]["WantedBy"] == ["multi-user.target"]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not on this machine")
+def test_systemd_accepts_the_unit(tmp_path):
+    # Lay the unit out as installed, in a temporary folder, with the real console script in it.
+    folder = tmp_path / "mle-advisor"
+    (folder / ".venv" / "bin").mkdir(parents=True)
+    script = Path(sys.executable).parent / "mle-advisor"
+    if not script.exists():
+        pytest.skip("the mle-advisor console script is not installed beside this Python")
+    shutil.copy(script, folder / ".venv" / "bin" / "mle-advisor")
+    (folder / ".env").write_text("DISCORD_TOKEN=\n")
+    (folder / "README.md").write_text("")
+    unit = tmp_path / "mle-advisor.service"
+    unit.write_text(UNIT.read_text().replace("/opt/mle-advisor", str(folder)))
+    done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
+    complaints = [line for line in (done.stdout + done.stderr).splitlines() if "mle-advisor" in line]
+    assert done.returncode == 0, done.stderr
+    assert complaints == []
+
+
+def _pins(lock: Path) -> dict[str, str]:
+    return dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", lock.read_text(), flags=re.M))
+
+
+@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+def test_every_locked_package_is_pinned_with_a_hash(lock):
+    text = (ROOT / lock).read_text()
+    blocks = re.split(r"\n(?=[a-z0-9])", text.split("\n", 1)[1] if text.startswith("#") else text)
+    entries = [b for b in blocks if re.match(r"[a-z0-9]", b)]
+    assert entries
+    for entry in entries:
+        assert "==" in entry.split()[0], entry.split()[0]
+        assert "--hash=sha256:" in entry, f"{entry.split()[0]} has no hash"
+
+
+def test_the_locks_pin_what_pyproject_asks_for():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    run, dev = _pins(ROOT / "requirements.lock"), _pins(ROOT / "requirements-dev.lock")
+
+    def key(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    for wanted, lock in ((project["dependencies"], run), (project["dependencies"] + project["optional-dependencies"]["dev"], dev)):
+        for requirement in wanted:
+            name, version = re.match(r"([A-Za-z0-9._-]+)==([^\s;]+)", requirement).groups()
+            assert lock.get(key(name)) == version, f"{name}: pyproject says {version}, the lock {lock.get(key(name))}; run make lock"
+    # What runs is what is tested.
+    assert all(dev.get(name) == version for name, version in run.items())
