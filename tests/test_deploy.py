@@ -94,3 +94,28 @@ def test_the_locks_pin_what_pyproject_asks_for():
             assert lock.get(key(name)) == version, f"{name}: pyproject says {version}, the lock {lock.get(key(name))}; run make lock"
     # What runs is what is tested.
     assert all(dev.get(name) == version for name, version in run.items())
+
+
+def test_every_setting_is_explained_in_env_example_and_the_readme():
+    from bot.settings import Settings
+
+    example = (ROOT / ".env.example").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for name in Settings.model_fields:
+        variable = name.upper()
+        assert re.search(rf"^#? ?{variable}=", example, flags=re.M), f"{variable} is not in .env.example"
+        assert f"`{variable}`" in readme, f"{variable} is not in README's settings table"
+
+
+def test_the_example_settings_are_valid_settings(tmp_path, monkeypatch):
+    """An admin who uncomments every line of .env.example gets a setup that loads."""
+    from bot.settings import Settings
+
+    lines = [line.removeprefix("# ") for line in (ROOT / ".env.example").read_text().splitlines()]
+    (tmp_path / ".env").write_text("\n".join(line for line in lines if re.match(r"^[A-Z_]+=", line)) + "\n")
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    settings = Settings()
+    assert settings.moderator_role_id == 345678901234567890
+    assert settings.answer_channel_ids == [123456789012345678, 234567890123456789]
