@@ -113,9 +113,7 @@ class Advisor:
 
     async def _memory(self, user: str, place: Place) -> Memory:
         try:
-            profile = await self.storage.profile(place.id, user)
-            done = await self.storage.done_steps(place.id, user)
-            previous = await self.storage.context(place.id, place.channel, user, self.context_age)
+            profile, done, previous = await self.storage.memory(place.id, place.channel, user, self.context_age)
             return Memory(profile, done, previous)
         except StorageError as exc:
             log.warning("answering without memory: %s", exc)
@@ -176,13 +174,11 @@ class Advisor:
             else:  # the general answer, without inviting them to say what they already told me
                 reply = replace(reply, body=reply.body.replace("\n\n" + compose.INVITE, "") + PRIVATELY)
         top = reading.matches[0] if reading.matches and reply.answered else None
-        ok, ref = await self._try(self.storage.log_question(place.id, user, question, top.id if top else None,
-                                                            top.score if top else None, reply.answered, channel=place.channel,
-                                                            off_topic=bool(reading.elsewhere)))
+        # The conversation's topic is refreshed even when unchanged: the quiet period starts again.
+        ok, ref = await self._try(self.storage.record_turn(
+            place.id, user, question, top.id if top else None, top.score if top else None, reply.answered,
+            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject))
         saved = saved and ok
-        if subject is not None:  # refreshed even when unchanged: the quiet period starts again
-            ok, _ = await self._try(self.storage.set_context(place.id, place.channel, user, subject))
-            saved = saved and ok
         if not saved:
             reply = replace(reply, body=reply.body + NOT_SAVED)
         return replace(reply, question_id=ref.id if ref else None, question_token=ref.token if ref else "",

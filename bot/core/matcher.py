@@ -211,8 +211,14 @@ class Index:
         best = sorted(covered.items(), key=lambda item: item[1], reverse=True)[:RERANK]
         query_set = frozenset(query)
         wording_text = " ".join(stems[: MAX_TERMS * 3])
-        hits = []
+        hits: list[Match] = []
         for number, cover in best:
+            # The finer scores multiply coverage by at most 1 (cosines ≤ 1), so a topic covering too little can't
+            # reach the threshold, nor beat `limit` hits already found (scores are rounded: hence the 0.001);
+            # `best` is in falling coverage, so the rest can't either.
+            ceiling = cover / total * (W_BASE + W_PHRASE + W_WORDING + W_TITLE)
+            if ceiling < threshold or (len(hits) >= limit and ceiling + 0.001 < sorted(h.score for h in hits)[-limit]):
+                break
             fit = wording = title = 0.0
             phrases = self._phrases[number]
             by_term = self._phrases_by_term[number]

@@ -405,11 +405,17 @@ class Storage:
 
     async def profile(self, place: str, user_id: str) -> Profile:
         """The member's background in this place; one from before places existed counts everywhere."""
-        rows = await self._read(lambda db: db.execute_fetchall(
-            """SELECT background, background_stated_at, background_private FROM profiles
-               WHERE user_id = ? AND place IN (?, 'legacy') ORDER BY place = 'legacy' LIMIT 1""", (user_id, place)))
-        row = next(iter(rows), None)
-        return Profile(user_id, row[0], row[1], bool(row[2])) if row else Profile(user_id, None, None)
+        return await self._read(lambda db: _profile(db, place, user_id))
+
+    async def memory(self, place: str, channel: str, user_id: str,
+                     context_age: timedelta) -> tuple[Profile, set[str], str | None]:
+        """What answering a question needs, read at once: profile, done steps, conversation topic."""
+
+        async def work(db: aiosqlite.Connection) -> tuple[Profile, set[str], str | None]:
+            return (await _profile(db, place, user_id), await _done(db, place, user_id),
+                    await _context(db, place, channel, user_id, context_age))
+
+        return await self._read(work)
 
     async def set_background(self, place: str, user_id: str, background: str | None, *, private: bool = False) -> None:
         stamp = now()
@@ -429,9 +435,7 @@ class Storage:
     # --- progress -------------------------------------------------------------------------------
 
     async def done_steps(self, place: str, user_id: str) -> set[str]:
-        rows = await self._read(lambda db: db.execute_fetchall(
-            "SELECT step_id FROM progress WHERE user_id = ? AND place IN (?, 'legacy')", (user_id, place)))
-        return {r[0] for r in rows}
+        return await self._read(lambda db: _done(db, place, user_id))
 
     async def mark_done(self, place: str, user_id: str, step_id: str, done: bool = True) -> bool:
         """Tick a step off (or un-tick it); True when that changed anything."""
@@ -453,6 +457,14 @@ class Storage:
                            answered: bool, *, channel: str = "", off_topic: bool = False) -> QuestionRef:
         """Store a question. `off_topic` marks one declined because it is about another subject: not a
         gap the moderators could fill, so it is left out of /kb gaps."""
+        return await self.record_turn(place, user_id, question, match_id, score, answered, channel=channel,
+                                      off_topic=off_topic)
+
+    async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
+                          answered: bool, *, channel: str = "", off_topic: bool = False,
+                          context_topic: str | None = None) -> QuestionRef:
+        """Store a question and, when `context_topic` is given, make it the conversation's topic: one
+        transaction, so both are saved or neither is."""
         asked_at = now()
 
         async def work(db: aiosqlite.Connection) -> int:
@@ -461,6 +473,8 @@ class Storage:
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (place, channel, user_id, question[:MAX_QUESTION_CHARS], match_id, score, int(answered), asked_at,
                  int(off_topic)))
+            if context_topic is not None:
+                await _set_context(db, place, channel, user_id, context_topic)
             return int(cursor.lastrowid or 0)
 
         number = await self._write(work)
@@ -544,23 +558,10 @@ class Storage:
 
     async def context(self, place: str, channel: str, user_id: str, max_age: timedelta) -> str | None:
         """The topic of the member's last answer here, if it is more recent than `max_age`."""
-        since = (datetime.now(UTC) - max_age).isoformat(timespec="seconds")
-        rows = await self._read(lambda db: db.execute_fetchall(
-            "SELECT topic_id FROM context WHERE place = ? AND channel = ? AND user_id = ? AND updated_at >= ?",
-            (place, channel, user_id, since)))
-        return rows[0][0] if rows else None
+        return await self._read(lambda db: _context(db, place, channel, user_id, max_age))
 
     async def set_context(self, place: str, channel: str, user_id: str, topic_id: str | None) -> None:
-        async def work(db: aiosqlite.Connection) -> None:
-            if topic_id is None:
-                await db.execute("DELETE FROM context WHERE place = ? AND channel = ? AND user_id = ?", (place, channel, user_id))
-            else:
-                await db.execute(
-                    """INSERT INTO context (place, channel, user_id, topic_id, updated_at) VALUES (?, ?, ?, ?, ?)
-                       ON CONFLICT (place, channel, user_id) DO UPDATE SET topic_id = excluded.topic_id,
-                       updated_at = excluded.updated_at""", (place, channel, user_id, topic_id, now()))
-
-        await self._write(work)
+        await self._write(lambda db: _set_context(db, place, channel, user_id, topic_id))
 
     # --- per-server settings --------------------------------------------------------------------
 
@@ -728,3 +729,38 @@ async def _rollback(db: aiosqlite.Connection) -> None:
 def _change(row: Sequence[Any]) -> Change:
     files = {path: (v.get("before"), v.get("after")) for path, v in json.loads(row[6]).items()}
     return Change(row[0], row[1], row[2], row[3], row[4], row[5], files)
+
+
+# --- queries shared by several operations (each runs inside the caller's read or transaction) ---------
+
+
+async def _profile(db: aiosqlite.Connection, place: str, user_id: str) -> Profile:
+    rows = await db.execute_fetchall(
+        """SELECT background, background_stated_at, background_private FROM profiles
+           WHERE user_id = ? AND place IN (?, 'legacy') ORDER BY place = 'legacy' LIMIT 1""", (user_id, place))
+    row = next(iter(rows), None)
+    return Profile(user_id, row[0], row[1], bool(row[2])) if row else Profile(user_id, None, None)
+
+
+async def _done(db: aiosqlite.Connection, place: str, user_id: str) -> set[str]:
+    rows = await db.execute_fetchall(
+        "SELECT step_id FROM progress WHERE user_id = ? AND place IN (?, 'legacy')", (user_id, place))
+    return {r[0] for r in rows}
+
+
+async def _context(db: aiosqlite.Connection, place: str, channel: str, user_id: str, max_age: timedelta) -> str | None:
+    since = (datetime.now(UTC) - max_age).isoformat(timespec="seconds")
+    rows = await db.execute_fetchall(
+        "SELECT topic_id FROM context WHERE place = ? AND channel = ? AND user_id = ? AND updated_at >= ?",
+        (place, channel, user_id, since))
+    return rows[0][0] if rows else None
+
+
+async def _set_context(db: aiosqlite.Connection, place: str, channel: str, user_id: str, topic_id: str | None) -> None:
+    if topic_id is None:
+        await db.execute("DELETE FROM context WHERE place = ? AND channel = ? AND user_id = ?", (place, channel, user_id))
+    else:
+        await db.execute(
+            """INSERT INTO context (place, channel, user_id, topic_id, updated_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (place, channel, user_id) DO UPDATE SET topic_id = excluded.topic_id,
+               updated_at = excluded.updated_at""", (place, channel, user_id, topic_id, now()))
