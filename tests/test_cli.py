@@ -254,6 +254,18 @@ def test_gaps_lists_count_reason_question(tmp_path: Path) -> None:
     assert run("kb", "gaps", "--guild", "999", env=env).stdout == ""
 
 
+def test_a_gap_the_knowledge_answers_now_leaves_the_list_until_the_change_is_undone(tmp_path: Path) -> None:
+    env = kb_env(tmp_path)
+    question = "my laptop died and took two weeks of notebooks with it, never again"
+    run("ask", question, env=env)
+    listed = lambda: [line.split("\t")[2] for line in run("kb", "gaps", env=env).stdout.splitlines()]  # noqa: E731
+    assert listed() == [question]
+    assert run("kb", "teach", question, "git-basics", env=env).returncode == 0
+    assert listed() == []
+    assert run("kb", "undo", env=env).returncode == 0
+    assert listed() == [question]
+
+
 def test_kb_commands_write_nothing_outside_the_scratch_folder(tmp_path: Path) -> None:
     env = kb_env(tmp_path)
     before = {p for p in ROOT.rglob("*") if ".venv" not in p.parts and "__pycache__" not in p.parts}

@@ -29,7 +29,7 @@ from bot.core.matcher import DEFAULT_THRESHOLD
 from bot.core.place import LOCAL_PLACE, Place
 from bot.core.reply import Match, Reply
 from bot.core.schema import Background, Step
-from bot.core.storage import Profile, QuestionRef, Storage, StorageError
+from bot.core.storage import Gap, Profile, QuestionRef, Storage, StorageError
 from bot.core.understand import Reader, Reading
 
 log = logging.getLogger("mle_advisor.advisor")
@@ -213,6 +213,20 @@ class Advisor:
         reply = compose.topic_reply(kb, topic, background=background, done=done, lead=lead, matches=matches,
                                     did_you_mean=reading.did_you_mean, wants=reading.wants, named=reading.named)
         return reply, compose.subject(kb, topic, background, done)
+
+    # --- for moderators -------------------------------------------------------------------------
+
+    async def gaps(self, place: str, limit: int = 15) -> list[Gap]:
+        """This place's questions still worth a moderator's time, most frequent first. One that was not
+        answered but is now (a moderator taught it, or wrote an entry for it) is left out, and comes
+        back if that change is undone; one that got a 👎 stays until it is dismissed."""
+        gaps = await self.storage.gaps(place, limit=limit * 3 + 10)
+        reader = self.reader
+
+        def still_open() -> list[Gap]:
+            return [g for g in gaps if g.unhelpful or reader.read(g.question).kind == "unknown"]
+
+        return (await asyncio.to_thread(still_open))[:limit]
 
     # --- commands -------------------------------------------------------------------------------
 

@@ -38,6 +38,8 @@ async def test_teach_from_the_gaps_then_the_same_question_is_answered(bot: Advis
     assert again.text.startswith("Git and version control")
     history = await emulator.slash("kb history", user=emulator.moderator)
     assert "taught" in history.text and "git-basics" in history.text
+    still = await emulator.slash("kb gaps", user=emulator.moderator)
+    assert "never lose them" not in still.text  # answered now: nothing left to do for it
 
 
 async def test_write_an_answer_for_a_gap_and_dismiss_another(bot: AdvisorBot, emulator: DiscordEmulator) -> None:

@@ -137,7 +137,7 @@ class Moderation(commands.Cog):
     @kb.command(name="gaps", description="Questions I couldn't answer or that got 👎 here, most frequent first")
     async def kb_gaps(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        gaps = await self.bot.storage.gaps(str(interaction.guild_id), limit=25)
+        gaps = await self.bot.advisor.gaps(str(interaction.guild_id), limit=25)
         if not gaps:
             reply = Reply("No gaps", "Every question asked here was answered, and none got a 👎.", kind="info")
             await render.send(interaction, reply, ephemeral=True)
@@ -175,7 +175,7 @@ class Moderation(commands.Cog):
         return render.choices(self.bot.advisor.all_topic_choices(current))
 
     async def gap_texts(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        gaps = await self.bot.storage.gaps(str(interaction.guild_id), limit=25)
+        gaps = await self.bot.advisor.gaps(str(interaction.guild_id), limit=25)
         needle = current.lower().strip()
         return render.choices([(g.question, g.question) for g in gaps if needle in g.question] or
                               ([(current, current)] if current else []))
