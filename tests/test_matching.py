@@ -143,6 +143,21 @@ REAL_OFF = [
     "how do I network my home printer", "how deep is the mariana trench", "attention span of goldfish",
     "best python snake food", "how do I deploy troops in this strategy game", "where can I rent a car in Lisbon",
     "is a masters in nursing worth it", "how to debug my relationship lol", "good podcast about football tactics",
+    # everyday tech and plans that share a word with the field
+    "my printer says the driver is missing", "which vpn do you recommend for streaming",
+    "recommend a horror podcast for tonight", "what should I make for dinner tonight",
+    "gift ideas for my brother's birthday", "my bank froze my card after a big transaction",
+]
+
+# Words of other subjects inside a question about the field are only context; a phrase of another subject
+# ("for dinner") says nothing when its words are used otherwise ("after dinner").
+CONTEXT_ON = [
+    ("I study every evening after dinner, how long until I could apply for ML jobs?", "time-to-learn"),
+    ("is an old tablet enough to start learning python", "learn-to-code"),
+    ("which third-party libraries matter most for ML in python", "python-packages"),
+    ("my loss jumps to nan after a few epochs, what should I read", "deep-learning"),
+    ("how do I expose my trained model to other apps behind an API", "mlops-production|web-development"),
+    ("my teammate cannot run my project because of missing dependencies", "engineering-practices"),
 ]
 
 
@@ -164,6 +179,14 @@ def test_messages_written_the_way_people_write_reach_an_acceptable_topic(advisor
                                                                           accepted: str) -> None:
     reading = advisor.reader.read(question)
     assert reading.topic in accepted.split("|"), (reading.kind, [(m.id, m.score) for m in reading.matches[:3]])
+
+
+@pytest.mark.parametrize(("question", "accepted"), CONTEXT_ON)
+def test_words_of_other_subjects_inside_a_question_about_the_field_are_context(advisor: Advisor, question: str,
+                                                                                accepted: str) -> None:
+    reading = advisor.reader.read(question)
+    assert reading.kind == "topic", (reading.kind, reading.elsewhere)
+    assert reading.matches[0].id in accepted.split("|"), [(m.id, m.score) for m in reading.matches[:3]]
 
 
 @pytest.mark.parametrize("question", REAL_OFF)

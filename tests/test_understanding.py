@@ -56,6 +56,8 @@ def test_backgrounds_described_as_work_are_recognised(kb: Knowledge, text: str, 
         "interview tips for a barista job",
         "how do I get a job as a nurse",
         "I have a question about pandas",
+        "I am not get what is the difference between data analyst and ML engineer",  # a question, not a statement
+        "I'm not sure how a physicist would start",
     ],
 )
 def test_wishes_targets_and_passing_mentions_are_not_statements(kb: Knowledge, text: str) -> None:
@@ -150,7 +152,8 @@ async def test_forget_me_deletes_the_conversation_context(advisor: Advisor) -> N
 # --- small talk -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["hiya folks!", "good evening all 👋", "cheers, super helpful", "thank you so much!!",
-                                  "ok nice", "haha", "who are you?", "what can you do", "help", "are you a bot?"])
+                                  "ok nice", "haha", "who are you?", "what can you do", "help", "are you a bot?",
+                                  "r u an actual human", "so what do you actually do?", "am I talking to a bot?"])
 async def test_small_talk_gets_a_friendly_reply_and_is_not_a_gap(advisor: Advisor, text: str) -> None:
     reply = await advisor.ask("chatty", text)
     assert reply.kind == "smalltalk" and reply.answered and not reply.matches
@@ -161,6 +164,27 @@ async def test_small_talk_gets_a_friendly_reply_and_is_not_a_gap(advisor: Adviso
 async def test_a_greeting_with_a_question_is_a_question(advisor: Advisor) -> None:
     reply = await advisor.ask("u", "hey all! where do I learn MLOps?")
     assert reply.matches and reply.matches[0].id == "mlops-production"
+
+
+@pytest.mark.parametrize("text", ["what do you do with missing values", "are you sure python is enough?",
+                                  "what do I do after linear algebra"])
+async def test_questions_that_say_you_are_still_questions(advisor: Advisor, text: str) -> None:
+    reply = await advisor.ask("u", text)
+    assert reply.kind != "smalltalk" and reply.matches
+
+
+async def test_the_asking_sentence_wins_over_the_introduction_before_it(advisor: Advisor) -> None:
+    message = ("QA engineer here, five years of Selenium and Jenkins. I'd like to move into machine learning "
+               "one day. Do I need a lot of statistics for that?")
+    reply = await advisor.ask("u", message)
+    assert reply.matches[0].id in ("how-much-maths", "maths-foundations")
+    assert reply.background == "software"  # the introduction is still remembered
+
+
+async def test_context_before_a_vague_question_still_counts(advisor: Advisor) -> None:
+    # The last sentence alone names no topic: the one before it says what is asked.
+    reply = await advisor.ask("u", "We want to start a small team for recommendation models. Who should we hire first?")
+    assert reply.matches[0].id in ("data-team-roles", "mle-vs-data-scientist")  # "a data scientist or an MLE first?"
 
 
 async def test_about_the_bot_says_what_it_can_do(advisor: Advisor) -> None:

@@ -224,7 +224,7 @@ class Advisor:
         reader = self.reader
 
         def still_open() -> list[Gap]:
-            return [g for g in gaps if g.unhelpful or reader.read(g.question).kind == "unknown"]
+            return [g for g in gaps if g.unhelpful or reader.read(g.asked_as or g.question).kind == "unknown"]
 
         return (await asyncio.to_thread(still_open))[:limit]
 

@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from bot.core.text import BREAK, Normalizer, words
 
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "non", "without"})
+# Between "I am/work…" and the alias, one of these makes the alias part of a question, not one's own
+# ("I am not understand what is the difference between data scientist and …").
+_ASKING = frozenset({"what", "which", "how", "why", "whether", "difference", "between", "versus", "vs", "compared"})
 _SELF_VERBS = frozenset(
     """am was have had has studied study studying work worked working do did come came hold majored major
     graduated graduate teach taught been currently run ran used got switched moved quit finished finishing
@@ -169,6 +172,10 @@ class BackgroundDetector:
             return None
         alias = " ".join(tokens[start:end])
         cue = self._cue(opener)
+        if cue is not None and any(w in _ASKING for w in opener[cue:]):
+            cue = None
+        if cue is not None and any(w in _NEGATIONS for w in opener[cue + 1 : cue + 3]):
+            return None  # "I'm not a …", "I am not understand …": not what they are
         if cue is not None and self._wish(opener[cue:] if opener[cue] != "as" else opener):  # "get a job as a pilot"
             return Found(background, False, start, end, frozenset(range(start, end)), alias, weak, strength)  # a wish: a mention
         if cue is not None and not self._cue_counts([*opener[cue:], *tokens[start:end]], weak):

@@ -227,11 +227,15 @@ def load_knowledge(directory: Path | str, *, overlay: Path | str | None = None,
     steps = tuple(i.model for i in found["steps"])
     entries = {i.model.id: i.model for i in found["entries"]}
     backgrounds = {i.model.id: i.model for i in found["backgrounds"]}
-    normalizer = Normalizer((s.term, s.variants) for s in synonyms)
+    off_topic = tuple(i.model for i in found["off_topic"])
+    # An off-topic phrase of several words ("leaking tap", "birthday party") is one token, like a synonym's
+    # term, so that its words alone ("party" in "third-party library") say nothing; the knowledge's own
+    # synonyms come after, and win where both name the same words.
+    phrases = [(w, ()) for o in off_topic for w in o.words if len(w.split()) > 1]
+    normalizer = Normalizer([*phrases, *((s.term, s.variants) for s in synonyms)])
     topics: list[Topic] = [*steps, *entries.values()]
     normalizer.set_vocabulary(_vocabulary(topics, backgrounds.values(), synonyms))
     resources = {i.model.id: i.model for i in found["resources"]}
-    off_topic = tuple(i.model for i in found["off_topic"])
     outside = {t: o.id for o in off_topic for w in o.words for t in content(normalizer.stems(w, correct=False))}
     index = Index(normalizer, [_document(t, resources) for t in topics], outside=outside)
     detector = BackgroundDetector(normalizer, ((b.id, b.aliases) for b in backgrounds.values()),

@@ -76,8 +76,8 @@ ML_WORDS = frozenset(stem(w) for w in """
     classifier classifiers classification predictions predictive prediction dataset datasets neural embeddings
     embedding inference overfitting underfitting hyperparameters hyperparameter gradient gradients tensor tensors
     pytorch tensorflow keras sklearn xgboost lightgbm kaggle llm llms gpt chatgpt bert cnn rnn lstm gan gans
-    backprop backpropagation epochs epoch loss labelled labeled labels annotation finetune finetuning fine-tuning
-    precision recall f1 auc roc regressor clustering churn forecasting forecast anomaly recommender
+    backprop backpropagation epochs epoch labelled labeled annotation finetune finetuning fine-tuning
+    precision recall f1 auc roc regressor clustering churn forecasting anomaly
     """.split())
 """Words of the field itself: with one, a message is about ML (so words of other subjects are context),
 and one that no topic uses is not evidence against a topic."""

@@ -37,10 +37,15 @@ ABOUT = (
     ("what", "can", "i", "ask"), ("what", "can", "you", "help", "with"), ("what", "do", "you", "know"),
     ("how", "does", "this", "work"), ("how", "do", "i", "use", "you"), ("how", "do", "i", "use", "this"),
     ("how", "does", "this", "bot", "work"), ("what", "is", "your", "name"), ("introduce", "yourself"),
-    ("help",), ("commands",), ("what", "commands"), ("how", "are", "you"),
+    ("help",), ("commands",), ("what", "commands"), ("how", "are", "you"), ("are", "you", "person"),
+    ("are", "you", "robot"), ("are", "you", "chatgpt"), ("are", "you", "gpt"), ("is", "this", "bot"),
+    ("is", "this", "ai"), ("talking", "to", "bot"), ("talking", "to", "human"), ("talking", "to", "person"),
+    ("what", "are", "you", "for"), ("what", "is", "this", "bot"), ("what", "you", "do"),
 )
 _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "please", "pls", "plz", "with", "bot",
-                                     "mle", "advisor", "the", "anyway", "doing", "today", "list"}
+                                     "mle", "advisor", "the", "anyway", "doing", "today", "list", "real", "actual",
+                                     "actually", "really", "am", "i", "an", "ai", "someone", "like",
+                                     "r", "u", "ur", "can", "could", "what", "do", "does", "or"}
 
 
 def classify(text: str) -> str | None:
@@ -48,12 +53,16 @@ def classify(text: str) -> str | None:
     tokens = [w for w in words(text) if w != BREAK]
     if not tokens:
         return None  # emoji or punctuation only: the caller decides (an empty question gets the help text)
-    for pattern in ABOUT:
-        for i in range(len(tokens) - len(pattern) + 1):
-            if tuple(tokens[i : i + len(pattern)]) == pattern:
-                rest = tokens[:i] + tokens[i + len(pattern) :]
-                if all(w in _ABOUT_FILLER for w in rest):
-                    return "about"
+    tokens = [{"r": "are", "u": "you", "ya": "you"}.get(w, w) for w in tokens]
+    for pattern in ABOUT:  # the pattern's words in order, anything between or around them filler
+        rest, at = [], 0
+        for w in tokens:
+            if at < len(pattern) and w == pattern[at]:
+                at += 1
+            else:
+                rest.append(w)
+        if at == len(pattern) and all(w in _ABOUT_FILLER for w in rest):
+            return "about"
     if not all(w in GREETING or w in THANKS or w in ACK or w in FILLER or w.isdigit() for w in tokens):
         return None
     if any(w in THANKS for w in tokens):

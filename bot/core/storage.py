@@ -211,6 +211,7 @@ class Gap:
     unanswered: int
     unhelpful: int
     last_asked: str
+    asked_as: str = ""  # one of the questions as the member wrote it (the question above is folded to lowercase)
 
 
 @dataclass(frozen=True)
@@ -507,14 +508,14 @@ class Storage:
             """SELECT lower(trim(q.question)) AS text, COUNT(*) AS times,
                       SUM(q.answered = 0) AS unanswered,
                       SUM(EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0)) AS unhelpful,
-                      MAX(q.asked_at) AS last_asked
+                      MAX(q.asked_at) AS last_asked, MAX(q.question) AS asked_as
                FROM questions q
                WHERE q.place = ? AND q.dismissed = 0 AND q.off_topic = 0
                  AND (q.answered = 0 OR EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0))
                GROUP BY text
                ORDER BY times DESC, last_asked DESC
                LIMIT ?""", (place, limit)))
-        return [Gap(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [Gap(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     async def dismiss_gap(self, place: str, text: str) -> int:
         """Hide a gap (every question of this place with this text) from the list; how many rows."""

@@ -45,7 +45,8 @@ STOPWORDS = frozenset(
     clarify describe roughly approximately approx
     lol lmao lmfao rofl haha hahaha hehe xd ngl tbh imo imho idk idc iirc afaik btw fwiw fr rn bruh omg
     pls plz thx ty tysm cheers hmm hm um uh uhh yep yup nope nah ya yea ye oh ah welp anyway anyways
-    guys yall y'all dude mate bro sis pal fam folks peeps
+    guys yall y'all dude mate bro sis pal fam folks peeps yo gud frfr lowkey highkey deadass istg
+    kicking butt ass killing
     """.split()
 )
 

@@ -222,8 +222,15 @@ class Reader:
             statement = None  # a mention counts only in the question itself (below)
         asked = self.focus(message)
         matches, found, stems = self._match(asked)
+        narrow = text.focus(message, enough=1)
+        if narrow != asked and (statement is not None or (matches and getattr(kb.topic(matches[0].id), "personal", None))):
+            # The sentences before the question are about the asker ("Java dev here. I want to move to ML.
+            # Which maths do I need?") and the asking sentence alone names a topic as well: it is the question.
+            alone, found_alone, stems_alone = self._match(narrow)
+            if alone and self._telling(stems_alone) >= 1 and (not matches or alone[0].score >= matches[0].score):
+                asked, matches, found, stems = narrow, alone, found or found_alone, stems_alone
         wider = text.focus(message, wider=1)
-        if wider != asked:
+        if wider != asked and asked != narrow:
             # "is there anything made for people like me?" says little without the sentence before it
             more, found_more, stems_more = self._match(wider)
             vague = self._telling(stems) < 2  # "anything made for people who just want to do ML?"
