@@ -160,6 +160,19 @@ CONTEXT_ON = [
     ("my teammate cannot run my project because of missing dependencies", "engineering-practices"),
 ]
 
+# "recommend" asks for advice; a recommender system is a topic. Neither may stand in for the other.
+RECOMMEND = [
+    ("which statistics book would you recommend", "maths-foundations"),
+    ("how do big shops build their recommendation engines", "mlops-production"),
+    ("my pandas loops over millions of rows crawl, how do I speed them up", "python-packages|advanced-engineering"),
+]
+
+
+@pytest.mark.parametrize(("question", "accepted"), RECOMMEND)
+def test_advice_words_and_recommender_systems_are_told_apart(advisor: Advisor, question: str, accepted: str) -> None:
+    reading = advisor.reader.read(question)
+    assert reading.matches and reading.matches[0].id in accepted.split("|"), [(m.id, m.score) for m in reading.matches[:3]]
+
 
 @pytest.mark.parametrize(("question", "accepted"), ON_TOPIC)
 def test_questions_in_our_own_words_reach_an_acceptable_topic(advisor: Advisor, question: str, accepted: str) -> None:

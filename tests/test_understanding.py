@@ -153,7 +153,8 @@ async def test_forget_me_deletes_the_conversation_context(advisor: Advisor) -> N
 
 @pytest.mark.parametrize("text", ["hiya folks!", "good evening all 👋", "cheers, super helpful", "thank you so much!!",
                                   "ok nice", "haha", "who are you?", "what can you do", "help", "are you a bot?",
-                                  "r u an actual human", "so what do you actually do?", "am I talking to a bot?"])
+                                  "r u an actual human", "so what do you actually do?", "am I talking to a bot?",
+                                  "hey what's up", "hmm wait, are you chatgpt"])
 async def test_small_talk_gets_a_friendly_reply_and_is_not_a_gap(advisor: Advisor, text: str) -> None:
     reply = await advisor.ask("chatty", text)
     assert reply.kind == "smalltalk" and reply.answered and not reply.matches
@@ -173,6 +174,11 @@ async def test_questions_that_say_you_are_still_questions(advisor: Advisor, text
     assert reply.kind != "smalltalk" and reply.matches
 
 
+async def test_never_done_is_not_a_finished_step(advisor: Advisor) -> None:
+    reading = advisor.reader.read("my boss wants a churn forecast for next month and I have never done one")
+    assert reading.followup != "next"
+
+
 async def test_the_asking_sentence_wins_over_the_introduction_before_it(advisor: Advisor) -> None:
     message = ("QA engineer here, five years of Selenium and Jenkins. I'd like to move into machine learning "
                "one day. Do I need a lot of statistics for that?")
@@ -183,7 +189,7 @@ async def test_the_asking_sentence_wins_over_the_introduction_before_it(advisor:
 
 async def test_context_before_a_vague_question_still_counts(advisor: Advisor) -> None:
     # The last sentence alone names no topic: the one before it says what is asked.
-    reply = await advisor.ask("u", "We want to start a small team for recommendation models. Who should we hire first?")
+    reply = await advisor.ask("u", "Our startup is putting together an ML team. Who do we bring on board first?")
     assert reply.matches[0].id in ("data-team-roles", "mle-vs-data-scientist")  # "a data scientist or an MLE first?"
 
 

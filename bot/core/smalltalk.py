@@ -39,13 +39,14 @@ ABOUT = (
     ("how", "does", "this", "bot", "work"), ("what", "is", "your", "name"), ("introduce", "yourself"),
     ("help",), ("commands",), ("what", "commands"), ("how", "are", "you"), ("are", "you", "person"),
     ("are", "you", "robot"), ("are", "you", "chatgpt"), ("are", "you", "gpt"), ("is", "this", "bot"),
-    ("is", "this", "ai"), ("talking", "to", "bot"), ("talking", "to", "human"), ("talking", "to", "person"),
+    ("is", "this", "ai"), ("what", "is", "up"), ("what", "up"), ("talking", "to", "bot"), ("talking", "to", "human"), ("talking", "to", "person"),
     ("what", "are", "you", "for"), ("what", "is", "this", "bot"), ("what", "you", "do"),
 )
 _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "please", "pls", "plz", "with", "bot",
                                      "mle", "advisor", "the", "anyway", "doing", "today", "list", "real", "actual",
                                      "actually", "really", "am", "i", "an", "ai", "someone", "like",
-                                     "r", "u", "ur", "can", "could", "what", "do", "does", "or"}
+                                     "r", "u", "ur", "can", "could", "what", "do", "does", "or", "wait", "so", "hmm", "btw",
+                                     "lol", "tho", "though", "yo", "hey"}
 
 
 def classify(text: str) -> str | None:

@@ -305,6 +305,9 @@ class Reader:
         step is wanted."""
         if not (words & _DONE and words & _NOW):
             return None
+        tokens = self.kb.detector.words(asked)
+        if any(w in _DONE and {"never", "not", "no"} & set(tokens[max(i - 2, 0) : i]) for i, w in enumerate(tokens)):
+            return None  # "I've never done anything like it": nothing was finished
         kb = self.kb
         stems = [s for s in kb.normalizer.stems(asked) if s not in _REQUEST_STEMS]
         hits = kb.index.search(stems, threshold=self.threshold * 0.6, only={s.id for s in kb.steps}, limit=1)
