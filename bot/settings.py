@@ -83,7 +83,3 @@ class Settings(BaseSettings):
         if self.knowledge_edits_dir is not None:
             return self.knowledge_edits_dir
         return (database or self.database_path).parent / EDITS_FOLDER
-
-
-def load_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)

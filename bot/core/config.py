@@ -96,10 +96,3 @@ class ServerSettings:
         else:
             values[key] = clean
         return self.get(guild_id)
-
-    def all_answer_channels(self) -> set[int]:
-        """Every channel any server answers in (for the message-content intent decision)."""
-        channels = set(self.defaults.answer_channel_ids)
-        for values in self._stored.values():
-            channels.update(values.get("answer_channel_ids", ()))
-        return channels

@@ -27,9 +27,5 @@ class Place:
     def dm(cls, channel_id: int | str = "") -> Place:
         return cls(DM, str(channel_id), False)
 
-    @property
-    def is_server(self) -> bool:
-        return self.id not in (DM, LOCAL)
-
 
 LOCAL_PLACE = Place()

@@ -357,10 +357,6 @@ class Storage:
                 pass
 
     @property
-    def is_open(self) -> bool:
-        return self._db is not None
-
-    @property
     def db(self) -> aiosqlite.Connection:
         if self._db is None:
             raise StorageError(f"{self.path} is not open (the bot may be shutting down)", "closed")
