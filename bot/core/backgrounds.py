@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from bot.core.text import BREAK, Normalizer, words
 
-_NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "non", "without"})
+NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "non", "without"})
 # Between "I am/work…" and the alias, one of these makes the alias part of a question, not one's own
 # ("I am not understand what is the difference between data scientist and …").
 _ASKING = frozenset({"what", "which", "how", "why", "whether", "difference", "between", "versus", "vs", "compared"})
@@ -86,7 +86,7 @@ _NUMBERS = frozenset("""a an one two three four five six seven eight nine ten el
     couple several many""".split())
 _DURATION = frozenset({"year", "years", "yrs", "yr", "month", "months", "decade", "decades"})
 _EMPLOYER = frozenset({"at", "for", "with", "in"})
-_CUES = (_NEGATIONS | _SELF_VERBS | _MY_NOUNS | _TRAILING | _WISHES | _CLAUSE_START_VERBS | _WORK_VERBS | _CREDENTIALS
+_CUES = (NEGATIONS | _SELF_VERBS | _MY_NOUNS | _TRAILING | _WISHES | _CLAUSE_START_VERBS | _WORK_VERBS | _CREDENTIALS
          | {"i", "my", "as", "coming", "from", "used", "to", "here", "myself"})
 
 
@@ -163,7 +163,7 @@ class BackgroundDetector:
         clause = self._clause_start(tokens, start)
         opener = list(tokens[clause:start])
         meaningful = [w for w in opener if w not in _FILLER]
-        if any(w in _NEGATIONS for w in meaningful[-3:]) and "only" not in meaningful[-2:]:
+        if any(w in NEGATIONS for w in meaningful[-3:]) and "only" not in meaningful[-2:]:
             return None
         if self._target([w for w in opener if w not in ("a", "an", "the")]):
             return None  # "how do I become a tattoo artist?": where they want to go, not where they start
@@ -174,7 +174,7 @@ class BackgroundDetector:
         cue = self._cue(opener)
         if cue is not None and any(w in _ASKING for w in opener[cue:]):
             cue = None
-        if cue is not None and any(w in _NEGATIONS for w in opener[cue + 1 : cue + 3]):
+        if cue is not None and any(w in NEGATIONS for w in opener[cue + 1 : cue + 3]):
             return None  # "I'm not a …", "I am not understand …": not what they are
         if cue is not None and self._wish(opener[cue:] if opener[cue] != "as" else opener):  # "get a job as a pilot"
             return Found(background, False, start, end, frozenset(range(start, end)), alias, weak, strength)  # a wish: a mention

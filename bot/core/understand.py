@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core import smalltalk, text
-from bot.core.backgrounds import Found
+from bot.core.backgrounds import NEGATIONS, Found
 from bot.core.english import commonness
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import CLOSE, DEFAULT_THRESHOLD, anchored
@@ -96,6 +96,7 @@ class Reader:
     def __init__(self, knowledge: Knowledge, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.kb = knowledge
         self.threshold = threshold
+        self._topic_words: dict[str, frozenset[str]] = {}  # _words_of, per topic: built on first use
 
     # --- the parts ----------------------------------------------------------------------------------
 
@@ -241,11 +242,12 @@ class Reader:
             matches, found_whole, stems = self._match(message)
             found = found or found_whole
         background = statement or found
-        words = set(kb.detector.words(asked))
+        tokens = kb.detector.words(asked)
+        words = set(tokens)
         wants = frozenset(k for k, vocab in KINDS.items() if words & vocab) | (frozenset({"free"}) if words & _FREE else frozenset())
         named = tuple(n.resource for n in kb.names.find(asked))
 
-        finished = self._finished_step(asked, words)
+        finished = self._finished_step(asked, tokens)
         if finished is not None:  # "learned python, now what?"
             return Reading("topic", (finished,), background, "next", wants, named)
         if previous is not None and kb.topic(previous) is not None:
@@ -300,25 +302,30 @@ class Reader:
             return "resources"
         return None
 
-    def _finished_step(self, asked: str, words: set[str]) -> Match | None:
+    def _finished_step(self, asked: str, tokens: Sequence[str]) -> Match | None:
         """"learned python, now what?", "finished the maths, what next": the step just done, whose next
         step is wanted."""
-        if not (words & _DONE and words & _NOW):
+        done = [i for i, w in enumerate(tokens) if w in _DONE]
+        if not done or not _NOW.intersection(tokens):
             return None
-        tokens = self.kb.detector.words(asked)
-        if any(w in _DONE and {"never", "not", "no"} & set(tokens[max(i - 2, 0) : i]) for i, w in enumerate(tokens)):
+        if all(NEGATIONS.intersection(tokens[max(i - 2, 0) : i]) for i in done):
             return None  # "I've never done anything like it": nothing was finished
         kb = self.kb
         stems = [s for s in kb.normalizer.stems(asked) if s not in _REQUEST_STEMS]
         hits = kb.index.search(stems, threshold=self.threshold * 0.6, only={s.id for s in kb.steps}, limit=1)
         return hits[0] if hits else None
 
-    def _words_of(self, topic_id: str) -> set[str]:
+    def _words_of(self, topic_id: str) -> frozenset[str]:
         """Every content stem of a topic's title, phrasings, answer and resources."""
+        if topic_id not in self._topic_words:
+            self._topic_words[topic_id] = self._collect_words(topic_id)
+        return self._topic_words[topic_id]
+
+    def _collect_words(self, topic_id: str) -> frozenset[str]:
         kb = self.kb
         topic = kb.topic(topic_id)
         if topic is None:
-            return set()
+            return frozenset()
         parts = [topic.title, *topic.ask, *topic.keywords, topic.answer]
         if isinstance(topic, Step):
             parts.append(topic.best_way)
@@ -326,7 +333,7 @@ class Reader:
             r = kb.resources.get(rid)
             if r is not None:
                 parts += [r.name, r.note or "", r.by or "", *r.aliases]
-        return set(content(kb.normalizer.stems(" ".join(parts), correct=False)))
+        return frozenset(content(kb.normalizer.stems(" ".join(parts), correct=False)))
 
     def _topic_for_named(self, named: Sequence[str], matches: list[Match]) -> list[Match]:
         """The topic to answer a question that names resources: the best match that lists one of them,
