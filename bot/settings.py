@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     moderator_role_id: int | None = Field(default=None, description="Id of the role whose members may manage the knowledge.")
     kb_edit_guild_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Servers whose moderators may change the knowledge from Discord.")
-    question_rate: int = Field(default=5, ge=1, description="Questions a member may ask per QUESTION_PER seconds.")
+    question_rate: int = Field(default=10, ge=1, description="Question allowance per member: a burst of this many, refilled over QUESTION_PER seconds.")
     question_per: float = Field(default=60.0, gt=0)
     kb_watch_seconds: float = Field(default=2.0, ge=0, description="How often to look for edited knowledge files; 0 = never.")
     context_minutes: float = Field(default=30.0, gt=0, description="How long a conversation's last topic is kept for follow-ups.")

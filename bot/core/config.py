@@ -19,7 +19,7 @@ MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
 class ServerConfig:
     answer_channel_ids: frozenset[int] = frozenset()
     moderator_role_id: int | None = None
-    question_rate: int = 5
+    question_rate: int = 10
     question_per: float = 60.0
     log_channel_id: int | None = None
     retention_days: float = 180.0
@@ -34,6 +34,15 @@ class ConfigError(ValueError):
 
 def validate(key: str, value: Any) -> Any:
     """The value to store for `key`, or ConfigError. None means "back to the default"."""
+    try:
+        return _validate(key, value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"{key.replace('_', ' ')} must be a number, not {str(value)[:40]!r}") from None
+
+
+def _validate(key: str, value: Any) -> Any:
     if key not in KEYS:
         raise ConfigError(f"there is no setting called {key!r}")
     if value is None:
@@ -88,11 +97,18 @@ class ServerSettings:
 
     async def set(self, guild_id: int | str, key: str, value: Any, *, by: str = "") -> ServerConfig:
         """Validate, store (raises StorageError if it could not be saved), then apply."""
-        clean = validate(key, value)
-        await self.storage.set_setting(str(guild_id), key, clean, by)
+        return await self.set_many(guild_id, {key: value}, by=by)
+
+    async def set_many(self, guild_id: int | str, changes: dict[str, Any], *, by: str = "") -> ServerConfig:
+        """Several settings at once, all or nothing: every value is validated before anything is written
+        (ConfigError names the first bad one), then all are stored in one transaction (StorageError if
+        that failed, and then none changed), then applied."""
+        clean = {key: validate(key, value) for key, value in changes.items()}
+        await self.storage.set_settings(str(guild_id), clean, by)
         values = self._stored.setdefault(str(guild_id), {})
-        if clean is None:
-            values.pop(key, None)
-        else:
-            values[key] = clean
+        for key, value in clean.items():
+            if value is None:
+                values.pop(key, None)
+            else:
+                values[key] = value
         return self.get(guild_id)

@@ -575,15 +575,23 @@ class Storage:
 
     async def set_setting(self, place: str, key: str, value: Any, by: str = "") -> None:
         """Store one setting for a place; None removes it (back to the default)."""
+        await self.set_settings(place, {key: value}, by)
+
+    async def set_settings(self, place: str, values: dict[str, Any], by: str = "") -> None:
+        """Store several settings of a place in one transaction: all of them or, on any failure, none.
+        None removes a setting (back to the default)."""
+        encoded = {key: None if value is None else json.dumps(value) for key, value in values.items()}
 
         async def work(db: aiosqlite.Connection) -> None:
-            if value is None:
-                await db.execute("DELETE FROM settings WHERE place = ? AND key = ?", (place, key))
-            else:
-                await db.execute(
-                    """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
-                       ON CONFLICT (place, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
-                       updated_by = excluded.updated_by""", (place, key, json.dumps(value), now(), by))
+            for key, value in encoded.items():
+                if value is None:
+                    await db.execute("DELETE FROM settings WHERE place = ? AND key = ?", (place, key))
+                else:
+                    await db.execute(
+                        """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+                           ON CONFLICT (place, key) DO UPDATE SET value = excluded.value,
+                           updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
+                        (place, key, value, now(), by))
 
         await self._write(work)
 
@@ -659,21 +667,23 @@ class Storage:
 
         return await self._read(work)
 
-    async def forget(self, user_id: str) -> int:
-        """Delete every row about `user_id`, in every place, in one transaction; then checkpoint the
-        WAL so the deleted words are off the disk. Returns the rows removed."""
+    async def forget(self, user_id: str, place: str | None = None) -> int:
+        """Delete every row about `user_id`, in every place (or, with `place`, in that place only: its
+        rows, the feedback the member gave there, and others' feedback on their questions there), in one
+        transaction; then checkpoint the WAL so the deleted words are off the disk. Returns the rows removed."""
+        where, params = ("user_id = ?", (user_id,)) if place is None else ("user_id = ? AND place = ?", (user_id, place))
 
         async def work(db: aiosqlite.Connection) -> int:
             removed = 0
             for sql in (
-                "DELETE FROM feedback WHERE user_id = ?",
-                "DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE user_id = ?)",
-                "DELETE FROM questions WHERE user_id = ?",
-                "DELETE FROM progress WHERE user_id = ?",
-                "DELETE FROM profiles WHERE user_id = ?",
-                "DELETE FROM context WHERE user_id = ?",
+                f"DELETE FROM feedback WHERE {where}",  # noqa: S608 - fixed text
+                f"DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE {where})",  # noqa: S608
+                f"DELETE FROM questions WHERE {where}",  # noqa: S608
+                f"DELETE FROM progress WHERE {where}",  # noqa: S608
+                f"DELETE FROM profiles WHERE {where}",  # noqa: S608
+                f"DELETE FROM context WHERE {where}",  # noqa: S608
             ):
-                removed += max((await db.execute(sql, (user_id,))).rowcount, 0)
+                removed += max((await db.execute(sql, params)).rowcount, 0)
             return removed
 
         removed = await self._write(work)

@@ -30,7 +30,7 @@ from bot.core.advisor import Advisor
 from bot.core.config import ServerConfig, ServerSettings
 from bot.core.editing import KnowledgeEditor
 from bot.core.knowledge import KnowledgeError, load_knowledge
-from bot.core.ratelimit import RateLimiter
+from bot.core.ratelimit import QUESTION, RateLimiter
 from bot.core.storage import DM, Storage, StorageError
 from bot.discord import errors, views
 from bot.discord.render import NO_MENTIONS
@@ -125,12 +125,17 @@ class AdvisorBot(commands.Bot):
         """This server's settings: what its admins set with /config, else the .env defaults."""
         return self.servers.get(guild_id)
 
-    def rate_limited(self, guild_id: int | None, user_id: int) -> float:
-        """0 if the member may ask a question now (and counts it), else seconds to wait. One bucket per
-        member and server for mentions, answer channels, /ask and the message menu."""
+    def rate_limited(self, guild_id: int | None, user_id: int, cost: float = QUESTION) -> float:
+        """0 if the member may go ahead now (and pays `cost`), else seconds to wait. One allowance per
+        member and server for mentions, answer channels, /ask, the message menu, /step, /resources and
+        autocomplete; small talk and help cost nothing (see bot/core/ratelimit.py)."""
         config = self.server_config(guild_id)
         place = str(guild_id) if guild_id is not None else DM
-        return self.rate_limiter.retry_after(place, str(user_id), config.question_rate, config.question_per)
+        return self.rate_limiter.retry_after(place, str(user_id), config.question_rate, config.question_per, cost)
+
+    def first_refusal(self, guild_id: int | None, user_id: int) -> bool:
+        """Whether to say "easy there" now (once per run of refusals, so the refusals are no flood either)."""
+        return self.rate_limiter.first_refusal(str(guild_id) if guild_id is not None else DM, str(user_id))
 
     def may_edit_knowledge(self, guild_id: int | None) -> bool:
         """The knowledge is shared by every server the bot is in: it may be changed from Discord only in

@@ -308,8 +308,10 @@ class DiscordEmulator:
 
     @staticmethod
     def _json(data: Any, status: int = 200) -> web.Response:
-        # discord.py reads JSON only when Content-Type is exactly application/json (no charset).
-        return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+        # discord.py reads JSON only when Content-Type is exactly application/json (no charset). A stored
+        # message keeps its uploaded bytes under "files" for tests; Discord answers with "attachments" only.
+        return web.Response(body=json.dumps(_as_discord_sends(data)).encode(), status=status,
+                            headers={"Content-Type": "application/json"})
 
     async def _attachment(self, request: web.Request) -> web.Response:
         upload = self.uploads.get(request.match_info["id"])
@@ -403,6 +405,12 @@ class DiscordEmulator:
                    "timestamp": now(), "edited_timestamp": None, "tts": False, "mention_everyone": False,
                    "mentions": [], "mention_roles": [], "attachments": [], "pinned": False, "type": 0,
                    "files": files or []}  # not in Discord's message either: what was uploaded, for tests
+        for file in files or []:  # as Discord does: each upload becomes an attachment with a URL to fetch it
+            upload = self.upload(file["filename"] or "file", file["content"])
+            message["attachments"].append({
+                "id": upload.id, "filename": upload.filename, "size": len(upload.content),
+                "url": f"http://127.0.0.1:{self.port}/attachments/{upload.id}/{upload.filename}",
+                "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{upload.id}/{upload.filename}"})
         if body.get("message_reference"):
             message["message_reference"] = body["message_reference"]
         self.messages[message["id"]] = message
@@ -594,8 +602,19 @@ class DiscordEmulator:
         return [body for m, path, body in self.requests if m == method and fragment in path]
 
 
+def _as_discord_sends(data: Any) -> Any:
+    """A response body without the emulator's own "files" (raw uploaded bytes, kept for tests only)."""
+    if isinstance(data, dict):
+        return {k: _as_discord_sends(v) for k, v in data.items() if k != "files"}
+    if isinstance(data, list):
+        return [_as_discord_sends(v) for v in data]
+    return data
+
+
 def _answered(outcome: Outcome) -> bool:
     """A member sees something: a direct message or update, a form, or a follow-up after a deferral."""
     if outcome.type in (MESSAGE, UPDATE_MESSAGE, MODAL):
+        return True
+    if outcome.type == DEFERRED_UPDATE and outcome.deleted:  # a button that deleted the message it was on
         return True
     return outcome.type in (DEFERRED_MESSAGE, DEFERRED_UPDATE) and bool(outcome.messages)

@@ -54,9 +54,8 @@ class Admin(commands.Cog):
     async def _set(self, interaction: discord.Interaction, changes: dict[str, object], what: str) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None  # AdminGroup is guild only and checked
-        try:
-            for key, value in changes.items():
-                await self.bot.servers.set(guild_id, key, value, by=str(interaction.user.id))
+        try:  # all or nothing: validated whole, then written in one transaction
+            await self.bot.servers.set_many(guild_id, changes, by=str(interaction.user.id))
         except ConfigError as exc:
             await render.send(interaction, Reply("Not changed", f"{exc}.", kind="error"), ephemeral=True)
             return

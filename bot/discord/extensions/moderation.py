@@ -30,7 +30,7 @@ from bot.core.reply import Reply
 from bot.core.yamlfile import MAX_FILE_BYTES
 from bot.discord import render
 from bot.discord.app import AdvisorBot
-from bot.discord.checks import ModeratorGroup
+from bot.discord.checks import ModeratorGroup, autocomplete_allowed
 from bot.discord.kb_views import (
     EntryModal,
     GapsView,
@@ -172,9 +172,13 @@ class Moderation(commands.Cog):
     # --- changing ---------------------------------------------------------------------------------------
 
     async def topic_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return render.choices(self.bot.advisor.all_topic_choices(current))
+        if not autocomplete_allowed(interaction):
+            return []
+        return render.choices(await self.bot.advisor.complete("any", current))
 
     async def gap_texts(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if not autocomplete_allowed(interaction):
+            return []
         gaps = await self.bot.advisor.gaps(str(interaction.guild_id), limit=25)
         needle = current.lower().strip()
         return render.choices([(g.question, g.question) for g in gaps if needle in g.question] or

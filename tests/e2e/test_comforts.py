@@ -1,0 +1,151 @@
+"""Comforts for members, admins and the owner, through the emulator: a rate limit that fits a chat, 🗑 on
+answers, /my-data that names servers and never fails, /forget-me here or everywhere, /config that saves
+all or nothing."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+
+import pytest
+
+from bot.discord.app import AdvisorBot
+from tests.e2e.conftest import StartBot
+from tests.e2e.emulator import AUTOCOMPLETE_RESULT, DiscordEmulator, Member
+
+pytestmark = pytest.mark.e2e
+
+
+def _button(outcome, prefix: str) -> str:  # type: ignore[no-untyped-def]
+    return next(c for c in outcome.custom_ids if c.startswith(prefix))
+
+
+# --- the rate limit fits a chat -------------------------------------------------------------------------
+
+
+async def test_a_natural_chat_in_an_answer_channel_is_never_refused(start_bot: StartBot, emulator: DiscordEmulator) -> None:
+    await start_bot(question_rate=10, question_per=60, answer_channel_ids=[int(emulator.answers_channel_id)])
+    chat = ["hi!", "I'm a backend dev, how do I get into ML?", "thanks!", "which book for deep learning?", "ok cool",
+            "and for NLP?", "thank you so much", "how do I learn MLOps?", "lol nice", "where do I learn calculus?",
+            "thanks!!", "what about a portfolio?", "cheers"]
+    for line in chat:
+        outcome = await emulator.say(line, channel=emulator.answers_channel_id)
+        assert "Easy there" not in outcome.text, line
+
+
+async def test_a_flood_of_questions_is_stopped_after_the_burst_and_told_once(start_bot: StartBot,
+                                                                            emulator: DiscordEmulator) -> None:
+    await start_bot(question_rate=10, question_per=600)
+    for n in range(10):
+        assert "Easy there" not in (await emulator.say(f"how do I learn MLOps? {n}", mention_bot=True)).text
+    refused = await emulator.say("how do I learn MLOps? again", mention_bot=True)
+    assert "Easy there" in refused.text
+    assert await emulator.say("how do I learn MLOps? and again", mention_bot=True, expect_reply=False) is None  # said once
+    assert "Easy there" in (await emulator.slash("ask", question="what is mlops?")).text  # /ask shares the allowance
+    assert "Easy there" not in (await emulator.slash("ask", question="thanks!")).text  # small talk stays free
+    assert "Easy there" not in (await emulator.slash("help")).text
+    assert "Easy there" in (await emulator.slash("step", name="python")).text  # so do /step and /resources
+    assert "Easy there" in (await emulator.slash("resources", topic="nlp")).text
+    blocked = await emulator.autocomplete("step", "name", name="deep")
+    assert blocked.type == AUTOCOMPLETE_RESULT and blocked.choices == []  # no matching for a member over the limit
+    other = await emulator.autocomplete("step", "name", user=emulator.moderator, name="deep")
+    assert "deep-learning" in [c["value"] for c in other.choices]  # per member
+
+
+async def test_admins_still_set_the_allowance(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    await emulator.slash("config rate", user=emulator.manager, questions=1, seconds=3600)
+    assert "Easy there" not in (await emulator.slash("ask", question="what is mlops?")).text
+    assert "Easy there" in (await emulator.slash("ask", question="what is mlops?")).text
+
+
+async def test_config_rate_is_all_or_nothing(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    before = bot.server_config(int(emulator.guild_id))
+    # A storage failure between the two values: neither is stored, and the member is told nothing was saved.
+    await bot.storage.db.execute("""CREATE TRIGGER fail_per BEFORE INSERT ON settings WHEN NEW.key = 'question_per'
+                                    BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END""")
+    failed = await emulator.slash("config rate", user=emulator.manager, questions=3, seconds=30)
+    assert "nothing was saved" in failed.text
+    assert await bot.storage.settings(emulator.guild_id) == {}
+    assert bot.server_config(int(emulator.guild_id)) == before
+    await bot.storage.db.execute("DROP TRIGGER fail_per")
+    saved = await emulator.slash("config rate", user=emulator.manager, questions=3, seconds=30)
+    assert "Saved" in saved.text
+    assert await bot.storage.settings(emulator.guild_id) == {"question_rate": 3, "question_per": 30.0}
+
+
+# --- 🗑 on answers ----------------------------------------------------------------------------------
+
+
+async def test_the_member_answered_or_a_moderator_can_delete_an_answer(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    answer = await emulator.say("how do I learn MLOps?", mention_bot=True)
+    delete = _button(answer, "mle:del:")
+    assert delete == f"mle:del:{emulator.member.id}"
+    refused = await emulator.click(answer.final, delete, user=Member("42", "stranger"))
+    assert refused.ephemeral and "Only the member this answered" in refused.text and not refused.deleted
+    gone = await emulator.click(answer.final, delete)
+    assert gone.deleted
+    asked = await emulator.slash("ask", question="which book for deep learning?")
+    by_moderator = await emulator.click(asked.final, _button(asked, "mle:del:"), user=emulator.moderator)
+    assert by_moderator.deleted
+    for public in (await emulator.slash("step", name="python"), await emulator.slash("resources", topic="nlp")):
+        assert _button(public, "mle:del:")
+    private = await emulator.slash("roadmap")
+    assert not any(c.startswith("mle:del:") for c in private.custom_ids)  # nothing to delete in an ephemeral answer
+
+
+# --- /my-data and /forget-me ------------------------------------------------------------------------------
+
+
+async def test_my_data_names_servers_and_dms_and_attaches_valid_json(bot: AdvisorBot, emulator: DiscordEmulator,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    await emulator.slash("background set", value="I studied physics")
+    await emulator.slash("ask", question="what is mlops?", guild=emulator.other_guild_id)
+    await emulator.say("what podcasts are good?", dm=True)
+    with caplog.at_level(logging.ERROR):
+        mine = await emulator.slash("my-data")
+    assert not [r for r in caplog.records if r.name.startswith("aiohttp")]  # the emulator took the upload as Discord does
+    assert "ML Careers" in mine.text and "direct messages" in mine.text
+    assert "Another Server" in mine.text and emulator.guild_id not in mine.text
+    attachment = mine.final["attachments"][0]
+    assert attachment["filename"] == "mle-advisor-my-data.json" and attachment["size"] > 0
+    data = json.loads(mine.files["mle-advisor-my-data.json"])
+    assert data["places"] == {emulator.guild_id: "ML Careers", emulator.other_guild_id: "Another Server",
+                              "dm": "direct messages (DMs)"}
+    assert data["profiles"][0]["background"] == "physics"
+    assert {q["question"] for q in data["questions"]} == {"what is mlops?", "what podcasts are good?"}
+
+
+async def test_my_data_of_a_heavy_member_fits_one_attachment(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    rows = [(emulator.guild_id, emulator.member.id, f"question {n}: " + "how do I become an ML engineer " * 60,
+             "2026-01-01T00:00:00+00:00") for n in range(12_000)]
+    await bot.storage.db.executemany(
+        "INSERT INTO questions (place, user_id, question, answered, asked_at) VALUES (?, ?, ?, 0, ?)", rows)
+    mine = await emulator.slash("my-data", within=60)
+    assert "Questions you asked: 12000" in mine.text and "compressed" in mine.text
+    (name, content), = mine.files.items()
+    assert name.endswith(".json.gz") and len(content) <= 8 * 2**20
+    plain = gzip.decompress(content)
+    assert len(plain) > 8 * 2**20  # it would not have fitted as JSON
+    assert len(json.loads(plain)["questions"]) == 12_000
+
+
+async def test_forget_me_here_keeps_the_other_server_and_dms(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    me = emulator.member.id
+    await emulator.slash("done", step="python")
+    await emulator.slash("ask", question="what is mlops?")
+    await emulator.slash("ask", question="what is mlops?", guild=emulator.other_guild_id)
+    await emulator.say("what podcasts are good?", dm=True)
+    prompt = await emulator.slash("forget-me")
+    labels = {c["custom_id"]: c.get("label") for c in prompt.components}
+    here = f"mle:forget:{me}:1:{emulator.guild_id}"
+    assert labels[here] == "Only this server" and labels[f"mle:forget:{me}:1"] == "Everywhere"
+    done = await emulator.click(prompt.final, here)
+    assert "in this server" in done.text
+    places = {r[0] for r in await bot.storage.db.execute_fetchall("SELECT place FROM questions WHERE user_id = ?", (me,))}
+    assert places == {emulator.other_guild_id, "dm"}
+    assert await bot.storage.done_steps(emulator.guild_id, me) == set()
+    in_dm = await emulator.slash("forget-me", dm=True)
+    assert f"mle:forget:{me}:1:dm" in in_dm.custom_ids
+    everywhere = await emulator.click(in_dm.final, f"mle:forget:{me}:1")
+    assert "every server and in DMs" in everywhere.text and await bot.storage.rows_about(me) == 0
