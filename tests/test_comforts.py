@@ -7,14 +7,17 @@ import base64
 import gzip
 import json
 import random
+from pathlib import Path
 
 import pytest
 
-from bot.core import mydata
+from bot.core import gaps, mydata
 from bot.core.advisor import Advisor
 from bot.core.config import ConfigError, ServerConfig, ServerSettings
+from bot.core.place import Place
 from bot.core.ratelimit import AUTOCOMPLETE, FREE, RateLimiter
 from bot.core.storage import Storage, StorageError
+from tests.test_cli import kb_env, run
 
 
 class Clock:
@@ -132,3 +135,39 @@ async def test_my_data_names_places(advisor: Advisor, storage: Storage) -> None:
     assert "server 111" not in reply.body
     assert data["places"] == {"111": "ML Careers", "999": "a server I'm not in any more (id 999)",
                               "dm": "direct messages (DMs)"}
+
+
+# --- gaps: one line per question, and empty lists say so -----------------------------------------------------
+
+
+def test_near_identical_questions_are_one_gap() -> None:
+    same = ["how much do ML engineers earn", "How much do ml engineers earn??", "hey, how much does an ML engineer earn",
+            "  how much do ML engineers   earn ?  ", "how much do ml engineers earn please"]
+    assert len({gaps.gap_key(q) for q in same}) == 1
+    different = ["how much do ML engineers earn", "why do ML engineers earn so much", "do ML engineers not earn much",
+                 "how much do data scientists earn"]
+    assert len({gaps.gap_key(q) for q in different}) == len(different)
+
+
+async def test_advisor_groups_gaps_and_dismisses_every_wording(advisor: Advisor, storage: Storage) -> None:
+    for user, question in enumerate(["how much do ML engineers earn", "How much do ml engineers earn??",
+                                     "how much does an ML engineer earn?", "what is the qwzx framework"]):
+        await advisor.ask(str(user), question, Place.server("1", "c"))
+    listed = await advisor.gaps("1")
+    assert [(g.times, g.unanswered) for g in listed] == [(3, 3), (1, 1)]
+    assert "earn" in listed[0].question
+    assert await advisor.dismiss_gap("1", "HOW MUCH do ml engineers earn") == 3
+    assert [g.question for g in await advisor.gaps("1")] == ["what is the qwzx framework"]
+
+
+def test_cli_gaps_group_wordings_and_empty_lists_say_so(tmp_path: Path) -> None:
+    env = kb_env(tmp_path)
+    empty = run("kb", "gaps", env=env)
+    assert empty.returncode == 0 and empty.stdout == "" and "No gaps" in empty.stderr
+    history = run("kb", "history", env=env)
+    assert history.returncode == 0 and history.stdout == "" and "No changes yet" in history.stderr
+    lines = [json.dumps({"user": str(n), "question": q}) for n, q in enumerate(
+        ["how much do ML engineers earn?", "how much do ml engineers earn", "How much do ML engineers earn??"])]
+    run("ask", "--json", stdin="\n".join(lines) + "\n", env=env)
+    out = run("kb", "gaps", env=env).stdout.splitlines()
+    assert len(out) == 1 and out[0].startswith("3\tunanswered\thow much do ml engineers earn")

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from rapidfuzz import fuzz, process
 
 from bot.core import compose, smalltalk
+from bot.core import gaps as gap_groups
 from bot.core.format import bold, quote_user_text
 from bot.core.knowledge import Knowledge, KnowledgeError, Problem, fingerprint, load_knowledge
 from bot.core.matcher import DEFAULT_THRESHOLD
@@ -229,10 +230,18 @@ class Advisor:
         gaps = await self.storage.gaps(place, limit=limit * 3 + 10)
         reader = self.reader
 
-        def still_open() -> list[Gap]:
-            return [g for g in gaps if g.unhelpful or reader.read(g.asked_as or g.question).kind == "unknown"]
+        def still_open() -> list[Gap]:  # near-identical wordings are one gap (bot/core/gaps.py)
+            return [g for g in gap_groups.group(gaps) if g.unhelpful or reader.read(g.asked_as or g.question).kind == "unknown"]
 
         return (await asyncio.to_thread(still_open))[:limit]
+
+    async def dismiss_gap(self, place: str, question: str) -> int:
+        """Hide a gap from the list: every wording of it (case, punctuation, trivial words aside); how
+        many questions that hid."""
+        key = gap_groups.gap_key(question)
+        texts = {g.question for g in await self.storage.gaps(place, limit=10_000) if gap_groups.gap_key(g.asked_as or g.question) == key}
+        texts.add(" ".join(question.lower().split()))
+        return sum([await self.storage.dismiss_gap(place, text) for text in sorted(texts)])
 
     # --- commands -------------------------------------------------------------------------------
 

@@ -149,3 +149,15 @@ async def test_forget_me_here_keeps_the_other_server_and_dms(bot: AdvisorBot, em
     assert f"mle:forget:{me}:1:dm" in in_dm.custom_ids
     everywhere = await emulator.click(in_dm.final, f"mle:forget:{me}:1")
     assert "every server and in DMs" in everywhere.text and await bot.storage.rows_about(me) == 0
+
+
+async def test_kb_gaps_shows_near_identical_questions_as_one(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    empty = await emulator.slash("kb gaps", user=emulator.moderator)
+    assert "No gaps" in empty.text
+    assert "No changes yet" in (await emulator.slash("kb history", user=emulator.moderator)).text
+    for user, question in ((emulator.member, "how much do ML engineers earn?"),
+                           (emulator.moderator, "How much do ml engineers earn"),
+                           (emulator.manager, "hey, how much does an ML engineer earn??")):
+        await emulator.slash("ask", question=question, user=user)
+    listed = await emulator.slash("kb gaps", user=emulator.moderator)
+    assert listed.text.count("earn") == 1 and "**3×**" in listed.text
