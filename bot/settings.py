@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     context_minutes: float = Field(default=30.0, gt=0, description="How long a conversation's last topic is kept for follow-ups.")
     retention_days: float = Field(default=180.0, gt=0, description="Questions, feedback and context older than this are deleted.")
     connect_retry_seconds: float = Field(default=5.0, gt=0, description="First wait before trying Discord again at start.")
+    alert_channel_id: int | None = Field(default=None, description="Channel for the owner's alerts (the owner can "
+                                         "change it with /owner alerts).")
+    alert_disconnect_seconds: float = Field(default=300.0, gt=0, description="Alert the owner when Discord was "
+                                            "unreachable for longer than this.")
     log_level: str = Field(default="INFO")
     log_file: Path | None = Field(default=None, description="Also log to this file, rotated by size.")
 

@@ -14,6 +14,7 @@ import pytest
 from bot.core import gaps, mydata
 from bot.core.advisor import Advisor
 from bot.core.config import ConfigError, ServerConfig, ServerSettings
+from bot.core.health import Incidents
 from bot.core.place import Place
 from bot.core.ratelimit import AUTOCOMPLETE, FREE, RateLimiter
 from bot.core.storage import Storage, StorageError
@@ -171,3 +172,37 @@ def test_cli_gaps_group_wordings_and_empty_lists_say_so(tmp_path: Path) -> None:
     run("ask", "--json", stdin="\n".join(lines) + "\n", env=env)
     out = run("kb", "gaps", env=env).stdout.splitlines()
     assert len(out) == 1 and out[0].startswith("3\tunanswered\thow much do ml engineers earn")
+
+
+# --- the owner's alerts -----------------------------------------------------------------------------------------
+
+
+def test_one_alert_per_incident_and_a_few_per_hour_at_most() -> None:
+    clock = Clock()
+    incidents = Incidents(clock, settle=600, remind=3600, per_hour=3)
+    assert incidents.report("storage", "disk full") == "disk full"
+    for _ in range(100):  # the same failure, again and again: counted, not announced
+        clock.now += 1
+        assert incidents.report("storage", "disk full") is None
+    assert incidents.current() == ["storage: 101× in 2 min"]
+    clock.now += 3600  # quiet for longer than `settle`: over; the next one is a new incident
+    assert incidents.report("storage", "disk full") == "disk full"
+    incidents.close("storage")
+    assert incidents.current() == []
+    assert incidents.report("reload", "bad yaml") == "bad yaml"
+    assert incidents.report("watcher", "odd file") == "odd file"
+    assert incidents.report("disconnect", "gone") is None  # three in this hour already: the cap holds
+    clock.now += 3601
+    assert incidents.report("disconnect", "gone") == "gone"
+
+
+def test_a_long_incident_is_recalled_now_and_then() -> None:
+    clock = Clock()
+    incidents = Incidents(clock, settle=600, remind=3600, per_hour=6)
+    incidents.report("storage", "locked")
+    told = []
+    for _ in range(2 * 3600 // 60):  # every minute for two hours
+        clock.now += 60
+        told.append(incidents.report("storage", "locked"))
+    reminders = [t for t in told if t]
+    assert len(reminders) == 2 and "still happening" in reminders[0]

@@ -119,7 +119,7 @@ class Advisor:
             profile, done, previous = await self.storage.memory(place.id, place.channel, user, self.context_age)
             return Memory(profile, done, previous)
         except StorageError as exc:
-            log.warning("answering without memory: %s", exc)
+            log.warning("answering without memory: %s", exc, extra={"alert": "storage"})
             return Memory(Profile(user, None, None), ok=False)
 
     async def _try(self, work: Awaitable[T]) -> tuple[bool, T | None]:
@@ -127,7 +127,7 @@ class Advisor:
         try:
             return True, await work
         except StorageError as exc:
-            log.warning("could not save: %s", exc)
+            log.warning("could not save: %s", exc, extra={"alert": "storage"})
             return False, None
 
     # --- questions ------------------------------------------------------------------------------

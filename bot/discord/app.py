@@ -29,10 +29,12 @@ from discord.ext import commands
 from bot.core.advisor import Advisor
 from bot.core.config import ServerConfig, ServerSettings
 from bot.core.editing import KnowledgeEditor
+from bot.core.health import CpuMeter, LoopLag
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.ratelimit import QUESTION, RateLimiter
 from bot.core.storage import DM, Storage, StorageError
 from bot.discord import errors, views
+from bot.discord.alerts import AlertLogHandler, Alerts
 from bot.discord.render import NO_MENTIONS
 from bot.settings import Settings
 
@@ -92,11 +94,19 @@ class AdvisorBot(commands.Bot):
         self.storage = Storage(settings.database_path)
         self.servers = ServerSettings(default_server_config(settings), self.storage)
         self.rate_limiter = RateLimiter()
+        self.alerts = Alerts(self)
+        self.loop_lag = LoopLag()
+        self.cpu = CpuMeter()
+        self.disconnected_at: float | None = None
         self.started_at = time.time()
         self.last_reload: float | None = None
         self.tree.on_error = self.on_app_command_error  # the one error handler for every slash command (errors.py)
 
     async def setup_hook(self) -> None:
+        self.loop_lag.start()
+        alert_handler = AlertLogHandler(self.alerts)
+        logging.getLogger("mle_advisor").addHandler(alert_handler)
+        self._alert_handler = alert_handler
         try:
             await self.storage.open(verify=True)
             await self.servers.load()
@@ -152,11 +162,36 @@ class AdvisorBot(commands.Bot):
         """No text commands here: messages are answered by the conversation extension alone (the default
         would parse "@bot how do I…" as a command named "how" and log an error for every mention)."""
 
+    async def on_disconnect(self) -> None:
+        if self.disconnected_at is None:
+            self.disconnected_at = self.alerts.incidents.clock()
+
+    async def on_resumed(self) -> None:
+        await self._reconnected()
+
+    async def on_connect(self) -> None:
+        await self._reconnected()
+
+    async def _reconnected(self) -> None:
+        """Back on the gateway: if it took long, tell the owner (one alert per outage)."""
+        if self.disconnected_at is None:
+            return
+        down = self.alerts.incidents.clock() - self.disconnected_at
+        self.disconnected_at = None
+        if down >= self.settings.alert_disconnect_seconds:
+            await self.alerts.report("disconnect", f"The connection to Discord was lost for {down / 60:.0f} min; "
+                                                   "it is back now.")
+        self.alerts.resolved("disconnect")
+
     async def on_ready(self) -> None:
         log.info("connected as %s (id %s) to %d server(s)%s", self.user, getattr(self.user, "id", "?"), len(self.guilds),
                  "" if self.intents.message_content else "; without the Message Content intent: answer channels are off")
 
     async def close(self) -> None:
+        self.loop_lag.stop()
+        handler = getattr(self, "_alert_handler", None)
+        if handler is not None:
+            logging.getLogger("mle_advisor").removeHandler(handler)
         await super().close()
         await self.storage.close()
 

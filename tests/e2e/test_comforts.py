@@ -4,9 +4,11 @@ all or nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -161,3 +163,83 @@ async def test_kb_gaps_shows_near_identical_questions_as_one(bot: AdvisorBot, em
         await emulator.slash("ask", question=question, user=user)
     listed = await emulator.slash("kb gaps", user=emulator.moderator)
     assert listed.text.count("earn") == 1 and "**3×**" in listed.text
+
+
+# --- the owner's tools --------------------------------------------------------------------------------------
+
+
+async def _posted(emulator: DiscordEmulator, channel: str, at_least: int = 1) -> list[str]:
+    """The messages the bot posted in `channel` (alerts go out in the background: wait a moment for them)."""
+    for _ in range(50):
+        outcome = emulator._outcomes.get(f"channel:{channel}")
+        if outcome and len(outcome.messages) >= at_least:
+            break
+        await asyncio.sleep(0.05)
+    outcome = emulator._outcomes.get(f"channel:{channel}")
+    return [m["content"] for m in outcome.messages] if outcome else []
+
+
+async def test_alerts_go_to_the_owners_channel_once_per_incident(bot: AdvisorBot, emulator: DiscordEmulator,
+                                                                 kb_copy: Path) -> None:
+    channel = emulator.log_channel_id
+    assert "Only the bot's owner" in (await emulator.slash("owner alerts", user=emulator.manager, channel=channel)).text
+    chosen = await emulator.slash("owner alerts", user=emulator.owner, channel=channel)
+    assert chosen.ephemeral and "Saved" in chosen.text
+    (kb_copy / "entries" / "broken.yaml").write_text("entries: [\n")
+    for _ in range(3):
+        assert "Reload refused" in (await emulator.slash("kb reload", user=emulator.moderator)).text
+    posted = await _posted(emulator, channel)
+    await asyncio.sleep(0.3)
+    assert len(await _posted(emulator, channel)) == 1 and "reload failed" in posted[0]
+    (kb_copy / "entries" / "broken.yaml").unlink()
+    assert "Knowledge reloaded" in (await emulator.slash("kb reload", user=emulator.moderator)).text
+    await bot.storage.close()  # the database fails under the bot: every question now logs a storage problem
+    for _ in range(4):
+        await emulator.slash("next")
+    posted = await _posted(emulator, channel, 2)
+    await asyncio.sleep(0.3)
+    posted = await _posted(emulator, channel, 2)
+    assert len(posted) == 2 and "database is failing" in posted[1]
+    assert all(message["allowed_mentions"] == {"parse": []} for message in
+               emulator._outcomes[f"channel:{channel}"].messages)
+
+
+async def test_a_long_disconnect_is_told_once_it_is_back(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    await emulator.slash("owner alerts", user=emulator.owner, channel=emulator.log_channel_id)
+    clock = [1000.0]
+    bot.alerts.incidents.clock = lambda: clock[0]
+    await bot.on_disconnect()
+    clock[0] += 30
+    await bot.on_resumed()  # a short blip: nothing to tell
+    await bot.on_disconnect()
+    clock[0] += 900
+    await bot.on_resumed()
+    posted = await _posted(emulator, emulator.log_channel_id)
+    assert len(posted) == 1 and "unreachable" in posted[0] and "15 min" in posted[0]
+
+
+async def test_status_shows_memory_cpu_tasks_and_loop_lag(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    await asyncio.sleep(1.2)  # one lag sample
+    status = await emulator.slash("status", user=emulator.owner)
+    for figure in ("Memory", "MiB resident", "CPU", "Tasks", "threads", "event-loop lag", "Alerts"):
+        assert figure in status.text, figure
+    assert "not measured yet" not in status.text
+
+
+async def test_the_owner_erases_one_users_data_after_confirming(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    me = emulator.member.id
+    await emulator.slash("ask", question="what is mlops?")
+    await emulator.slash("ask", question="what is mlops?", guild=emulator.other_guild_id)
+    assert "Only the bot's owner" in (await emulator.slash("owner forget-user", user=emulator.manager, user_id=me)).text
+    assert "isn't a Discord user id" in (await emulator.slash("owner forget-user", user=emulator.owner, user_id="bob")).text
+    prompt = await emulator.slash("owner forget-user", user=emulator.owner, user_id=me)
+    assert "4 record(s)" in prompt.text and prompt.ephemeral  # two questions, two conversations
+    buttons = {c["label"]: c["custom_id"] for c in prompt.components}
+    cancel = await emulator.click(prompt.final, buttons["Cancel"], user=emulator.owner)
+    assert "nothing was erased" in cancel.text and await bot.storage.rows_about(me) == 4
+    prompt = await emulator.slash("owner forget-user", user=emulator.owner, user_id=me)
+    buttons = {c["label"]: c["custom_id"] for c in prompt.components}
+    done = await emulator.click(prompt.final, buttons["Erase everywhere"], user=emulator.owner)
+    assert "Erased user" in done.text and await bot.storage.rows_about(me) == 0
+    nothing = await emulator.slash("owner forget-user", user=emulator.owner, user_id=me)
+    assert "I store nothing" in nothing.text

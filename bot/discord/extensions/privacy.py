@@ -72,7 +72,7 @@ class Privacy(commands.Cog):
             if removed:
                 log.info("retention: deleted %d old question, feedback and context rows", removed)
         except StorageError as exc:
-            log.error("retention sweep failed, will try again tomorrow: %s", exc)
+            log.error("retention sweep failed, will try again tomorrow: %s", exc, extra={"alert": "storage"})
 
 
 async def setup(bot: AdvisorBot) -> None:
