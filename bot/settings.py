@@ -45,6 +45,7 @@ class Settings(BaseSettings):
                                          "change it with /owner alerts).")
     alert_disconnect_seconds: float = Field(default=300.0, gt=0, description="Alert the owner when Discord was "
                                             "unreachable for longer than this.")
+    forum_idle_days: float = Field(default=7.0, ge=0, description="Default: close forum posts idle this many days; 0 = never.")
     log_level: str = Field(default="INFO")
     log_file: Path | None = Field(default=None, description="Also log to this file, rotated by size.")
 

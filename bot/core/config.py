@@ -23,9 +23,12 @@ class ServerConfig:
     question_per: float = 60.0
     log_channel_id: int | None = None
     retention_days: float = 180.0
+    forum_idle_days: float = 7.0  # 0: posts in forum answer channels are never closed for being idle
 
 
-KEYS = ("answer_channel_ids", "moderator_role_id", "question_rate", "question_per", "log_channel_id", "retention_days")
+KEYS = ("answer_channel_ids", "moderator_role_id", "question_rate", "question_per", "log_channel_id", "retention_days",
+        "forum_idle_days")
+MAX_FORUM_IDLE_DAYS = 365
 
 
 class ConfigError(ValueError):
@@ -62,6 +65,11 @@ def _validate(key: str, value: Any) -> Any:
         if not 1 <= float(value) <= 86400:
             raise ConfigError("the period must be between 1 second and a day")
         return float(value)
+    if key == "forum_idle_days":
+        idle = float(value)
+        if not 0 <= idle <= MAX_FORUM_IDLE_DAYS:
+            raise ConfigError(f"idle forum posts are closed after 0 (never) to {MAX_FORUM_IDLE_DAYS} days")
+        return idle
     days = float(value)
     if not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
         raise ConfigError(f"keep questions between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days")

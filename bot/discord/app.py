@@ -47,6 +47,7 @@ EXTENSIONS = (
     "bot.discord.extensions.moderation",
     "bot.discord.extensions.admin",
     "bot.discord.extensions.owner",
+    "bot.discord.extensions.forums",
 )
 RETRY_CAP = 300.0
 """The longest wait between two tries to reach Discord at start."""
@@ -206,6 +207,7 @@ def default_server_config(settings: Settings) -> ServerConfig:
         question_rate=settings.question_rate,
         question_per=settings.question_per,
         retention_days=settings.retention_days,
+        forum_idle_days=settings.forum_idle_days,
     )
 
 

@@ -235,9 +235,9 @@ SOLVED_TAGS = ("solved", "resolved", "answered", "✅")
 """A forum tag with one of these names (any case) is applied to a post marked solved."""
 
 
-async def close_post(thread: discord.Thread, *, solved: bool, reason: str) -> None:
+async def close_post(thread: discord.Thread, *, solved: bool, reason: str) -> bool:
     """Tag a forum post (when solved and the forum has a "Solved" tag), then archive and lock it, as
-    Discord's own "Close post" does. Without Manage Threads the post is archived only."""
+    Discord's own "Close post" does. False when the bot may not (it needs Manage Threads)."""
     tags = list(thread.applied_tags)
     parent = thread.parent
     if solved and isinstance(parent, discord.ForumChannel):
@@ -246,8 +246,9 @@ async def close_post(thread: discord.Thread, *, solved: bool, reason: str) -> No
             tags = [*tags, tag][:5]  # Discord allows five tags on a post
     try:
         await thread.edit(archived=True, locked=True, applied_tags=tags, reason=reason)
-    except discord.Forbidden:  # may not lock: closing (archiving) is still allowed to the bot in its forum
-        await thread.edit(archived=True, reason=reason)
+        return True
+    except discord.Forbidden:
+        return False
 
 
 class Solved(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:solved:(?P<author>\d+)"):
@@ -281,7 +282,9 @@ class Solved(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:solved:(?
             return
         await interaction.response.send_message(f"Marked solved by {interaction.user.mention}: closing this post. "
                                                 "Write in it to open it again.", allowed_mentions=discord.AllowedMentions.none())
-        await close_post(thread, solved=True, reason=f"marked solved by {interaction.user.id}")
+        if not await close_post(thread, solved=True, reason=f"marked solved by {interaction.user.id}"):
+            await interaction.followup.send("I couldn't close it: I need the Manage Threads permission in this forum.",
+                                            ephemeral=True)
 
 
 PERSISTENT_ITEMS = (Feedback, OldFeedback, ShowTopic, ShowStep, ConfirmForget, DeleteAnswer, Solved)

@@ -150,6 +150,7 @@ class DiscordEmulator:
         self.channel_id = self.snowflake()
         self.answers_channel_id = self.snowflake()
         self.forum_id = self.snowflake()
+        self.solved_tag_id = self.snowflake()  # the forum's "Solved" tag
         self.thread_id = self.snowflake()  # a thread under the answers channel
         self.log_channel_id = self.snowflake()
         self.moderator_role = self.snowflake()
@@ -260,7 +261,8 @@ class DiscordEmulator:
                                                                    "archive_timestamp": now(), "locked": False},
                      "member_count": 1, "message_count": 0}
         if kind == FORUM:
-            data |= {"available_tags": [], "default_reaction_emoji": None, "flags": 0}
+            data |= {"available_tags": [{"id": self.solved_tag_id, "name": "Solved", "moderated": False,
+                                         "emoji_id": None, "emoji_name": "✅"}], "default_reaction_emoji": None, "flags": 0}
         return data
 
     def _role(self, role_id: str, name: str, permissions: int, position: int) -> dict[str, Any]:
@@ -391,6 +393,11 @@ class DiscordEmulator:
                 self._outcomes.setdefault(str(reference), Outcome()).messages.append(message)
             self._outcomes.setdefault(f"channel:{parts[1]}", Outcome()).messages.append(message)
             return self._json(message)
+        if parts[0] == "channels" and len(parts) == 2 and method == "PATCH":  # edit a channel (close a forum post)
+            thread = self.channel(parts[1], "post", THREAD, parent=self.forum_id)
+            thread["thread_metadata"] |= {k: body[k] for k in ("archived", "locked") if k in body}
+            thread["applied_tags"] = body.get("applied_tags", [])
+            return self._json(thread)
         if parts[0] == "channels" and parts[-1] == "typing":
             return web.Response(status=204)
         if parts[0] == "channels" and parts[2:3] == ["messages"] and method == "DELETE":
@@ -510,10 +517,10 @@ class DiscordEmulator:
         return await self._wait(payload["id"], lambda o: o.type == AUTOCOMPLETE_RESULT, 10)
 
     async def click(self, message: dict[str, Any], custom_id: str, user: Member | None = None, within: float = 10,
-                    guild: str | None = None) -> Outcome:
-        """Press a button the bot rendered in `message`."""
+                    guild: str | None = None, channel: str | None = None) -> Outcome:
+        """Press a button the bot rendered in `message` (in `channel`, e.g. a forum post, if not the usual one)."""
         payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user or self.member,
-                                    message=message, guild=guild)
+                                    message=message, guild=guild, channel=channel)
         await self.dispatch("INTERACTION_CREATE", payload)
         return await self._wait(payload["id"], _answered, within)
 

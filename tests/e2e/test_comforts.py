@@ -8,13 +8,15 @@ import asyncio
 import gzip
 import json
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
+import discord
 import pytest
 
 from bot.discord.app import AdvisorBot
 from tests.e2e.conftest import StartBot
-from tests.e2e.emulator import AUTOCOMPLETE_RESULT, DiscordEmulator, Member
+from tests.e2e.emulator import AUTOCOMPLETE_RESULT, THREAD, DiscordEmulator, Member
 
 pytestmark = pytest.mark.e2e
 
@@ -243,3 +245,53 @@ async def test_the_owner_erases_one_users_data_after_confirming(bot: AdvisorBot,
     assert "Erased user" in done.text and await bot.storage.rows_about(me) == 0
     nothing = await emulator.slash("owner forget-user", user=emulator.owner, user_id=me)
     assert "I store nothing" in nothing.text
+
+
+async def _requests(emulator: DiscordEmulator, method: str, fragment: str) -> list:
+    """What the bot asked of Discord, once it has (it may do so just after answering the click)."""
+    for _ in range(50):
+        if emulator.requests_to(method, fragment):
+            break
+        await asyncio.sleep(0.05)
+    return emulator.requests_to(method, fragment)
+
+
+# --- help forums ----------------------------------------------------------------------------------------------
+
+
+async def test_the_posts_author_or_a_moderator_marks_it_solved(start_bot: StartBot, emulator: DiscordEmulator) -> None:
+    await start_bot(answer_channel_ids=[int(emulator.forum_id)])
+    answer = await emulator.forum_post("MLOps?", "how do I learn MLOps?")
+    post = answer.final["channel_id"]
+    solved = _button(answer, "mle:solved:")
+    assert solved == f"mle:solved:{emulator.member.id}" and _button(answer, "mle:del:")
+    refused = await emulator.click(answer.final, solved, user=Member("42", "stranger"), channel=post)
+    assert "Only the post's author" in refused.text and not emulator.requests_to("PATCH", f"/channels/{post}")
+    done = await emulator.click(answer.final, solved, channel=post)
+    assert "Marked solved" in done.text and not done.ephemeral and done.final["allowed_mentions"] == {"parse": []}
+    (closing,) = await _requests(emulator, "PATCH", f"/channels/{post}")
+    assert closing["archived"] is True and closing["locked"] is True and closing["applied_tags"] == [emulator.solved_tag_id]
+    other = await emulator.forum_post("Books?", "which book for deep learning?")
+    by_moderator = await emulator.click(other.final, _button(other, "mle:solved:"), user=emulator.moderator,
+                                        channel=other.final["channel_id"])
+    assert "Marked solved" in by_moderator.text
+    mention = await emulator.say("how do I learn MLOps?", mention_bot=True)  # not a forum post: nothing to solve
+    assert not any(c.startswith("mle:solved:") for c in mention.custom_ids)
+
+
+async def test_idle_forum_posts_are_closed_after_the_servers_days(start_bot: StartBot, emulator: DiscordEmulator) -> None:
+    bot = await start_bot(answer_channel_ids=[int(emulator.forum_id)])
+    old = (await emulator.forum_post("old", "how do I learn MLOps?")).final["channel_id"]  # ids from 2023: long idle
+    fresh = str(discord.utils.time_snowflake(datetime.now(UTC)))
+    await emulator.dispatch("THREAD_CREATE", emulator.channel(fresh, "fresh", THREAD, parent=emulator.forum_id)
+                            | {"newly_created": True, "last_message_id": fresh})
+    await emulator.slash("config forum-idle", user=emulator.manager, days=0)
+    forums = bot.get_cog("Forums")
+    assert await forums.close_idle_posts() == 0  # 0 days: never
+    assert "closed after 3 days" in (await emulator.slash("config forum-idle", user=emulator.manager, days=3)).text
+    assert await forums.close_idle_posts() == 1
+    (closing,) = emulator.requests_to("PATCH", f"/channels/{old}")
+    assert closing["archived"] is True and emulator.solved_tag_id not in closing.get("applied_tags", [])
+    assert not emulator.requests_to("PATCH", f"/channels/{fresh}")
+    note = emulator._outcomes[f"channel:{old}"].messages[-1]
+    assert "no message for 3 days" in note["content"]
