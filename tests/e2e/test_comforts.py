@@ -8,6 +8,7 @@ import asyncio
 import gzip
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -295,3 +296,29 @@ async def test_idle_forum_posts_are_closed_after_the_servers_days(start_bot: Sta
     assert not emulator.requests_to("PATCH", f"/channels/{fresh}")
     note = emulator._outcomes[f"channel:{old}"].messages[-1]
     assert "no message for 3 days" in note["content"]
+
+
+async def test_slow_matching_never_holds_up_other_members(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    """Autocomplete and /step match in a worker thread: while one is stuck (a huge knowledge, a long text),
+    another member's command is answered."""
+    release = threading.Event()
+    step_choices, step_reply = bot.advisor.step_choices, bot.advisor.step_reply
+
+    def stuck_choices(prefix: str, limit: int = 25) -> list[tuple[str, str]]:
+        release.wait(20)
+        return step_choices(prefix, limit)
+
+    def stuck_reply(name: str):  # type: ignore[no-untyped-def]
+        release.wait(20)
+        return step_reply(name)
+
+    bot.advisor.step_choices, bot.advisor.step_reply = stuck_choices, stuck_reply  # type: ignore[method-assign]
+    pending = [asyncio.create_task(emulator.autocomplete("step", "name", name=f"deep {n}" * 30))
+               for n in range(3)]
+    pending.append(asyncio.create_task(emulator.slash("step", user=emulator.moderator, name="python", within=30)))
+    await asyncio.sleep(0.2)
+    helped = await emulator.slash("help", user=emulator.manager)
+    assert "How to use MLE Advisor" in helped.text and not any(task.done() for task in pending)
+    release.set()
+    finished = await asyncio.gather(*pending)
+    assert all(f.choices for f in finished[:3]) and "Learning to code" in finished[3].text
