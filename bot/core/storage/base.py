@@ -203,9 +203,14 @@ class Store(ABC):
     @abstractmethod
     async def all_settings(self) -> dict[str, dict[str, Any]]: ...
 
-    @abstractmethod
     async def set_setting(self, place: str, key: str, value: Any, by: str = "") -> None:
         """Store one setting for a place; None removes it (back to the default)."""
+        await self.set_settings(place, {key: value}, by)
+
+    @abstractmethod
+    async def set_settings(self, place: str, values: dict[str, Any], by: str = "") -> None:
+        """Store several settings of a place in one transaction: all of them or, on any failure, none.
+        None removes a setting (back to the default)."""
 
     @abstractmethod
     async def record_change(self, by_id: str, by_name: str, place: str, summary: str,
@@ -234,9 +239,11 @@ class Store(ABC):
         """Every row about `user_id`, table by table, as plain data (for /my-data)."""
 
     @abstractmethod
-    async def forget(self, user_id: str) -> int:
-        """Delete every row about `user_id`, in every place, in one transaction, and then make the
-        backend drop the deleted rows from its files as far as it can. Returns the rows removed."""
+    async def forget(self, user_id: str, place: str | None = None) -> int:
+        """Delete every row about `user_id`, in every place (or, with `place`, in that place only: its
+        rows, the feedback the member gave there, and others' feedback on their questions there), in one
+        transaction, and then make the backend drop the deleted rows from its files as far as it can.
+        Returns the rows removed."""
 
     @abstractmethod
     async def rows_about(self, user_id: str) -> int:

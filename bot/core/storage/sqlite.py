@@ -485,10 +485,6 @@ class SQLiteStorage(Store):
             out.setdefault(place, {})[key] = json.loads(value)
         return out
 
-    async def set_setting(self, place: str, key: str, value: Any, by: str = "") -> None:
-        """Store one setting for a place; None removes it (back to the default)."""
-        await self.set_settings(place, {key: value}, by)
-
     async def set_settings(self, place: str, values: dict[str, Any], by: str = "") -> None:
         """Store several settings of a place in one transaction: all of them or, on any failure, none.
         None removes a setting (back to the default)."""
