@@ -36,7 +36,8 @@ def describe(config: ServerConfig, own: set[str], guild: discord.Guild | None) -
     lines = [
         f"**Answer channels** (every message, threads and forum posts too): {channels}{mark('answer_channel_ids')}",
         f"**Moderator role** (may use /kb): {role}{mark('moderator_role_id')}",
-        f"**Question rate**: {config.question_rate} per member every {config.question_per:g} s{mark('question_rate')}",
+        f"**Question rate**: a burst of {config.question_rate} per member, refilled at {config.question_rate} every "
+        f"{config.question_per:g} s (hello, thanks and help are free){mark('question_rate')}",
         f"**Moderators' log channel** (knowledge changes): {log_channel}{mark('log_channel_id')}",
         f"**Questions kept for**: {config.retention_days:g} days, then deleted{mark('retention_days')}",
         "**Idle forum posts** (in forum answer channels): "
