@@ -173,6 +173,16 @@ class AdvisorBot(commands.Bot):
     async def on_connect(self) -> None:
         await self._reconnected()
 
+    async def check_disconnect(self) -> None:
+        """Still disconnected after ALERT_DISCONNECT_SECONDS: tell the owner now (REST often works while the
+        gateway does not), rather than only once it is back. Called every 30 s by the owner extension."""
+        if self.disconnected_at is None:
+            return
+        down = self.alerts.incidents.clock() - self.disconnected_at
+        if down >= self.settings.alert_disconnect_seconds:
+            await self.alerts.report("disconnect", f"The connection to Discord has been lost for {down / 60:.0f} min; "
+                                                   "discord.py keeps reconnecting.")
+
     async def _reconnected(self) -> None:
         """Back on the gateway: if it took long, tell the owner (one alert per outage)."""
         if self.disconnected_at is None:

@@ -219,6 +219,16 @@ async def test_a_long_disconnect_is_told_once_it_is_back(bot: AdvisorBot, emulat
     await bot.on_resumed()
     posted = await _posted(emulator, emulator.log_channel_id)
     assert len(posted) == 1 and "unreachable" in posted[0] and "15 min" in posted[0]
+    await bot.on_disconnect()  # a second outage, told while it lasts, and only then
+    clock[0] += 60
+    await bot.check_disconnect()
+    clock[0] += 600
+    await bot.check_disconnect()
+    await bot.check_disconnect()
+    clock[0] += 60
+    await bot.on_resumed()
+    posted = await _posted(emulator, emulator.log_channel_id, 2)
+    assert len(posted) == 2 and "has been lost for 11 min" in posted[1]
 
 
 async def test_status_shows_memory_cpu_tasks_and_loop_lag(bot: AdvisorBot, emulator: DiscordEmulator) -> None:

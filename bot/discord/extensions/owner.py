@@ -12,7 +12,7 @@ from typing import Literal
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.core import health
 from bot.core.format import code_lines
@@ -75,6 +75,19 @@ class Owner(commands.Cog):
 
     def __init__(self, bot: AdvisorBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.disconnect_watch.start()
+
+    async def cog_unload(self) -> None:
+        self.disconnect_watch.cancel()
+
+    @tasks.loop(seconds=30)
+    async def disconnect_watch(self) -> None:
+        try:
+            await self.bot.check_disconnect()
+        except Exception as exc:  # the watch must go on
+            log.warning("the disconnect watch hit a problem: %s", type(exc).__name__)
 
     @owner.command(name="alerts", description="Owner: the channel where problems are posted (none: back to ALERT_CHANNEL_ID)")
     @app_commands.describe(channel="A channel only you (and whom you trust) can read")
