@@ -38,6 +38,9 @@ T = TypeVar("T")
 
 MAX_QUESTION_CHARS = 1000
 AUTOCOMPLETE_CHARS, MAX_COMPLETIONS = 100, 4096
+MAX_NAME_CHARS, MAX_BACKGROUND_CHARS = 200, 300
+"""What /step, /done, /resources and /background read of what was typed: names are short, and matching
+a 6,000-character "name" would only cost time."""
 CONTEXT_MINUTES = 30.0
 NOT_SAVED = ("\n\n⚠️ My memory (the database) isn't working right now: this answer doesn't use what you told me "
              "before, and nothing from this message was saved.")
@@ -400,7 +403,7 @@ class Advisor:
     def find_step(self, name: str) -> Step | None:
         """A step by id, short name, title, or words that point to it ("python", "maths", "nlp")."""
         kb = self.knowledge
-        name = clean(name)
+        name = clean(name)[:MAX_NAME_CHARS]  # a name, not an essay: matching stays cheap whatever is typed
         if not name:
             return None
         lowered = name.lower()
@@ -418,7 +421,7 @@ class Advisor:
     def find_topic(self, name: str) -> str | None:
         """A topic with resources by id, title, or words that point to it."""
         kb = self.knowledge
-        name = clean(name)
+        name = clean(name)[:MAX_NAME_CHARS]
         if not name:
             return None
         if name in kb.topics:
@@ -436,7 +439,7 @@ class Advisor:
 
     def find_background(self, text: str) -> Background | None:
         kb = self.knowledge
-        text = clean(text)
+        text = clean(text)[:MAX_BACKGROUND_CHARS]
         if not text:
             return None
         if text.lower() in kb.backgrounds:
