@@ -28,6 +28,9 @@ DM, LOCAL = "dm", "local"
 MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
 """Tables with rows about members (user_id): what forget-me empties."""
 
+COPIED_TABLES = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes")
+"""Every table of ours with data in it: what `mle-advisor db copy` moves and counts."""
+
 MAX_QUESTION_CHARS = 2000
 
 
@@ -111,6 +114,11 @@ def change_from_row(row: Sequence[Any]) -> Change:
 
 class Store(ABC):
     """What the advisor remembers, whatever holds it. Each method is one read or one transaction."""
+
+    migrations: Sequence[str]
+    """This backend's numbered schema changes, in order."""
+    where: str
+    """Where the data is, as it may be shown (a file path, or a URL without its password)."""
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -241,6 +249,10 @@ class Store(ABC):
     @abstractmethod
     async def rows_about(self, user_id: str) -> int:
         """How many rows in all tables mention `user_id`: what /forget-me must bring to zero."""
+
+    @abstractmethod
+    async def table_counts(self) -> dict[str, int]:
+        """Rows in each of COPIED_TABLES (for `db copy`'s check and for /status)."""
 
     @abstractmethod
     def size_bytes(self) -> int:

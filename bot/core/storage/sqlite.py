@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.core.storage.base import (
+    COPIED_TABLES,
     MAX_QUESTION_CHARS,
     MEMBER_TABLES,
     Change,
@@ -197,8 +198,11 @@ def _kind_of(exc: BaseException) -> str:
 
 
 class SQLiteStorage(Store):
+    migrations = MIGRATIONS
+
     def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
+        self.where = str(self.path)
         self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
@@ -611,6 +615,10 @@ class SQLiteStorage(Store):
             return total
 
         return await self._read(work)
+
+    async def table_counts(self) -> dict[str, int]:
+        union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in COPIED_TABLES)  # noqa: S608 - fixed names
+        return {r[0]: int(r[1]) for r in await self._read(lambda db: db.execute_fetchall(union))}
 
     def size_bytes(self) -> int:
         """The database file plus its WAL, for /status."""
