@@ -43,7 +43,7 @@ from bot.core.knowledge import (
     knowledge_files,
     load_knowledge,
 )
-from bot.core.storage import Change, Storage
+from bot.core.storage import Change, Store
 from bot.core.yamlfile import MAX_FILE_BYTES, YamlProblem, parse_yaml
 
 try:  # a lock between processes (the bot and `mle-advisor kb …` on the same host)
@@ -170,7 +170,7 @@ class _Located:
 
 
 class KnowledgeEditor:
-    def __init__(self, shipped: Path, edits: Path, storage: Storage) -> None:
+    def __init__(self, shipped: Path, edits: Path, storage: Store) -> None:
         self.shipped = Path(shipped)
         self.edits = Path(edits)
         self.storage = storage

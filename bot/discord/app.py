@@ -31,7 +31,7 @@ from bot.core.config import ServerConfig, ServerSettings
 from bot.core.editing import KnowledgeEditor
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.ratelimit import RateLimiter
-from bot.core.storage import DM, Storage, StorageError
+from bot.core.storage import DM, StorageError, store_for
 from bot.discord import errors, views
 from bot.discord.render import NO_MENTIONS
 from bot.settings import Settings
@@ -89,7 +89,7 @@ class AdvisorBot(commands.Bot):
             **options,  # type: ignore[arg-type]
         )
         self.settings = settings
-        self.storage = Storage(settings.database_path)
+        self.storage = store_for(settings.database)
         self.servers = ServerSettings(default_server_config(settings), self.storage)
         self.rate_limiter = RateLimiter()
         self.started_at = time.time()

@@ -593,6 +593,30 @@ class PostgresStorage(Store):
         union = " UNION ALL ".join(f"SELECT COUNT(*) AS n FROM {t} WHERE user_id = $1" for t in MEMBER_TABLES)  # noqa: S608
         return int(await self._read(lambda c: c.fetchval(f"SELECT SUM(n) FROM ({union}) AS counts", clean_text(user_id))))  # noqa: S608
 
+    async def load(self, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]], id_floor: int = 0) -> None:
+        """Add rows copied from another database, skipping those whose key is already here (so a copy can
+        be run again); ids given later start above `id_floor` and above every copied id."""
+        assert table in COPIED_TABLES and all(n.isidentifier() for n in names)
+        columns = ", ".join(names)
+        marks = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        floats = [i for i, n in enumerate(names) if n == "score"]
+
+        def fix(row: Sequence[Any]) -> list[Any]:
+            out = _args(row)
+            for i in floats:
+                out[i] = None if out[i] is None else float(out[i])
+            return out
+
+        async def work(c: asyncpg.Connection) -> None:
+            await c.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING",  # noqa: S608
+                                [fix(r) for r in rows])
+            if table in ID_TABLES:
+                await c.execute(f"""SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+                                    GREATEST($1::bigint, (SELECT COALESCE(MAX(id), 0) FROM {table}),
+                                             (SELECT last_value FROM {table}_id_seq)), true)""", id_floor)  # noqa: S608
+
+        await self._write(work)
+
     async def table_counts(self) -> dict[str, int]:
         union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in COPIED_TABLES)  # noqa: S608 - fixed names
         return {r[0]: int(r[1]) for r in await self._read(lambda c: c.fetch(union))}

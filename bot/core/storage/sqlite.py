@@ -616,6 +616,20 @@ class SQLiteStorage(Store):
 
         return await self._read(work)
 
+    async def dump(self, table: str) -> tuple[list[str], list[tuple[Any, ...]], int]:
+        """Every row of one of COPIED_TABLES as it is (for `db copy`): column names, rows, and the highest
+        id ever given in it (0 for tables without ids), so the copy never reuses one."""
+        assert table in COPIED_TABLES
+
+        async def work(db: aiosqlite.Connection) -> tuple[list[str], list[tuple[Any, ...]], int]:
+            cursor = await db.execute(f"SELECT * FROM {table}")  # noqa: S608 - a fixed name
+            names = [d[0] for d in cursor.description]
+            rows = [tuple(r) for r in await cursor.fetchall()]
+            floor = await _scalar(db, "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+            return names, rows, int(floor or 0)
+
+        return await self._read(work)
+
     async def table_counts(self) -> dict[str, int]:
         union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in COPIED_TABLES)  # noqa: S608 - fixed names
         return {r[0]: int(r[1]) for r in await self._read(lambda db: db.execute_fetchall(union))}

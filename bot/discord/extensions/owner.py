@@ -69,7 +69,7 @@ class Owner(commands.Cog):
             f"**Knowledge** {', '.join(f'{n} {k}' for k, n in kb.counts().items())}; "
             f"{sum(1 for p in kb.paths.values() if kb.overlay and p.is_relative_to(kb.overlay))} edited file(s); "
             f"last reload {reload}{problem}",
-            f"**Database** {bot.storage.path} · {bot.storage.size_bytes() / 2**20:.1f} MiB",
+            f"**Database** {bot.storage.where} · {bot.storage.size_bytes() / 2**20:.1f} MiB",
             "**Last problems logged**:",
         ]
         lines.append(code_lines(list(problems.lines)) if problems.lines else "none")
