@@ -14,6 +14,7 @@ from bot.core.storage.base import (
     MEMBER_TABLES,
     Change,
     Gap,
+    Heartbeat,
     Profile,
     QuestionRef,
     StorageError,
@@ -43,5 +44,5 @@ def store_for(where: str | Path) -> Store:
     return SQLiteStorage(where)
 
 __all__ = ["DM", "LEGACY", "LOCAL", "MAX_QUESTION_CHARS", "MEMBER_TABLES", "MIGRATIONS", "OUR_TABLES", "Change",
-           "Gap", "Profile", "QuestionRef", "SQLiteStorage", "Storage", "StorageError", "Store", "Usage", "now",
+           "Gap", "Heartbeat", "Profile", "QuestionRef", "SQLiteStorage", "Storage", "StorageError", "Store", "Usage", "now",
            "is_postgres_url", "question_token", "store_for"]

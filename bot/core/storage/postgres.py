@@ -18,9 +18,10 @@ one line naming the server by its address without the password.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +34,7 @@ from bot.core.storage.base import (
     MEMBER_TABLES,
     Change,
     Gap,
+    Heartbeat,
     Profile,
     QuestionRef,
     StorageError,
@@ -121,10 +123,38 @@ MIGRATIONS: Sequence[str] = (
         files TEXT NOT NULL
     );
     """,
+    # 2: what several processes agree on: gateway identify slots per max_concurrency bucket, each
+    # process's heartbeat (for /status), and daily jobs claimed once per place and day.
+    """
+    CREATE TABLE identify_slots (
+        bucket INTEGER PRIMARY KEY,
+        next_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE heartbeats (
+        process TEXT PRIMARY KEY,
+        shards TEXT NOT NULL,
+        started_at DOUBLE PRECISION NOT NULL,
+        seen_at DOUBLE PRECISION NOT NULL,
+        latency_ms DOUBLE PRECISION,
+        last_error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE job_claims (
+        job TEXT NOT NULL,
+        key TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        PRIMARY KEY (job, key)
+    );
+    """,
 )
 
 OUR_TABLES = frozenset({SCHEMA_TABLE, "profiles", "progress", "questions", "feedback", "context", "settings",
-                        "kb_changes"})
+                        "kb_changes", "identify_slots", "heartbeats", "job_claims"})
+CHANGES_CHANNEL = "mle_advisor_kb_changes"
+"""NOTIFY channel: the id of each knowledge change, sent when it commits."""
+KNOWLEDGE_LOCK = 0x6D6C656B  # "mlek": held by the one process editing the knowledge
+KNOWLEDGE_LOCK_WAIT = 30.0
+DB_NOW = "extract(epoch from clock_timestamp())"
+"""The database's clock: every process measures identify slots and heartbeats by the same one."""
 ID_TABLES = ("questions", "kb_changes")
 """Tables whose ids come from a sequence: never reused, even after the rows are deleted."""
 POOL_SIZE = 10
@@ -192,6 +222,7 @@ def kind_of(exc: BaseException) -> str:
 
 class PostgresStorage(Store):
     migrations = MIGRATIONS
+    shared = True
 
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE, connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.url = url
@@ -199,6 +230,7 @@ class PostgresStorage(Store):
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
         self._pool: asyncpg.Pool | None = None
+        self._listener: asyncpg.Connection | None = None
         self._size = 0
 
     # --- opening and errors ---------------------------------------------------------------------
@@ -263,6 +295,10 @@ class PostgresStorage(Store):
             raise
 
     async def close(self) -> None:
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(listener.close(), 5)
         if self._pool is not None:
             pool, self._pool = self._pool, None
             try:
@@ -502,10 +538,20 @@ class PostgresStorage(Store):
     async def record_change(self, by_id: str, by_name: str, place: str, summary: str,
                             files: dict[str, tuple[str | None, str | None]]) -> int:
         payload = json.dumps({path: {"before": before, "after": after} for path, (before, after) in files.items()})
-        number = await self._read(lambda c: c.fetchval(
-            "INSERT INTO kb_changes (at, by_id, by_name, place, summary, files) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            *_args((now(), by_id, by_name, place, summary, payload))))
-        return int(number)
+
+        async def work(c: asyncpg.Connection) -> int:
+            number = await c.fetchval(
+                "INSERT INTO kb_changes (at, by_id, by_name, place, summary, files) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                *_args((now(), by_id, by_name, place, summary, payload)))
+            await c.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, str(number))  # delivered at commit
+            return int(number)
+
+        return await self._write(work)
+
+    async def changes_since(self, after_id: int) -> list[Change]:
+        rows = await self._read(lambda c: c.fetch(
+            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes WHERE id > $1 ORDER BY id", after_id))
+        return [change_from_row(r) for r in rows]
 
     async def changes(self, limit: int = 20) -> list[Change]:
         rows = await self._read(lambda c: c.fetch(
@@ -592,6 +638,74 @@ class PostgresStorage(Store):
     async def rows_about(self, user_id: str) -> int:
         union = " UNION ALL ".join(f"SELECT COUNT(*) AS n FROM {t} WHERE user_id = $1" for t in MEMBER_TABLES)  # noqa: S608
         return int(await self._read(lambda c: c.fetchval(f"SELECT SUM(n) FROM ({union}) AS counts", clean_text(user_id))))  # noqa: S608
+
+    # --- coordination between processes ----------------------------------------------------------
+
+    async def reserve_identify(self, bucket: int, spacing: float) -> float:
+        # One upsert: its row lock orders concurrent bookers, and the slot is measured by the database's clock.
+        return float(await self._read(lambda c: c.fetchval(
+            f"""INSERT INTO identify_slots AS s (bucket, next_at) VALUES ($1, {DB_NOW} + $2)
+                ON CONFLICT (bucket) DO UPDATE SET next_at = GREATEST(s.next_at, {DB_NOW}) + $2
+                RETURNING GREATEST(0, s.next_at - $2 - {DB_NOW})""", bucket, spacing)) or 0.0)  # noqa: S608
+
+    async def beat(self, process: str, shards: Sequence[int], started_at: float, latency_ms: float | None,
+                   last_error: str = "") -> None:
+        await self._read(lambda c: c.execute(
+            f"""INSERT INTO heartbeats (process, shards, started_at, seen_at, latency_ms, last_error)
+                VALUES ($1, $2, $3, {DB_NOW}, $4, $5)
+                ON CONFLICT (process) DO UPDATE SET shards = excluded.shards, started_at = excluded.started_at,
+                seen_at = excluded.seen_at, latency_ms = excluded.latency_ms, last_error = excluded.last_error""",  # noqa: S608
+            *_args((process, ",".join(map(str, shards)), started_at, latency_ms, last_error[:300]))))
+
+    async def heartbeats(self) -> list[Heartbeat]:
+        rows = await self._read(lambda c: c.fetch(
+            f"""SELECT process, shards, started_at, {DB_NOW} - seen_at, latency_ms, last_error FROM heartbeats
+                ORDER BY seen_at DESC"""))  # noqa: S608
+        return [Heartbeat(r[0], [int(x) for x in r[1].split(",") if x], r[2], max(0.0, r[3]), r[4], r[5]) for r in rows]
+
+    async def claim(self, job: str, key: str) -> bool:
+        status = await self._read(lambda c: c.execute(
+            "INSERT INTO job_claims (job, key, claimed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            *_args((job, key, now()))))
+        return _count(status) == 1
+
+    @contextlib.asynccontextmanager
+    async def knowledge_lock(self) -> AsyncIterator[None]:
+        """A session-level advisory lock on a connection of its own: released when the block ends, or by
+        PostgreSQL itself if this process dies holding it."""
+        try:
+            conn = await self.pool.acquire()
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            raise self.error(exc) from None
+        try:
+            waited = 0.0
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", KNOWLEDGE_LOCK):
+                if waited >= KNOWLEDGE_LOCK_WAIT:
+                    raise StorageError(f"another process has been changing the knowledge for over {KNOWLEDGE_LOCK_WAIT:g} s; "
+                                       "try again in a moment", "locked")
+                await asyncio.sleep(0.05)
+                waited += 0.05
+            try:
+                yield
+            finally:
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    await conn.execute("SELECT pg_advisory_unlock($1)", KNOWLEDGE_LOCK)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            raise self.error(exc) from None
+        finally:
+            await self.pool.release(conn)
+
+    async def listen_changes(self, callback: Callable[[int], None]) -> bool:
+        """LISTEN on a connection outside the pool; call again after it drops (the poll does)."""
+        if self._listener is not None and not self._listener.is_closed():
+            return True
+        try:
+            listener = await asyncpg.connect(self.url, timeout=self.connect_timeout)
+            await listener.add_listener(CHANGES_CHANNEL, lambda _c, _pid, _ch, payload: callback(int(payload)))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError, ValueError):
+            return False
+        self._listener = listener
+        return True
 
     async def load(self, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]], id_floor: int = 0) -> None:
         """Add rows copied from another database, skipping those whose key is already here (so a copy can

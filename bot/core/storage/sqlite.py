@@ -522,6 +522,11 @@ class SQLiteStorage(Store):
             "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes ORDER BY id DESC LIMIT ?", (limit,)))
         return [change_from_row(r) for r in rows]
 
+    async def changes_since(self, after_id: int) -> list[Change]:
+        rows = await self._read(lambda db: db.execute_fetchall(
+            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes WHERE id > ? ORDER BY id", (after_id,)))
+        return [change_from_row(r) for r in rows]
+
     async def change(self, change_id: int | None = None) -> Change | None:
         """One change by id, or the latest."""
         sql = "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes "
