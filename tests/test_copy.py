@@ -67,3 +67,21 @@ def test_db_copy_command_reports_counts_and_hides_the_password(tmp_path: Path, p
         assert "pa55word" not in result.stdout + result.stderr
     refused = run("db", "copy", "--db", str(path), env={"DATABASE_URL": ""})
     assert refused.returncode != 0 and "--to postgresql://" in refused.stderr
+
+
+def test_doctor_checks_database_url_and_the_shard_settings(tmp_path: Path, pg_server: PgServer) -> None:
+    from tests.test_cli import kb_env
+
+    token = "MTEwMDAwMDAwMDAwMDAwMDAwMA.GAbcde.abcdefghijklmnopqrstuvwxyz0123456789AB"
+    env = kb_env(tmp_path) | {"DISCORD_TOKEN": token, "DATABASE_URL": pg_server.create_database()}
+    ok = run("doctor", env=env | {"SHARD_COUNT": "2", "SHARD_IDS": "1", "KB_EDIT_GUILD_IDS": "5"})
+    assert ok.returncode == 0, ok.stdout
+    assert "PostgreSQL" in ok.stdout and "shard(s) 1 of 2" in ok.stdout
+    unreachable = f"postgresql://advisor:hunter22@/advisor?host={tmp_path}/none"
+    bad = run("doctor", env=env | {"DATABASE_URL": unreachable})
+    assert bad.returncode != 0 and "hunter22" not in bad.stdout
+    assert any(line.startswith("FIX") and "DATABASE_URL" in line for line in bad.stdout.splitlines())
+    alone = run("doctor", env=env | {"DATABASE_URL": "", "SHARD_COUNT": "2", "SHARD_IDS": "0"})
+    assert any(line.startswith("FIX") and "set DATABASE_URL" in line for line in alone.stdout.splitlines())
+    wrong = run("doctor", env=env | {"SHARD_COUNT": "2", "SHARD_IDS": "0,2"})
+    assert any(line.startswith("FIX") and "SHARD_IDS" in line for line in wrong.stdout.splitlines())

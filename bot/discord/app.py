@@ -103,6 +103,9 @@ class AdvisorBot(commands.Bot):
         self.tree.on_error = self.on_app_command_error  # the one error handler for every slash command (errors.py)
 
     async def setup_hook(self) -> None:
+        if len(self.settings.my_shards) < (self.settings.shard_count or 1) and not self.storage.shared:
+            raise StartupError("SHARD_IDS leaves shards to other processes, and processes can only share a PostgreSQL "
+                               "database: set DATABASE_URL (see README, running on several machines)")
         try:
             await self.storage.open(verify=True)
             await self.servers.load()
