@@ -7,6 +7,7 @@ import base64
 import gzip
 import json
 import random
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from bot.core.config import ConfigError, ServerConfig, ServerSettings
 from bot.core.health import Incidents
 from bot.core.place import Place
 from bot.core.ratelimit import AUTOCOMPLETE, FREE, RateLimiter
-from bot.core.storage import Storage, StorageError
+from bot.core.storage import SQLiteStorage, Storage, StorageError, Store, store_for
 from tests.test_cli import kb_env, run
 
 
@@ -59,19 +60,42 @@ def test_typing_costs_a_fraction_and_refusals_are_told_once() -> None:
     assert limiter.first_refusal("g", "u") and not limiter.first_refusal("g", "u")
 
 
-async def test_settings_change_all_or_nothing(storage: Storage) -> None:
+@pytest.fixture
+async def store(database: str) -> AsyncIterator[Store]:
+    """A fresh store on each backend (SQLite, and PostgreSQL where its binaries are installed)."""
+    async with store_for(database) as s:
+        yield s
+
+
+async def _sql(store: Store, statement: str) -> None:
+    """Run raw SQL on either backend (to make a write fail on purpose)."""
+    if isinstance(store, SQLiteStorage):
+        await store.db.execute(statement)
+    else:
+        async with store.pool.acquire() as conn:  # type: ignore[attr-defined]
+            await conn.execute(statement)
+
+
+async def test_settings_change_all_or_nothing(store: Store) -> None:
+    storage = store
     servers = ServerSettings(ServerConfig(), storage)
     with pytest.raises(ConfigError):
         await servers.set_many("1", {"question_rate": 3, "question_per": 0})  # the second value is invalid
     with pytest.raises(ConfigError):
         await servers.set_many("1", {"question_rate": 3, "question_per": "soon"})
     assert await storage.settings("1") == {} and servers.get("1") == ServerConfig()
-    await storage.db.execute("""CREATE TRIGGER fail_per BEFORE INSERT ON settings WHEN NEW.key = 'question_per'
-                                BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END""")
+    if isinstance(storage, SQLiteStorage):  # the second write fails, as on a full disk
+        await _sql(storage, """CREATE TRIGGER fail_per BEFORE INSERT ON settings WHEN NEW.key = 'question_per'
+                               BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END""")
+    else:
+        await _sql(storage, """CREATE FUNCTION fail_per() RETURNS trigger AS $$ BEGIN
+                                 IF NEW.key = 'question_per' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW;
+                               END $$ LANGUAGE plpgsql;
+                               CREATE TRIGGER fail_per BEFORE INSERT ON settings FOR EACH ROW EXECUTE FUNCTION fail_per()""")
     with pytest.raises(StorageError):
         await servers.set_many("1", {"question_rate": 3, "question_per": 30})
     assert await storage.settings("1") == {} and servers.get("1") == ServerConfig()
-    await storage.db.execute("DROP TRIGGER fail_per")
+    await _sql(storage, "DROP TRIGGER fail_per" + ("" if isinstance(storage, SQLiteStorage) else " ON settings"))
     config = await servers.set_many("1", {"question_rate": 3, "question_per": 30})
     assert (config.question_rate, config.question_per) == (3, 30.0)
 
@@ -109,7 +133,8 @@ def test_data_too_big_even_compressed_keeps_the_most_recent_and_says_so() -> Non
     assert shown["profiles"] == data["profiles"]  # everything else whole
 
 
-async def test_forgetting_one_place_keeps_the_others(storage: Storage) -> None:
+async def test_forgetting_one_place_keeps_the_others(store: Store) -> None:
+    storage = store
     for place in ("111", "222", "dm"):
         await storage.set_background(place, "u", "physics")
         await storage.mark_done(place, "u", "learn-to-code")
@@ -122,8 +147,9 @@ async def test_forgetting_one_place_keeps_the_others(storage: Storage) -> None:
     assert (await storage.profile("111", "u")).background is None and (await storage.profile("222", "u")).background
     data = await storage.my_data("u")
     assert {r["place"] for table in data.values() for r in table} == {"222", "dm"}
-    rows = await storage.db.execute_fetchall("SELECT place, question FROM questions ORDER BY id")
-    assert ("111", "mine") in rows and all(q != "what is mlops in 111?" for _, q in rows)
+    assert [q["question"] for q in (await storage.my_data("other"))["questions"]] == ["mine"]
+    # Their question stays, and so do their 👎 on the member's questions elsewhere; the one on 111's went with it.
+    assert await storage.rows_about("other") == 1 + 2
     assert await storage.forget("u") > 0 and await storage.rows_about("u") == 0
 
 
