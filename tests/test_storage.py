@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -255,3 +256,30 @@ async def test_postgres_question_ids_are_never_reused_across_restarts(pg_server:
         second = await s.log_question(A, "new", "q", None, None, False)
         assert second.id > first.id
         assert await s.add_feedback(first, "x", True) is False
+
+
+async def test_a_question_is_one_read_and_one_transaction(storage: Store, kb) -> None:
+    """Issue 17: the question path asks the store once (memory) and writes once (record_turn), also when
+    the member states a background in it, which is saved in the same transaction."""
+    from bot.core.advisor import Advisor
+    from bot.core.place import Place
+
+    calls: list[str] = []
+    for name in ("memory", "record_turn", "set_background", "profile", "done_steps", "context", "set_context"):
+        method = getattr(storage, name)
+
+        def counted(*args, _name=name, _method=method, **kwargs):
+            calls.append(_name)
+            return _method(*args, **kwargs)
+
+        setattr(storage, name, counted)
+    advisor = Advisor(kb, storage)
+    place = Place(A, channel="c1", public=False)
+    reply = await advisor.ask("ana", "I'm a physicist, how do I become an ML engineer?", place)
+    assert calls == ["memory", "record_turn"], calls
+    assert reply.question_id
+    profile, _, topic = await storage.memory(A, "c1", "ana", timedelta(hours=1))
+    assert profile.background == "physics" and topic is not None
+    calls.clear()
+    await advisor.ask("ana", "what about deep learning?", place)
+    assert calls == ["memory", "record_turn"], calls

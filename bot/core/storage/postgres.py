@@ -41,6 +41,7 @@ from bot.core.storage.base import (
     Store,
     Usage,
     change_from_row,
+    memory_from_rows,
     now,
     question_token,
 )
@@ -361,10 +362,7 @@ class PostgresStorage(Store):
                UNION ALL SELECT 'c', topic_id, NULL, NULL FROM context
                    WHERE place = $2 AND channel = $3 AND user_id = $1 AND updated_at >= $4""",
             *_args((user_id, place, channel, since))))
-        profile = next((r for r in rows if r[0] == "p"), None)
-        return (_profile(user_id, None if profile is None else profile[1:]),
-                {r[1] for r in rows if r[0] == "d"},
-                next((r[1] for r in rows if r[0] == "c"), None))
+        return memory_from_rows(user_id, rows)
 
     async def set_background(self, place: str, user_id: str, background: str | None, *, private: bool = False) -> None:
         stamp = now()
@@ -403,22 +401,33 @@ class PostgresStorage(Store):
 
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
-                          context_topic: str | None = None) -> QuestionRef:
+                          context_topic: str | None = None, background: tuple[str, bool] | None = None) -> QuestionRef:
         asked_at = now()
         args = _args((place, channel, user_id, question[:MAX_QUESTION_CHARS], match_id, score, int(answered), asked_at,
                       int(off_topic)))
-        insert = """INSERT INTO questions (place, channel, user_id, question, match_id, score, answered, asked_at, off_topic)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"""
-        if context_topic is None:
-            number = await self._read(lambda c: c.fetchval(insert, *args))
-        else:
-            # One statement, so one round trip and one transaction: the question and the topic together.
-            number = await self._read(lambda c: c.fetchval(
-                f"""WITH q AS ({insert}),
-                    c AS (INSERT INTO context (place, channel, user_id, topic_id, updated_at) VALUES ($1, $2, $3, $10, $8)
-                          ON CONFLICT (place, channel, user_id) DO UPDATE SET topic_id = excluded.topic_id,
-                          updated_at = excluded.updated_at)
-                    SELECT id FROM q""", *args, clean_text(context_topic)))  # noqa: S608 - fixed text
+        # One statement (so one round trip, and one transaction): the question, the conversation's topic,
+        # and a background stated in it, each a data-modifying part of the same WITH.
+        parts = ["""q AS (INSERT INTO questions (place, channel, user_id, question, match_id, score, answered, asked_at,
+                                                 off_topic)
+                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id)"""]
+        if context_topic is not None:
+            args.append(clean_text(context_topic))
+            parts.append(f"""c AS (INSERT INTO context (place, channel, user_id, topic_id, updated_at)
+                                  VALUES ($1, $2, $3, ${len(args)}, $8)
+                                  ON CONFLICT (place, channel, user_id) DO UPDATE SET topic_id = excluded.topic_id,
+                                  updated_at = excluded.updated_at)""")  # noqa: S608 - numbers only
+        if background is not None:
+            args += [clean_text(background[0]) if background[0] else None, int(background[1])]
+            n = len(args)
+            parts.append(f"""b AS (INSERT INTO profiles (place, user_id, background, background_stated_at,
+                                                        background_private, updated_at)
+                                  VALUES ($1, $3, ${n - 1}, CASE WHEN ${n - 1}::text IS NULL THEN NULL ELSE $8 END, ${n}, $8)
+                                  ON CONFLICT (place, user_id) DO UPDATE SET background = excluded.background,
+                                  background_stated_at = excluded.background_stated_at,
+                                  background_private = excluded.background_private, updated_at = excluded.updated_at),
+                             l AS (DELETE FROM profiles WHERE place = 'legacy' AND user_id = $3)""")  # noqa: S608
+        sql = "WITH " + ", ".join(parts) + " SELECT id FROM q"  # noqa: S608 - fixed parts
+        number = await self._read(lambda c: c.fetchval(sql, *args))
         return QuestionRef(int(number), question_token(int(number), asked_at))
 
     async def add_feedback(self, ref: QuestionRef, user_id: str, helpful: bool) -> bool:
