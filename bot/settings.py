@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     context_minutes: float = Field(default=30.0, gt=0, description="How long a conversation's last topic is kept for follow-ups.")
     retention_days: float = Field(default=180.0, gt=0, description="Questions, feedback and context older than this are deleted.")
     connect_retry_seconds: float = Field(default=5.0, gt=0, description="First wait before trying Discord again at start.")
+    discord_api_base: str | None = Field(
+        default=None, description="Send Discord REST calls here instead, e.g. a REST proxy: http://proxy:8080/api/v10.")
     log_level: str = Field(default="INFO")
     log_file: Path | None = Field(default=None, description="Also log to this file, rotated by size.")
 
