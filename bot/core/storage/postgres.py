@@ -154,6 +154,8 @@ CHANGES_CHANNEL = "mle_advisor_kb_changes"
 """NOTIFY channel: the id of each knowledge change, sent when it commits."""
 KNOWLEDGE_LOCK = 0x6D6C656B  # "mlek": held by the one process editing the knowledge
 KNOWLEDGE_LOCK_WAIT = 30.0
+HEARTBEAT_KEEP = 86400
+"""Seconds a silent process stays listed in /status (a process restarted under a new pid leaves its old row)."""
 DB_NOW = "extract(epoch from clock_timestamp())"
 """The database's clock: every process measures identify slots and heartbeats by the same one."""
 ID_TABLES = ("questions", "kb_changes")
@@ -489,7 +491,7 @@ class PostgresStorage(Store):
                    AND match_id IS NOT NULL GROUP BY match_id ORDER BY n DESC, match_id COLLATE "C" LIMIT 5""", *args)
             gaps = await c.fetch(
                 """SELECT lower(trim(question)) AS text, COUNT(*) AS n FROM questions WHERE place = $1 AND asked_at >= $2
-                   AND answered = 0 AND dismissed = 0 AND off_topic = 0 GROUP BY text ORDER BY n DESC, text COLLATE "C"
+                   AND answered = 0 AND dismissed = 0 AND off_topic = 0 GROUP BY text ORDER BY n DESC, lower(trim(question)) COLLATE "C"
                    LIMIT 5""", *args)
             by_day = {r[0]: r[1] for r in await c.fetch(
                 "SELECT substr(asked_at, 1, 10), COUNT(*) FROM questions WHERE place = $1 AND asked_at >= $2 GROUP BY 1",
@@ -660,7 +662,8 @@ class PostgresStorage(Store):
     async def beat(self, process: str, shards: Sequence[int], started_at: float, latency_ms: float | None,
                    last_error: str = "") -> None:
         await self._read(lambda c: c.execute(
-            f"""INSERT INTO heartbeats (process, shards, started_at, seen_at, latency_ms, last_error)
+            f"""WITH gone AS (DELETE FROM heartbeats WHERE seen_at < {DB_NOW} - {HEARTBEAT_KEEP})
+                INSERT INTO heartbeats (process, shards, started_at, seen_at, latency_ms, last_error)
                 VALUES ($1, $2, $3, {DB_NOW}, $4, $5)
                 ON CONFLICT (process) DO UPDATE SET shards = excluded.shards, started_at = excluded.started_at,
                 seen_at = excluded.seen_at, latency_ms = excluded.latency_ms, last_error = excluded.last_error""",  # noqa: S608
