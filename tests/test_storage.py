@@ -217,6 +217,11 @@ async def test_unreachable_postgres_is_one_line_without_the_password(tmp_path: P
     assert "s3cr3t-pw" not in message and "\n" not in message
     assert "advisor:***@" in message and "DATABASE_URL" in message
     assert "s3cr3t-pw" not in safe_url("postgres://u:s3cr3t-pw@db.example:5432/x")
+    for malformed in ("postgresql://u:s3cr3t-pw@host:notaport/db", "postgresql://u:s3cr3t-pw@[bad/db"):
+        with pytest.raises(StorageError) as info:
+            async with PostgresStorage(malformed, connect_timeout=2):
+                pass
+        assert info.value.kind == "cannot-open" and "s3cr3t-pw" not in str(info.value)
 
 
 async def test_postgres_missing_database_and_read_only_database_get_their_kinds(pg_server: PgServer) -> None:

@@ -168,10 +168,10 @@ def safe_url(url: str) -> str:
     """The URL as it may be shown: the password replaced by ***."""
     try:
         parts = urlsplit(url)
+        if parts.password is None:
+            return url
     except ValueError:
         return "the PostgreSQL server in DATABASE_URL"
-    if parts.password is None:
-        return url
     host = parts.netloc.rsplit("@", 1)[-1]
     user = parts.username or ""
     return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
@@ -239,7 +239,10 @@ class PostgresStorage(Store):
     # --- opening and errors ---------------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        password = urlsplit(self.url).password if "://" in self.url else None
+        try:
+            password = urlsplit(self.url).password
+        except ValueError:
+            password = None
         return text.replace(password, "***") if password else text
 
     def error(self, exc: BaseException) -> StorageError:
@@ -293,6 +296,10 @@ class PostgresStorage(Store):
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
             await self.close()
             raise self.error(exc) from None
+        except ValueError as exc:  # a URL asyncpg cannot read
+            await self.close()
+            raise StorageError(f"DATABASE_URL is not a PostgreSQL URL asyncpg can use ({self._scrub(str(exc))}): "
+                               "write it as postgresql://user:password@host:5432/database", "cannot-open") from None
         except BaseException:
             await self.close()
             raise
