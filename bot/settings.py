@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     alert_disconnect_seconds: float = Field(default=300.0, gt=0, description="Alert the owner when Discord was "
                                             "unreachable for longer than this.")
     forum_idle_days: float = Field(default=7.0, ge=0, description="Default: close forum posts idle this many days; 0 = never.")
+    discord_api_base: str | None = Field(
+        default=None, description="Send Discord REST calls here instead, e.g. a REST proxy: http://proxy:8080/api/v10.")
     log_level: str = Field(default="INFO")
     log_file: Path | None = Field(default=None, description="Also log to this file, rotated by size.")
 

@@ -156,13 +156,13 @@ class Advisor:
 
         saved = memory.ok
         lead = None
+        stated_now: tuple[str, bool] | None = None  # saved with the question, in its one transaction
         private = memory.profile.background_private
         found = reading.found
         if found and found.about_self and found.background in kb.backgrounds:
             stated = kb.backgrounds[found.background]
             if found.background != remembered or private != (not place.public):
-                ok, _ = await self._try(self.storage.set_background(place.id, user, found.background, private=not place.public))
-                saved = saved and ok
+                stated_now = (found.background, not place.public)
                 lead = (f"Noted: you're coming from {bold(stated.name)} (from “{quote_user_text(found.alias, 60)}”). "
                         "I'll remember that; `/background set` if I got it wrong, `/background clear` to forget it.")
             remembered, private = found.background, not place.public
@@ -187,7 +187,7 @@ class Advisor:
         # The conversation's topic is refreshed even when unchanged: the quiet period starts again.
         ok, ref = await self._try(self.storage.record_turn(
             place.id, user, question, top.id if top else None, top.score if top else None, reply.answered,
-            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject))
+            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject, background=stated_now))
         saved = saved and ok
         if not saved:
             reply = replace(reply, body=reply.body + NOT_SAVED)

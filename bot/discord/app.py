@@ -351,6 +351,8 @@ async def _serve(settings: Settings, token: str) -> None:
 
 def run_bot(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.log_file)
+    if settings.discord_api_base:  # a REST proxy shared by every process (README, running on several machines)
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
     token = settings.token
     if not token:
         print("mle-advisor: DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example)", file=sys.stderr)
