@@ -9,6 +9,7 @@ import json
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -19,6 +20,7 @@ from bot.core.health import Incidents
 from bot.core.place import Place
 from bot.core.ratelimit import AUTOCOMPLETE, FREE, RateLimiter
 from bot.core.storage import SQLiteStorage, Storage, StorageError, Store, store_for
+from bot.discord.alerts import Alerts
 from tests.test_cli import kb_env, run
 
 
@@ -232,3 +234,24 @@ def test_a_long_incident_is_recalled_now_and_then() -> None:
         told.append(incidents.report("storage", "locked"))
     reminders = [t for t in told if t]
     assert len(reminders) == 2 and "still happening" in reminders[0]
+
+
+async def test_processes_sharing_a_database_post_one_alert_between_them(store: Store) -> None:
+    sent: list[str] = []
+
+    class Channel:
+        async def send(self, content: str, **_: object) -> None:
+            sent.append(content)
+
+    class Process:  # what Alerts needs of the bot
+        settings = SimpleNamespace(alert_channel_id=5)
+        storage = store
+
+        def get_partial_messageable(self, channel_id: int) -> Channel:
+            return Channel()
+
+    first, second = Alerts(Process()), Alerts(Process())  # type: ignore[arg-type]
+    assert await first.report("storage", "the database is locked") is True
+    assert await second.report("storage", "the database is locked") is (not store.shared)
+    assert len(sent) == (1 if store.shared else 2)  # one database, one process: each posts its own
+    assert "⚠️" in sent[0] and "database is failing" in sent[0]
