@@ -159,11 +159,20 @@ async def test_my_data_names_places(advisor: Advisor, storage: Storage) -> None:
     await storage.set_background("111", "u", "physics")
     await storage.set_background("dm", "u", "software")
     await storage.set_background("999", "u", "software")
-    reply, data = await advisor.my_data("u", {"111": "ML Careers"})
+    asked: list[list[str]] = []
+
+    async def names(ids: list[str]) -> dict[str, str]:
+        asked.append(ids)
+        return {"111": "ML Careers"}
+
+    reply, data = await advisor.my_data("u", names)
+    assert asked == [["111", "999"]]  # servers only, never DMs
     assert "“ML Careers”" in reply.body and "direct messages" in reply.body and "not in any more (id 999)" in reply.body
     assert "server 111" not in reply.body
     assert data["places"] == {"111": "ML Careers", "999": "a server I'm not in any more (id 999)",
                               "dm": "direct messages (DMs)"}
+    plain, _ = await advisor.my_data("u")  # the command line knows no names: servers by id
+    assert "server 111" in plain.body and "not in any more" not in plain.body
 
 
 # --- gaps: one line per question, and empty lists say so -----------------------------------------------------
