@@ -1,8 +1,4 @@
-"""Everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
-
-Every row about a member belongs to a *place*: a server id, "dm" for direct messages, or "local" for
-the command line. Moderators only ever read their own server's rows; `forget` removes a member from
-every place.
+"""The embedded backend: everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
 
 Tables:
   profiles    stated background per place and member (and whether it was stated privately)
@@ -23,24 +19,32 @@ or another program's database raises StorageError with its own plain message, an
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
 import aiosqlite
 
-T = TypeVar("T")
+from bot.core.storage.base import (
+    COPIED_TABLES,
+    MAX_QUESTION_CHARS,
+    MEMBER_TABLES,
+    Change,
+    Gap,
+    Profile,
+    QuestionRef,
+    StorageError,
+    Store,
+    Usage,
+    change_from_row,
+    now,
+    question_token,
+)
 
-LEGACY = "legacy"
-"""The place of rows written before places existed (schema 1): never shown to any server's moderators;
-a legacy background is treated as privately stated."""
-DM, LOCAL = "dm", "local"
+T = TypeVar("T")
 
 MIGRATIONS: Sequence[str] = (
     # 1: the first schema
@@ -170,84 +174,7 @@ MIGRATIONS: Sequence[str] = (
 
 OUR_TABLES = frozenset({"profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes",
                         "sqlite_sequence", "profiles2", "progress2", "questions2", "feedback2"})
-MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
-"""Tables with rows about members (user_id): what forget-me empties."""
-
-MAX_QUESTION_CHARS = 2000
 BUSY_TIMEOUT = 10.0
-
-
-class StorageError(Exception):
-    """The database cannot be used right now; the message names the file and says what to do.
-
-    `kind` is one of: corrupt, not-a-database, not-ours, newer, locked, read-only, full, cannot-open,
-    io, closed."""
-
-    def __init__(self, message: str, kind: str = "error") -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Profile:
-    user_id: str
-    background: str | None
-    background_stated_at: str | None
-    background_private: bool = False
-
-
-@dataclass(frozen=True)
-class QuestionRef:
-    """A stored question, and a check that a 👍/👎 button names this question and no other."""
-
-    id: int
-    token: str
-
-
-@dataclass(frozen=True)
-class Gap:
-    question: str
-    times: int
-    unanswered: int
-    unhelpful: int
-    last_asked: str
-    asked_as: str = ""  # one of the questions as the member wrote it (the question above is folded to lowercase)
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What a server's members asked over a period: for /kb stats."""
-
-    days: int
-    asked: int
-    answered: int
-    helpful: int
-    unhelpful: int
-    top_topics: list[tuple[str, int]]
-    top_gaps: list[tuple[str, int]]
-    per_day: list[int]  # oldest first, one count per day
-
-
-@dataclass(frozen=True)
-class Change:
-    """One edit of the knowledge files: `files` maps each path to (content before, content after);
-    None stands for "no such file"."""
-
-    id: int
-    at: str
-    by_id: str
-    by_name: str
-    place: str
-    summary: str
-    files: dict[str, tuple[str | None, str | None]]
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def question_token(question_id: int, asked_at: str) -> str:
-    return hashlib.sha256(f"{question_id}:{asked_at}".encode()).hexdigest()[:8]
 
 
 _KIND_BY_CODE = {
@@ -270,19 +197,15 @@ def _kind_of(exc: BaseException) -> str:
     return "error"
 
 
-class Storage:
+class SQLiteStorage(Store):
+    migrations = MIGRATIONS
+
     def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
+        self.where = str(self.path)
         self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
-
-    async def __aenter__(self) -> Storage:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        await self.close()
 
     # --- opening and errors ---------------------------------------------------------------------
 
@@ -450,13 +373,6 @@ class Storage:
 
     # --- questions and feedback -----------------------------------------------------------------
 
-    async def log_question(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
-                           answered: bool, *, channel: str = "", off_topic: bool = False) -> QuestionRef:
-        """Store a question. `off_topic` marks one declined because it is about another subject: not a
-        gap the moderators could fill, so it is left out of /kb gaps."""
-        return await self.record_turn(place, user_id, question, match_id, score, answered, channel=channel,
-                                      off_topic=off_topic)
-
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
                           context_topic: str | None = None) -> QuestionRef:
@@ -604,7 +520,12 @@ class Storage:
     async def changes(self, limit: int = 20) -> list[Change]:
         rows = await self._read(lambda db: db.execute_fetchall(
             "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes ORDER BY id DESC LIMIT ?", (limit,)))
-        return [_change(r) for r in rows]
+        return [change_from_row(r) for r in rows]
+
+    async def changes_since(self, after_id: int) -> list[Change]:
+        rows = await self._read(lambda db: db.execute_fetchall(
+            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes WHERE id > ? ORDER BY id", (after_id,)))
+        return [change_from_row(r) for r in rows]
 
     async def change(self, change_id: int | None = None) -> Change | None:
         """One change by id, or the latest."""
@@ -612,7 +533,7 @@ class Storage:
         rows = await self._read(lambda db: db.execute_fetchall(
             sql + "WHERE id = ?" if change_id is not None else sql + "ORDER BY id DESC LIMIT 1",
             (change_id,) if change_id is not None else ()))
-        return _change(rows[0]) if rows else None
+        return change_from_row(rows[0]) if rows else None
 
     # --- retention and the member's own data -----------------------------------------------------
 
@@ -700,6 +621,24 @@ class Storage:
 
         return await self._read(work)
 
+    async def dump(self, table: str) -> tuple[list[str], list[tuple[Any, ...]], int]:
+        """Every row of one of COPIED_TABLES as it is (for `db copy`): column names, rows, and the highest
+        id ever given in it (0 for tables without ids), so the copy never reuses one."""
+        assert table in COPIED_TABLES
+
+        async def work(db: aiosqlite.Connection) -> tuple[list[str], list[tuple[Any, ...]], int]:
+            cursor = await db.execute(f"SELECT * FROM {table}")  # noqa: S608 - a fixed name
+            names = [d[0] for d in cursor.description]
+            rows = [tuple(r) for r in await cursor.fetchall()]
+            floor = await _scalar(db, "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+            return names, rows, int(floor or 0)
+
+        return await self._read(work)
+
+    async def table_counts(self) -> dict[str, int]:
+        union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in COPIED_TABLES)  # noqa: S608 - fixed names
+        return {r[0]: int(r[1]) for r in await self._read(lambda db: db.execute_fetchall(union))}
+
     def size_bytes(self) -> int:
         """The database file plus its WAL, for /status."""
         total = 0
@@ -721,11 +660,6 @@ async def _rollback(db: aiosqlite.Connection) -> None:
         await db.execute("ROLLBACK")
     except (sqlite3.Error, ValueError):  # no transaction left to roll back (SQLite ended it), or closed
         pass
-
-
-def _change(row: Sequence[Any]) -> Change:
-    files = {path: (v.get("before"), v.get("after")) for path, v in json.loads(row[6]).items()}
-    return Change(row[0], row[1], row[2], row[3], row[4], row[5], files)
 
 
 # --- queries shared by several operations (each runs inside the caller's read or transaction) ---------
