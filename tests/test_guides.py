@@ -372,7 +372,7 @@ def test_a_borrowed_figure_is_labelled_as_the_nearest_backgrounds(kb, bg_id: str
 
 async def test_a_sysadmin_hears_the_developers_figure_as_the_nearest_not_as_theirs(advisor) -> None:
     await advisor.ask("u", "I'm a sysadmin at a hosting company")
-    reply = await advisor.ask("u", "how long will it take me?")
+    reply = await advisor.ask("u", "what timeline should I plan for?")
     assert reply.background == "it-operations"
     first = reply.body.splitlines()[0]
     assert "nearest" in first and "software development" in first and "6 months" in first
