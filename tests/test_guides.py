@@ -299,6 +299,7 @@ DISAGREEMENTS = {
     "learning-approach": {"mynter", "ml-engineer-2022"},
     "portfolio": {"learn-with-passion", "any-starting-point"},
     "get-experience": {"learn-with-passion", "any-starting-point"},
+    "communities": {"learn-with-passion", "any-starting-point"},
     "engineering-practices": {"ml-engineer-2022", "mynter"},
     "software-engineering": {"ml-engineer-2022", "mynter"},
 }
