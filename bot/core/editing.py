@@ -41,6 +41,7 @@ from bot.core.overrides import (
     from_rows,
     items_of,
     load_with,
+    moved_upstream,
 )
 from bot.core.storage import LOCAL, Change, KbConflict, Storage
 from bot.core.yamlfile import MAX_FILE_BYTES, YamlProblem, parse_yaml
@@ -354,17 +355,9 @@ class KnowledgeEditor:
                 "answered": answered, "helpful": up, "unhelpful": down, "days": days}
 
     async def upstream(self) -> list[tuple[Override, str | None]]:
-        """Edited items whose shipped version changed since the edit: (override, shipped YAML now or None
-        when the upgrade removed it)."""
+        """Edited items whose shipped version changed since the edit (see overrides.moved_upstream)."""
         snap = await self.snapshot()
-        out = []
-        for key, override in sorted(snap.overrides.items()):
-            if override.base is None:
-                continue
-            now = snap.shipped.item(key)
-            if now is None or body_data(override.base) != dict(now.data):
-                out.append((override, now.text if now else None))
-        return out
+        return await _thread(moved_upstream, snap.shipped, snap.overrides)
 
     async def export_zip(self, place: str | None = None) -> bytes:
         """Every knowledge file as in force, in one zip (the folder's layout kept), each marked with the

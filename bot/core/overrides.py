@@ -274,3 +274,16 @@ def load_with(directory: Path, overrides: Mapping[Key, Override], *, change_id: 
 
 def from_rows(rows: Mapping[Key, tuple[Mapping[str, Any], int]]) -> dict[Key, Override]:
     return {key: Override.from_state(key, state, change_id) for key, (state, change_id) in rows.items()}
+
+
+def moved_upstream(shipped: Shipped, overrides: Mapping[Key, Override]) -> list[tuple[Override, str | None]]:
+    """Edited items whose shipped version changed since the edit: (override, the shipped YAML now, or None
+    when an upgrade removed it)."""
+    out = []
+    for key, override in sorted(overrides.items()):
+        if override.base is None:
+            continue
+        now = shipped.item(key)
+        if now is None or body_data(override.base) != dict(now.data):
+            out.append((override, now.text if now else None))
+    return out

@@ -24,6 +24,7 @@ or another program's database raises StorageError with its own plain message, an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -835,6 +836,17 @@ class Storage:
             except OSError:
                 pass
         return total
+
+
+def read_kb_state(path: Path) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+    """`kb_state` from a database file opened read-only, changing nothing (for `doctor`); none before
+    schema 3. Raises sqlite3.Error when it cannot be read."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)) as db:
+        if db.execute("PRAGMA user_version").fetchone()[0] < 3:
+            return 0, {}
+        last = db.execute("SELECT COALESCE(MAX(id), 0) FROM kb_changes").fetchone()[0]
+        rows = db.execute("SELECT section, item_id, state, change_id FROM kb_overrides").fetchall()
+        return int(last), {(r[0], r[1]): (json.loads(r[2]), r[3]) for r in rows}
 
 
 async def _scalar(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
