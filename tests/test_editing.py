@@ -248,7 +248,7 @@ async def test_the_change_and_its_history_land_together_or_not_at_all(editor: Kn
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 15.5: a failure while recording (full disk, here injected after the overrides are written)
     leaves neither the change nor its history."""
-    import bot.core.storage as storage_module
+    import bot.core.storage.sqlite as storage_module
 
     real = storage_module._json_or_none
     calls = {"n": 0}

@@ -43,7 +43,7 @@ from bot.core.overrides import (
     load_with,
     moved_upstream,
 )
-from bot.core.storage import LOCAL, Change, KbConflict, Storage
+from bot.core.storage import LOCAL, Change, KbConflict, Store
 from bot.core.yamlfile import MAX_FILE_BYTES, YamlProblem, parse_yaml
 
 T = TypeVar("T")
@@ -299,7 +299,7 @@ def resolve_topic(knowledge: Knowledge, text: str) -> str:
 # --- the editor ------------------------------------------------------------------------------------------
 
 class KnowledgeEditor:
-    def __init__(self, shipped: Path, storage: Storage) -> None:
+    def __init__(self, shipped: Path, storage: Store) -> None:
         self.shipped = Path(shipped)
         self.storage = storage
         self._lock = asyncio.Lock()

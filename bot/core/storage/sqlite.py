@@ -1,8 +1,4 @@
-"""Everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
-
-Every row about a member belongs to a *place*: a server id, "dm" for direct messages, or "local" for
-the command line. Moderators only ever read their own server's rows; `forget` removes a member from
-every place.
+"""The embedded backend: everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
 
 Tables:
   profiles    stated background per place and member (and whether it was stated privately)
@@ -25,24 +21,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
 import aiosqlite
 
-T = TypeVar("T")
+from bot.core.storage.base import (
+    MAX_QUESTION_CHARS,
+    MEMBER_TABLES,
+    Change,
+    Gap,
+    KbConflict,
+    Profile,
+    QuestionRef,
+    StorageError,
+    Store,
+    Usage,
+    change_from_row,
+    now,
+    question_token,
+)
 
-LEGACY = "legacy"
-"""The place of rows written before places existed (schema 1): never shown to any server's moderators;
-a legacy background is treated as privately stated."""
-DM, LOCAL = "dm", "local"
+T = TypeVar("T")
 
 MIGRATIONS: Sequence[str] = (
     # 1: the first schema
@@ -202,91 +206,7 @@ MIGRATIONS: Sequence[str] = (
 OUR_TABLES = frozenset({"profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes",
                         "kb_overrides", "kb_change_items", "kb_meta",
                         "sqlite_sequence", "profiles2", "progress2", "questions2", "feedback2"})
-MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
-"""Tables with rows about members (user_id): what forget-me empties."""
-
-MAX_QUESTION_CHARS = 2000
 BUSY_TIMEOUT = 10.0
-
-
-class StorageError(Exception):
-    """The database cannot be used right now; the message names the file and says what to do.
-
-    `kind` is one of: corrupt, not-a-database, not-ours, newer, locked, read-only, full, cannot-open,
-    io, closed."""
-
-    def __init__(self, message: str, kind: str = "error") -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Profile:
-    user_id: str
-    background: str | None
-    background_stated_at: str | None
-    background_private: bool = False
-
-
-@dataclass(frozen=True)
-class QuestionRef:
-    """A stored question, and a check that a 👍/👎 button names this question and no other."""
-
-    id: int
-    token: str
-
-
-@dataclass(frozen=True)
-class Gap:
-    question: str
-    times: int
-    unanswered: int
-    unhelpful: int
-    last_asked: str
-    asked_as: str = ""  # one of the questions as the member wrote it (the question above is folded to lowercase)
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What a server's members asked over a period: for /kb stats."""
-
-    days: int
-    asked: int
-    answered: int
-    helpful: int
-    unhelpful: int
-    top_topics: list[tuple[str, int]]
-    top_gaps: list[tuple[str, int]]
-    per_day: list[int]  # oldest first, one count per day
-
-
-@dataclass(frozen=True)
-class Change:
-    """One edit of the knowledge files: `files` maps each path to (content before, content after);
-    None stands for "no such file"."""
-
-    id: int
-    at: str
-    by_id: str
-    by_name: str
-    place: str
-    summary: str
-    files: dict[str, tuple[str | None, str | None]]  # whole files: changes made before edits moved to the database
-    shared_summary: str = ""  # the summary without members' words, for other servers' moderators
-    items: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, Any] | None]] = field(default_factory=dict)
-    """(section, id) → the item's override before and after the change (None: none, the shipped item)."""
-
-
-class KbConflict(Exception):
-    """The knowledge changed (in another process) since the change was prepared: catch up and redo it."""
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def question_token(question_id: int, asked_at: str) -> str:
-    return hashlib.sha256(f"{question_id}:{asked_at}".encode()).hexdigest()[:8]
 
 
 _KIND_BY_CODE = {
@@ -309,19 +229,12 @@ def _kind_of(exc: BaseException) -> str:
     return "error"
 
 
-class Storage:
+class SQLiteStorage(Store):
     def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
-
-    async def __aenter__(self) -> Storage:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        await self.close()
 
     # --- opening and errors ---------------------------------------------------------------------
 
@@ -488,13 +401,6 @@ class Storage:
         return await self._write(work)
 
     # --- questions and feedback -----------------------------------------------------------------
-
-    async def log_question(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
-                           answered: bool, *, channel: str = "", off_topic: bool = False) -> QuestionRef:
-        """Store a question. `off_topic` marks one declined because it is about another subject: not a
-        gap the moderators could fill, so it is left out of /kb gaps."""
-        return await self.record_turn(place, user_id, question, match_id, score, answered, channel=channel,
-                                      off_topic=off_topic)
 
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
@@ -694,7 +600,7 @@ class Storage:
     async def changes(self, limit: int = 20) -> list[Change]:
         rows = await self._read(lambda db: db.execute_fetchall(
             "SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes ORDER BY id DESC LIMIT ?", (max(0, min(limit, 10_000)),)))
-        return [_change(r) for r in rows]
+        return [change_from_row(r) for r in rows]
 
     async def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
         """The changes after `change_id`, oldest first, with what each did per item: how a process catches up."""
@@ -702,7 +608,7 @@ class Storage:
         async def work(db: aiosqlite.Connection) -> list[Change]:
             rows = await db.execute_fetchall(
                 "SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id > ? ORDER BY id LIMIT ?", (change_id, limit))
-            return [_change(r, await _change_items(db, r[0])) for r in rows]
+            return [change_from_row(r, await _change_items(db, r[0])) for r in rows]
 
         return await self._read(work)
 
@@ -714,7 +620,7 @@ class Storage:
                 rows = await db.execute_fetchall("SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id = ?", (change_id,))
             else:
                 rows = await db.execute_fetchall("SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes ORDER BY id DESC LIMIT 1")
-            return _change(rows[0], await _change_items(db, rows[0][0])) if rows else None
+            return change_from_row(rows[0], await _change_items(db, rows[0][0])) if rows else None
 
         return await self._read(work)
 
@@ -724,7 +630,7 @@ class Storage:
             """SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id IN
                 (SELECT change_id FROM kb_change_items WHERE section = ? AND item_id = ? AND change_id > ?)
                 ORDER BY id DESC LIMIT ?""", (section, item_id, after, limit)))
-        return [_change(r) for r in rows]
+        return [change_from_row(r) for r in rows]
 
     async def topic_usage(self, topic_id: str, days: int, place: str | None = None) -> tuple[int, int, int]:
         """How often `topic_id` answered in the last `days` (in one place, or every place), and its 👍 and 👎."""
@@ -859,11 +765,6 @@ async def _rollback(db: aiosqlite.Connection) -> None:
         await db.execute("ROLLBACK")
     except (sqlite3.Error, ValueError):  # no transaction left to roll back (SQLite ended it), or closed
         pass
-
-
-def _change(row: Sequence[Any], items: dict[tuple[str, str], tuple[Any, Any]] | None = None) -> Change:
-    files = {path: (v.get("before"), v.get("after")) for path, v in json.loads(row[6]).items()}
-    return Change(row[0], row[1], row[2], row[3], row[4], row[5], files, row[7] or "", items or {})
 
 
 async def _change_items(db: aiosqlite.Connection, change_id: int) -> dict[tuple[str, str], tuple[Any, Any]]:
