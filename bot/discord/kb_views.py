@@ -102,8 +102,9 @@ async def run_change(interaction: discord.Interaction, work: Any, *, retry: disc
         return None
     except StorageError as exc:
         log.error("knowledge change not recorded: %s", exc)
-        await report(interaction, "Not changed", "I couldn't record the change in my database, so I put the files back: "
-                     "nothing was changed. Please try again later.", kind="error", view=retry)
+        await report(interaction, "Not changed", "I couldn't record the change in my database "
+                     f"({quote_user_text(exc.kind, 20)}), so nothing was changed. Please try again later.", kind="error",
+                     view=retry)
         return None
     await after_change(interaction, done)
     return done
