@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.editing import KnowledgeEditor
-from bot.core.storage import Storage
+from bot.core.storage import Storage, StorageError
 from bot.discord.app import AdvisorBot
 from tests.e2e.conftest import StartBot
 from tests.e2e.emulator import DiscordEmulator, Outcome
@@ -126,3 +126,23 @@ async def test_a_change_made_by_another_process_is_picked_up(start_bot: StartBot
         await asyncio.sleep(0.05)
     answer = await emulator.slash("ask", question="zorblax notebooks went missing again")
     assert answer.text.startswith("Git and version control")
+
+
+async def test_an_import_the_database_cannot_record_is_not_in_force(bot: AdvisorBot, emulator: DiscordEmulator,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15.5: with the disk full, `/kb import` said "Something went wrong" yet the file was in force,
+    with no history and no undo."""
+    async def full(*args: object, **kwargs: object) -> int:
+        raise StorageError("the disk holding bot.db is full: free some space; nothing was saved", "full")
+
+    upload = emulator.upload("extra.yaml", b"entries:\n  - id: study-groups\n    title: Study groups\n"
+                                           b"    ask: [is there a study group for ml]\n"
+                                           b"    answer: Ask in this server's study channel.\n    sources: [moderators]\n")
+    before = bot.advisor.knowledge
+    with monkeypatch.context() as patch:
+        patch.setattr(bot.storage, "kb_commit", full)
+        refused = await emulator.slash("kb import", user=emulator.moderator, file=upload)
+    assert "Not changed" in refused.all_text and "nothing was changed" in refused.all_text
+    assert "Something went wrong" not in refused.all_text
+    assert bot.advisor.knowledge is before and "study-groups" not in (await bot.editor.load()).entries
+    assert "No changes yet" in (await emulator.slash("kb history", user=emulator.moderator)).text
