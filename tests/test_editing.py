@@ -353,3 +353,20 @@ def test_the_knowledge_as_a_whole_is_capped(kb_copy: Path) -> None:
         (kb_copy / "entries" / f"filler-{n}.yaml").write_text("entries: []\n" + filler * 1200)
     with pytest.raises(KnowledgeError, match="add up to more than"):
         load_knowledge(kb_copy)
+
+
+def test_every_topic_re_rendered_as_an_override_reads_the_same(kb_copy: Path) -> None:
+    """What the form and `kb teach` write (an item re-rendered in the house style) means exactly what the
+    shipped item meant, for every step and entry."""
+    from bot.core.editing import render_entry
+    from bot.core.overrides import Override, load_with
+
+    shipped = load_knowledge(kb_copy)
+    where = Shipped(kb_copy)
+    overrides = {}
+    for key in where.where():
+        if key[0] in ("steps", "entries"):
+            item = where.item(key)
+            overrides[key] = Override(key[0], key[1], where.where()[key], render_entry(dict(item.data), indent=0), item.text)
+    edited = load_with(kb_copy, overrides)
+    assert dict(edited.topics) == dict(shipped.topics) and list(edited.topics) == list(shipped.topics)
