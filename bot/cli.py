@@ -44,7 +44,7 @@ from bot.core.advisor import Advisor
 from bot.core.editing import EditError, KnowledgeEditor, resolve_topic
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply
-from bot.core.storage import DM, LEGACY, LOCAL, Storage, StorageError
+from bot.core.storage import DM, LEGACY, LOCAL, SQLiteStorage, StorageError, Store, is_postgres_url, store_for
 from bot.core.yamlfile import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
@@ -78,7 +78,12 @@ def _settings() -> Settings:
         raise SetupError(f"the setting {name} is invalid: {message}; see .env.example") from None
 
 
-async def _load(settings: Settings, storage: Storage) -> Knowledge:
+def _file_of(storage: Store) -> Path | None:
+    """The SQLite file (an older version's edits folder is found beside it), or None on PostgreSQL."""
+    return storage.path if isinstance(storage, SQLiteStorage) else None
+
+
+async def _load(settings: Settings, storage: Store) -> Knowledge:
     """The knowledge: the shipped folder with the moderators' edits (in the database) in force."""
     editor = await _editor(settings, storage)
     try:
@@ -87,16 +92,17 @@ async def _load(settings: Settings, storage: Storage) -> Knowledge:
         raise SetupError(f"the knowledge in {settings.knowledge_dir} has problems; nothing was answered:\n{exc}") from None
 
 
-async def _editor(settings: Settings, storage: Storage) -> KnowledgeEditor:
+async def _editor(settings: Settings, storage: Store) -> KnowledgeEditor:
     """The editor, once an older version's edits folder (beside the database) has moved into it."""
     editor = KnowledgeEditor(settings.knowledge_dir, storage)
+    folder = settings.edits_dir(_file_of(storage))
     try:
-        await editor.migrate_folder(settings.edits_dir(storage.path))
+        await editor.migrate_folder(folder)
     except EditError as exc:
-        raise SetupError(f"the edits in {settings.edits_dir(storage.path)} could not be moved into the database: {exc}"
+        raise SetupError(f"the edits in {folder} could not be moved into the database: {exc}"
                          + "".join(f"\n{p}" for p in exc.problems)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SetupError(f"the edits folder {settings.edits_dir(storage.path)} cannot be read: {exc}") from None
+        raise SetupError(f"the edits folder {folder} cannot be read: {exc}") from None
     return editor
 
 
@@ -161,7 +167,7 @@ def _stdin_lines(stream: BinaryIO) -> Iterable[tuple[int, str]]:
 async def _ask(args: argparse.Namespace) -> int:
     settings = _settings()
     default_user = _user_arg(args.user)
-    async with Storage(args.db or settings.database_path) as storage:
+    async with store_for(args.db or settings.database) as storage:
         advisor = Advisor(await _load(settings, storage), storage, context_minutes=settings.context_minutes)
         lines: Iterable[tuple[int, str]] = [(1, " ".join(args.question))] if args.question else _stdin_lines(sys.stdin.buffer)
         for number, line in lines:
@@ -180,7 +186,7 @@ async def _ask(args: argparse.Namespace) -> int:
 async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
     settings = _settings()
     interactive = sys.stdin.isatty()
-    async with Storage(args.db or settings.database_path) as storage:
+    async with store_for(args.db or settings.database) as storage:
         advisor = Advisor(await _load(settings, storage), storage, context_minutes=settings.context_minutes)
         console = Console(advisor, _user_arg(args.user))
         if notice:
@@ -268,9 +274,9 @@ async def _kb_load(args: argparse.Namespace) -> tuple[Path, Knowledge, str]:
     the database (when there is one: these commands create none)."""
     settings = _settings()
     directory = Path(args.dir) if args.dir else settings.knowledge_dir
-    if args.dir or not settings.database_path.is_file():
+    if args.dir or (not settings.database_url and not settings.database_path.is_file()):
         return directory, load_knowledge(directory), ""
-    async with Storage(settings.database_path) as storage:
+    async with store_for(settings.database) as storage:
         kb = await (await _editor(settings, storage)).load()
     edited = sum(1 for o in kb.overrides.values() if o.body is not None)
     return directory, kb, f", {edited} item(s) edited by moderators"
@@ -310,7 +316,7 @@ def _by(args: argparse.Namespace) -> str:
 
 async def _with_editor(args: argparse.Namespace, work) -> int:
     settings = _settings()
-    async with Storage(args.db or settings.database_path) as storage:
+    async with store_for(args.db or settings.database) as storage:
         editor = await _editor(settings, storage)
         try:
             return await work(editor, storage)
@@ -325,7 +331,7 @@ async def _with_editor(args: argparse.Namespace, work) -> int:
 
 
 async def _kb_gaps(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         if args.guild:
             places = [args.guild]
         else:  # every server and the command line; never direct messages
@@ -354,7 +360,7 @@ async def _kb_gaps(args: argparse.Namespace) -> int:
 
 
 async def _kb_teach(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         topic = resolve_topic(await editor.load(), args.topic)
         done = await editor.teach(args.question, topic, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
@@ -377,7 +383,7 @@ async def _kb_import(args: argparse.Namespace) -> int:
         print(f"mle-advisor: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_KNOWLEDGE
 
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         done = await editor.import_file(content, name=path.name, rel=args.as_path, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
@@ -386,7 +392,7 @@ async def _kb_import(args: argparse.Namespace) -> int:
 
 
 async def _kb_export(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         data = await editor.export_zip()
         target = Path(args.out)
         try:
@@ -401,7 +407,7 @@ async def _kb_export(args: argparse.Namespace) -> int:
 
 
 async def _kb_history(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         changes = await storage.changes(args.n)
         for change in changes:
             by = " ".join(change.by_name.split()) or change.by_id
@@ -414,7 +420,7 @@ async def _kb_history(args: argparse.Namespace) -> int:
 
 
 async def _kb_undo(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         done = await editor.undo(args.id, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
@@ -426,7 +432,7 @@ async def _kb_diff(args: argparse.Namespace) -> int:
     """For each edited entry whose shipped version changed since the edit: what upstream changed (from the
     shipped version the edit was made on, to the shipped version now), to merge by hand with `kb edit`."""
 
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         moved = await editor.upstream()
         for override, now in moved:
             print(f"{override.section}/{override.item_id} (edited in change #{override.change_id}; "
@@ -444,7 +450,7 @@ async def _kb_diff(args: argparse.Namespace) -> int:
 
 
 async def _kb_list(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         for topic_id, title, kind, status in await editor.topics():
             print(f"{topic_id}\t{kind}\t{status}\t{title}")
         return 0
@@ -453,7 +459,7 @@ async def _kb_list(args: argparse.Namespace) -> int:
 
 
 async def _kb_info(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         topic = resolve_topic(await editor.load(), args.topic)
         info = await editor.info(topic, None, args.days)
         assert info is not None
@@ -509,7 +515,7 @@ def _without_comments(text: str) -> str:
 
 
 async def _kb_edit(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         topic = resolve_topic(await editor.load(), args.topic)
         found = await editor.entry_yaml(topic)
         assert found is not None
@@ -540,7 +546,7 @@ async def _kb_edit(args: argparse.Namespace) -> int:
 
 
 async def _kb_add(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         path = None
         if args.file == "-":
             text = sys.stdin.read()
@@ -633,6 +639,33 @@ def _days(value: str) -> int:
     return int(value)
 
 
+async def _db_copy(args: argparse.Namespace) -> int:
+    from bot.core.storage.copy import copy_into
+    from bot.core.storage.postgres import PostgresStorage
+
+    settings = _settings()
+    url = args.to or (settings.database_url.get_secret_value() if settings.database_url else "")
+    if not is_postgres_url(url):
+        raise SetupError("give the PostgreSQL database to copy into: --to postgresql://user:password@host/db "
+                         "(or set DATABASE_URL)")
+    source_file = args.db or settings.database_path
+    if not await asyncio.to_thread(Path(source_file).is_file):
+        raise SetupError(f"there is no SQLite database at {source_file} to copy (set DATABASE_PATH or --db)")
+    async with SQLiteStorage(source_file) as source, PostgresStorage(url) as target:
+        counts = await copy_into(source, target)
+        where = target.where
+    short = False
+    for table, (had, has) in counts.items():
+        short |= has < had
+        print(f"{table:<11} {had:>8} in {source_file}   {has:>8} in PostgreSQL{'   MISSING ROWS' if has < had else ''}")
+    if short:
+        print(f"mle-advisor: some rows did not reach {where}; nothing was deleted from {source_file}. Run the copy "
+              "again; if it persists, check the PostgreSQL log", file=sys.stderr)
+        return EXIT_SETUP
+    print(f"copied into {where}; safe to run again. Next: set DATABASE_URL to it and restart the bot.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mle-advisor", description="MLE Advisor: from anywhere to ML engineer.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -688,6 +721,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("file", nargs="?")
     add.add_argument("--by", help="who made the change (for the history)")
 
+    db = sub.add_parser("db", help="the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser("copy", help="copy the SQLite database into PostgreSQL (safe to run again)")
+    copy.add_argument("--to", help="postgresql://user:password@host/db (default: DATABASE_URL)")
+    copy.add_argument("--db", type=Path, help="the SQLite file to copy (default: DATABASE_PATH)")
+
     sub.add_parser("doctor", help="check the setup (token, database, knowledge, settings) and say what to fix")
     sub.add_parser("run", help="start the Discord bot")
     sub.add_parser("start", help="start the bot, or the console chat when no token is set")
@@ -710,6 +749,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_chat(args))
         if args.command == "kb":
             return asyncio.run(KB_ASYNC[args.kb_command](args))
+        if args.command == "db":
+            return asyncio.run(_db_copy(args))
         if args.command == "doctor":
             return _doctor(args)
         if args.command == "run":

@@ -393,8 +393,10 @@ class KnowledgeEditor:
     async def _change(self, compute: Callable[[Snapshot, Any], Plan], *, by_id: str, by_name: str, place: str,
                       prepare: Callable[[Snapshot], Awaitable[Any]] | None = None, mark: str | None = None) -> Done:
         """Prepare the change on a fresh snapshot, validate the knowledge with it, and record it with its
-        overrides in one transaction; if another process recorded a change meanwhile, do it all again."""
-        async with self._lock:
+        overrides in one transaction; if another process recorded a change meanwhile, do it all again.
+        With a shared database the store's knowledge lock also keeps other processes' editors waiting
+        (PostgreSQL: an advisory lock), so the retry is for a process that does not take it (an older one)."""
+        async with self.storage.knowledge_lock(), self._lock:
             for _ in range(_ATTEMPTS):
                 snap = await self.snapshot()
                 extra = await prepare(snap) if prepare is not None else None

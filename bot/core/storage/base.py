@@ -11,10 +11,13 @@ plain line that says what to do and never shows a password.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -27,6 +30,10 @@ DM, LOCAL = "dm", "local"
 
 MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
 """Tables with rows about members (user_id): what forget-me empties."""
+
+COPIED_TABLES = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes", "kb_change_items",
+                 "kb_overrides", "kb_meta")
+"""Every table of ours with data in it: what `mle-advisor db copy` moves and counts."""
 
 MAX_QUESTION_CHARS = 2000
 
@@ -103,6 +110,18 @@ class KbConflict(Exception):
     """The knowledge changed (in another process) since the change was prepared: catch up and redo it."""
 
 
+@dataclass(frozen=True)
+class Heartbeat:
+    """One bot process as it last reported itself (for /status)."""
+
+    process: str
+    shards: list[int]
+    started_at: float  # epoch seconds
+    seen_ago: float  # seconds since its last beat
+    latency_ms: float | None
+    last_error: str
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -120,12 +139,22 @@ def change_from_row(row: Sequence[Any], items: dict[tuple[str, str], tuple[Any, 
 class Store(ABC):
     """What the advisor remembers, whatever holds it. Each method is one read or one transaction."""
 
+    migrations: Sequence[str]
+    """This backend's numbered schema changes, in order."""
+    where: str
+    """Where the data is, as it may be shown (a file path, or a URL without its password)."""
+
     async def __aenter__(self) -> Self:
         await self.open()
         return self
 
     async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         await self.close()
+
+    shared = False
+    """True when several processes may use this database at once (PostgreSQL): then what they must
+    agree on (identify slots, daily jobs, knowledge edits) is coordinated through it. The defaults below
+    are for one process (SQLite: one file on one machine) and keep that state in memory."""
 
     # --- opening ---------------------------------------------------------------------------------
 
@@ -286,5 +315,55 @@ class Store(ABC):
         """How many rows in all tables mention `user_id`: what /forget-me must bring to zero."""
 
     @abstractmethod
+    async def table_counts(self) -> dict[str, int]:
+        """Rows in each of COPIED_TABLES (for `db copy`'s check and for /status)."""
+
+    @abstractmethod
     def size_bytes(self) -> int:
         """How much disk the database takes, for /status (0 when unknown)."""
+
+    # --- coordination between processes (in-process defaults; PostgreSQL coordinates through itself) ----
+
+    async def reserve_identify(self, bucket: int, spacing: float) -> float:
+        """Book the next gateway IDENTIFY slot of a max_concurrency bucket: how many seconds to wait before
+        identifying. Slots of one bucket are `spacing` seconds apart across every process."""
+        slots: dict[int, float] = self.__dict__.setdefault("_identify_slots", {})
+        start = max(time.time(), slots.get(bucket, 0.0))
+        slots[bucket] = start + spacing
+        return max(0.0, start - time.time())
+
+    async def beat(self, process: str, shards: Sequence[int], started_at: float, latency_ms: float | None,
+                   last_error: str = "") -> None:
+        """Record that this process is alive (for /status across processes)."""
+        beats: dict[str, tuple[list[int], float, float, float | None, str]] = self.__dict__.setdefault("_beats", {})
+        beats[process] = (list(shards), started_at, time.time(), latency_ms, last_error)
+
+    async def heartbeats(self) -> list[Heartbeat]:
+        """Every process that has beaten, most recently seen first."""
+        beats = self.__dict__.get("_beats", {})
+        out = [Heartbeat(p, s, started, time.time() - seen, lat, err) for p, (s, started, seen, lat, err) in beats.items()]
+        return sorted(out, key=lambda h: h.seen_ago)
+
+    async def claim(self, job: str, key: str) -> bool:
+        """True for exactly one caller per (job, key) — e.g. ("retention", "guild 123 on 2026-12-02") — so
+        a daily job runs once per place and day however many processes try."""
+        claimed: set[tuple[str, str]] = self.__dict__.setdefault("_claims", set())
+        if (job, key) in claimed:
+            return False
+        claimed.add((job, key))
+        return True
+
+    @contextlib.asynccontextmanager
+    async def knowledge_lock(self) -> AsyncIterator[None]:
+        """Held while a knowledge edit catches up, checks "changed meanwhile" and writes: one editor at a
+        time across every process."""
+        lock: asyncio.Lock = self.__dict__.setdefault("_knowledge_lock", asyncio.Lock())
+        async with lock:
+            yield
+
+    async def listen_changes(self, callback: Callable[[int], None]) -> bool:
+        """Call `callback(change id)` soon after another process records a knowledge change; False when
+        this backend cannot (one process: nothing to hear). A listener does not survive a dropped
+        connection, so callers also poll `changes_since`."""
+        return False
+

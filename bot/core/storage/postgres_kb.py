@@ -51,6 +51,7 @@ CREATE INDEX questions_by_match ON questions (match_id, asked_at);
 KB_TABLES = frozenset({"kb_overrides", "kb_change_items", "kb_meta"})
 KB_COMMIT_LOCK = 0x6D6C6563  # "mlec": serialises recording knowledge changes across processes
 CHANGES_CHANNEL = "mle_advisor_kb_changes"
+"""NOTIFY channel: the id of each knowledge change, sent when it commits."""
 _COLUMNS = "id, at, by_id, by_name, place, summary, files, shared_summary"
 
 

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.core.storage.base import (
+    COPIED_TABLES,
     MAX_QUESTION_CHARS,
     MEMBER_TABLES,
     Change,
@@ -230,8 +231,11 @@ def _kind_of(exc: BaseException) -> str:
 
 
 class SQLiteStorage(Store):
+    migrations = MIGRATIONS
+
     def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
+        self.where = str(self.path)
         self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
@@ -732,6 +736,24 @@ class SQLiteStorage(Store):
             return total
 
         return await self._read(work)
+
+    async def dump(self, table: str) -> tuple[list[str], list[tuple[Any, ...]], int]:
+        """Every row of one of COPIED_TABLES as it is (for `db copy`): column names, rows, and the highest
+        id ever given in it (0 for tables without ids), so the copy never reuses one."""
+        assert table in COPIED_TABLES
+
+        async def work(db: aiosqlite.Connection) -> tuple[list[str], list[tuple[Any, ...]], int]:
+            cursor = await db.execute(f"SELECT * FROM {table}")  # noqa: S608 - a fixed name
+            names = [d[0] for d in cursor.description]
+            rows = [tuple(r) for r in await cursor.fetchall()]
+            floor = await _scalar(db, "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+            return names, rows, int(floor or 0)
+
+        return await self._read(work)
+
+    async def table_counts(self) -> dict[str, int]:
+        union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in COPIED_TABLES)  # noqa: S608 - fixed names
+        return {r[0]: int(r[1]) for r in await self._read(lambda db: db.execute_fetchall(union))}
 
     def size_bytes(self) -> int:
         """The database file plus its WAL, for /status."""

@@ -6,6 +6,10 @@ is shared by every server the bot is in: KB_EDIT_GUILD_IDS, or the only server).
 core's editor (bot/core/editing.py): validated whole, stored per item in the database together with their
 history entry (one transaction), and in effect at once.
 
+With a shared database (PostgreSQL, several processes), each process hears of a new change at once
+(LISTEN/NOTIFY) and also polls every SYNC_SECONDS (a listener does not survive a dropped connection),
+then reloads: the edits are read from the database, so there is nothing else to copy.
+
 The watcher looks every KB_WATCH_SECONDS at the shipped files and at the latest change in the database
 (so a change made by `mle-advisor kb` or another process is picked up): a change is validated and
 swapped in, or refused with the previous knowledge kept. It survives any error (logged, shown in /kb
@@ -48,6 +52,7 @@ from bot.discord.kb_views import (
 )
 
 log = logging.getLogger("mle_advisor.knowledge")
+SYNC_SECONDS = 5.0
 
 
 class Moderation(commands.Cog):
@@ -63,9 +68,32 @@ class Moderation(commands.Cog):
         if seconds > 0:
             self.watch.change_interval(seconds=seconds)
             self.watch.start()
+        if self.bot.storage.shared:
+            self.sync.start()
 
     async def cog_unload(self) -> None:
         self.watch.cancel()
+        self.sync.cancel()
+
+    # --- other processes' edits (shared database) ---------------------------------------------------------
+
+    def _heard(self, change_id: int) -> None:
+        if change_id > self.bot.advisor.knowledge.change_id:
+            asyncio.get_running_loop().create_task(self.catch_up(f"change {change_id} from another process"))
+
+    async def catch_up(self, reason: str) -> None:
+        """Reload when a change was recorded (here or by another process) after the knowledge in use."""
+        try:
+            if await self.bot.storage.kb_last_change() != self.bot.advisor.knowledge.change_id:
+                await self.reload(reason)
+        except Exception as exc:  # a dropped connection: the next poll tries again
+            log.warning("could not apply other processes' knowledge changes (will retry): %s",
+                        " ".join(str(exc).split())[:200])
+
+    @tasks.loop(seconds=SYNC_SECONDS)
+    async def sync(self) -> None:
+        await self.bot.storage.listen_changes(self._heard)  # (again, if the listening connection dropped)
+        await self.catch_up("changes found by the periodic check")
 
     # --- reloading --------------------------------------------------------------------------------------
 
