@@ -301,6 +301,15 @@ async def test_phrasings_from_another_servers_members_stay_in_that_server(editor
     assert "my private question about notebooks" in done.knowledge.entries["git-basics"].ask  # kept, not shown
 
 
+async def test_undoing_another_servers_teach_does_not_show_its_words(editor: KnowledgeEditor) -> None:
+    await editor.teach("my private question about notebooks", "git-basics", **WHO)
+    done = await editor.undo(1, by_id="9", by_name="carol", place="222")
+    assert "my private question" not in done.summary and "git-basics" in done.summary
+    [undo, _teach] = await editor.storage.changes()
+    from bot.core.editing import visible_summary
+    assert "my private question" not in visible_summary(undo, "111") + visible_summary(undo, "333")
+
+
 async def test_titles_and_unambiguous_prefixes_name_a_topic(editor: KnowledgeEditor) -> None:
     kb = await editor.load()
     assert resolve_topic(kb, "git-basics") == "git-basics"

@@ -652,8 +652,9 @@ class KnowledgeEditor:
                 plan[key] = Override.from_state(key, before) if before is not None else None
             if conflicts:
                 raise _Conflicts(conflicts)
-            shared = change.shared_summary or change.summary
-            return Plan(plan, f"undid #{change.id} ({_short(change.summary, 60)})", f"undid #{change.id} ({_short(shared, 60)})")
+            shared = visible_summary(change, "")  # what a server other than the change's own may read
+            return Plan(plan, f"undid #{change.id} ({_short(visible_summary(change, place), 60)})",
+                        f"undid #{change.id} ({_short(shared, 60)})")
 
         try:
             return await self._change(compute, by_id=by_id, by_name=by_name, place=place)
