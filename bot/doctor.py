@@ -121,7 +121,9 @@ def _knowledge(settings: Settings) -> list[Check]:
         return shown
     counts = ", ".join(f"{n} {k}" for k, n in kb.counts().items())
     edited = sum(1 for o in kb.overrides.values() if o.body is not None)
-    checks = [(True, f"knowledge in {settings.knowledge_dir} is valid ({counts}; {edited} item(s) edited by moderators)")]
+    where = ("the moderators' edits in PostgreSQL are not read here: `mle-advisor kb check` checks with them"
+             if settings.database_url else f"{edited} item(s) edited by moderators")
+    checks = [(True, f"knowledge in {settings.knowledge_dir} is valid ({counts}; {where})")]
     if moved:
         names = ", ".join(o.item_id for o in moved[:5]) + ("…" if len(moved) > 5 else "")
         checks.append((True, f"note: {len(moved)} edited item(s) changed upstream since they were edited ({names}): "
@@ -136,6 +138,8 @@ def _with_edits(settings: Settings) -> tuple[Any, list[Override]]:
     """The knowledge with the moderators' edits from the database (read-only, when it exists and reads),
     and the edited items whose shipped version moved since they were edited."""
     path = settings.database_path
+    if settings.database_url:  # doctor changes nothing, and opening PostgreSQL would migrate it: shipped only
+        return load_with(settings.knowledge_dir, {}), []
     try:
         change_id, rows = read_kb_state(path) if path.is_file() else (0, {})
     except (sqlite3.Error, ValueError):  # the database check says what is wrong with it
