@@ -136,6 +136,14 @@ def change_from_row(row: Sequence[Any], items: dict[tuple[str, str], tuple[Any, 
     return Change(row[0], row[1], row[2], row[3], row[4], row[5], files, row[7] or "", items or {})
 
 
+def memory_from_rows(user_id: str, rows: Sequence[Sequence[Any]]) -> tuple[Profile, set[str], str | None]:
+    """`memory`'s one query answers in tagged rows: 'p' the profile, 'd' each done step, 'c' the topic."""
+    profile = next((r for r in rows if r[0] == "p"), None)
+    return (Profile(user_id, profile[1], profile[2], bool(profile[3])) if profile else Profile(user_id, None, None),
+            {r[1] for r in rows if r[0] == "d"},
+            next((r[1] for r in rows if r[0] == "c"), None))
+
+
 class Store(ABC):
     """What the advisor remembers, whatever holds it. Each method is one read or one transaction."""
 
@@ -202,9 +210,10 @@ class Store(ABC):
     @abstractmethod
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
-                          context_topic: str | None = None) -> QuestionRef:
-        """Store a question and, when `context_topic` is given, make it the conversation's topic: one
-        transaction, so both are saved or neither is."""
+                          context_topic: str | None = None, background: tuple[str, bool] | None = None) -> QuestionRef:
+        """Store a question; when `context_topic` is given, make it the conversation's topic; when
+        `background` (id, stated privately) is given, remember it as the member's background here. One
+        transaction: all of it is saved or none is (a question's one write)."""
 
     @abstractmethod
     async def add_feedback(self, ref: QuestionRef, user_id: str, helpful: bool) -> bool:
@@ -240,9 +249,14 @@ class Store(ABC):
     @abstractmethod
     async def all_settings(self) -> dict[str, dict[str, Any]]: ...
 
-    @abstractmethod
     async def set_setting(self, place: str, key: str, value: Any, by: str = "") -> None:
         """Store one setting for a place; None removes it (back to the default)."""
+        await self.set_settings(place, {key: value}, by)
+
+    @abstractmethod
+    async def set_settings(self, place: str, values: dict[str, Any], by: str = "") -> None:
+        """Store several settings of a place in one transaction: all of them or, on any failure, none.
+        None removes a setting (back to the default)."""
 
     @abstractmethod
     async def record_change(self, by_id: str, by_name: str, place: str, summary: str,
@@ -306,9 +320,11 @@ class Store(ABC):
         """Every row about `user_id`, table by table, as plain data (for /my-data)."""
 
     @abstractmethod
-    async def forget(self, user_id: str) -> int:
-        """Delete every row about `user_id`, in every place, in one transaction, and then make the
-        backend drop the deleted rows from its files as far as it can. Returns the rows removed."""
+    async def forget(self, user_id: str, place: str | None = None) -> int:
+        """Delete every row about `user_id`, in every place (or, with `place`, in that place only: its
+        rows, the feedback the member gave there, and others' feedback on their questions there), in one
+        transaction, and then make the backend drop the deleted rows from its files as far as it can.
+        Returns the rows removed."""
 
     @abstractmethod
     async def rows_about(self, user_id: str) -> int:

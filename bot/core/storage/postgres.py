@@ -39,6 +39,7 @@ from bot.core.storage.base import (
     StorageError,
     Store,
     Usage,
+    memory_from_rows,
     now,
     question_token,
 )
@@ -152,6 +153,8 @@ OUR_TABLES = KB_TABLES | frozenset({SCHEMA_TABLE, "profiles", "progress", "quest
                         "kb_changes", "identify_slots", "heartbeats", "job_claims"})
 KNOWLEDGE_LOCK = 0x6D6C656B  # "mlek": held by the one process editing the knowledge
 KNOWLEDGE_LOCK_WAIT = 30.0
+HEARTBEAT_KEEP = 86400
+"""Seconds a silent process stays listed in /status (a process restarted under a new pid leaves its old row)."""
 DB_NOW = "extract(epoch from clock_timestamp())"
 """The database's clock: every process measures identify slots and heartbeats by the same one."""
 ID_TABLES = ("questions", "kb_changes")
@@ -164,10 +167,10 @@ def safe_url(url: str) -> str:
     """The URL as it may be shown: the password replaced by ***."""
     try:
         parts = urlsplit(url)
+        if parts.password is None:
+            return url
     except ValueError:
         return "the PostgreSQL server in DATABASE_URL"
-    if parts.password is None:
-        return url
     host = parts.netloc.rsplit("@", 1)[-1]
     user = parts.username or ""
     return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
@@ -235,7 +238,10 @@ class PostgresStorage(PostgresKbMixin, Store):
     # --- opening and errors ---------------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        password = urlsplit(self.url).password if "://" in self.url else None
+        try:
+            password = urlsplit(self.url).password
+        except ValueError:
+            password = None
         return text.replace(password, "***") if password else text
 
     def error(self, exc: BaseException) -> StorageError:
@@ -289,6 +295,10 @@ class PostgresStorage(PostgresKbMixin, Store):
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
             await self.close()
             raise self.error(exc) from None
+        except ValueError as exc:  # a URL asyncpg cannot read
+            await self.close()
+            raise StorageError(f"DATABASE_URL is not a PostgreSQL URL asyncpg can use ({self._scrub(str(exc))}): "
+                               "write it as postgresql://user:password@host:5432/database", "cannot-open") from None
         except BaseException:
             await self.close()
             raise
@@ -360,10 +370,7 @@ class PostgresStorage(PostgresKbMixin, Store):
                UNION ALL SELECT 'c', topic_id, NULL, NULL FROM context
                    WHERE place = $2 AND channel = $3 AND user_id = $1 AND updated_at >= $4""",
             *_args((user_id, place, channel, since))))
-        profile = next((r for r in rows if r[0] == "p"), None)
-        return (_profile(user_id, None if profile is None else profile[1:]),
-                {r[1] for r in rows if r[0] == "d"},
-                next((r[1] for r in rows if r[0] == "c"), None))
+        return memory_from_rows(user_id, rows)
 
     async def set_background(self, place: str, user_id: str, background: str | None, *, private: bool = False) -> None:
         stamp = now()
@@ -402,22 +409,33 @@ class PostgresStorage(PostgresKbMixin, Store):
 
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
-                          context_topic: str | None = None) -> QuestionRef:
+                          context_topic: str | None = None, background: tuple[str, bool] | None = None) -> QuestionRef:
         asked_at = now()
         args = _args((place, channel, user_id, question[:MAX_QUESTION_CHARS], match_id, score, int(answered), asked_at,
                       int(off_topic)))
-        insert = """INSERT INTO questions (place, channel, user_id, question, match_id, score, answered, asked_at, off_topic)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"""
-        if context_topic is None:
-            number = await self._read(lambda c: c.fetchval(insert, *args))
-        else:
-            # One statement, so one round trip and one transaction: the question and the topic together.
-            number = await self._read(lambda c: c.fetchval(
-                f"""WITH q AS ({insert}),
-                    c AS (INSERT INTO context (place, channel, user_id, topic_id, updated_at) VALUES ($1, $2, $3, $10, $8)
-                          ON CONFLICT (place, channel, user_id) DO UPDATE SET topic_id = excluded.topic_id,
-                          updated_at = excluded.updated_at)
-                    SELECT id FROM q""", *args, clean_text(context_topic)))  # noqa: S608 - fixed text
+        # One statement (so one round trip, and one transaction): the question, the conversation's topic,
+        # and a background stated in it, each a data-modifying part of the same WITH.
+        parts = ["""q AS (INSERT INTO questions (place, channel, user_id, question, match_id, score, answered, asked_at,
+                                                 off_topic)
+                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id)"""]
+        if context_topic is not None:
+            args.append(clean_text(context_topic))
+            parts.append(f"""c AS (INSERT INTO context (place, channel, user_id, topic_id, updated_at)
+                                  VALUES ($1, $2, $3, ${len(args)}, $8)
+                                  ON CONFLICT (place, channel, user_id) DO UPDATE SET topic_id = excluded.topic_id,
+                                  updated_at = excluded.updated_at)""")  # noqa: S608 - numbers only
+        if background is not None:
+            args += [clean_text(background[0]) if background[0] else None, int(background[1])]
+            n = len(args)
+            parts.append(f"""b AS (INSERT INTO profiles (place, user_id, background, background_stated_at,
+                                                        background_private, updated_at)
+                                  VALUES ($1, $3, ${n - 1}, CASE WHEN ${n - 1}::text IS NULL THEN NULL ELSE $8 END, ${n}, $8)
+                                  ON CONFLICT (place, user_id) DO UPDATE SET background = excluded.background,
+                                  background_stated_at = excluded.background_stated_at,
+                                  background_private = excluded.background_private, updated_at = excluded.updated_at),
+                             l AS (DELETE FROM profiles WHERE place = 'legacy' AND user_id = $3)""")  # noqa: S608
+        sql = "WITH " + ", ".join(parts) + " SELECT id FROM q"  # noqa: S608 - fixed parts
+        number = await self._read(lambda c: c.fetchval(sql, *args))
         return QuestionRef(int(number), question_token(int(number), asked_at))
 
     async def add_feedback(self, ref: QuestionRef, user_id: str, helpful: bool) -> bool:
@@ -479,7 +497,7 @@ class PostgresStorage(PostgresKbMixin, Store):
                    AND match_id IS NOT NULL GROUP BY match_id ORDER BY n DESC, match_id COLLATE "C" LIMIT 5""", *args)
             gaps = await c.fetch(
                 """SELECT lower(trim(question)) AS text, COUNT(*) AS n FROM questions WHERE place = $1 AND asked_at >= $2
-                   AND answered = 0 AND dismissed = 0 AND off_topic = 0 GROUP BY text ORDER BY n DESC, text COLLATE "C"
+                   AND answered = 0 AND dismissed = 0 AND off_topic = 0 GROUP BY text ORDER BY n DESC, lower(trim(question)) COLLATE "C"
                    LIMIT 5""", *args)
             by_day = {r[0]: r[1] for r in await c.fetch(
                 "SELECT substr(asked_at, 1, 10), COUNT(*) FROM questions WHERE place = $1 AND asked_at >= $2 GROUP BY 1",
@@ -522,15 +540,21 @@ class PostgresStorage(PostgresKbMixin, Store):
             out.setdefault(place, {})[key] = json.loads(value)
         return out
 
-    async def set_setting(self, place: str, key: str, value: Any, by: str = "") -> None:
-        if value is None:
-            await self._read(lambda c: c.execute("DELETE FROM settings WHERE place = $1 AND key = $2",
-                                                 *_args((place, key))))
-        else:
-            await self._read(lambda c: c.execute(
-                """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)
-                   ON CONFLICT (place, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
-                   updated_by = excluded.updated_by""", *_args((place, key, json.dumps(value), now(), by))))
+    async def set_settings(self, place: str, values: dict[str, Any], by: str = "") -> None:
+        encoded = {key: None if value is None else json.dumps(value) for key, value in values.items()}
+
+        async def work(c: asyncpg.Connection) -> None:  # one transaction: every value or none
+            for key, value in encoded.items():
+                if value is None:
+                    await c.execute("DELETE FROM settings WHERE place = $1 AND key = $2", *_args((place, key)))
+                else:
+                    await c.execute(
+                        """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)
+                           ON CONFLICT (place, key) DO UPDATE SET value = excluded.value,
+                           updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
+                        *_args((place, key, value, now(), by)))
+
+        await self._write(work)
 
     # --- knowledge history ----------------------------------------------------------------------
 
@@ -586,22 +610,25 @@ class PostgresStorage(PostgresKbMixin, Store):
 
         return await self._read(work)
 
-    async def forget(self, user_id: str) -> int:
-        """Delete every row about `user_id` in one transaction, then VACUUM those tables, so the space
-        of the deleted rows is marked free for reuse (PostgreSQL does not overwrite it at once)."""
+    async def forget(self, user_id: str, place: str | None = None) -> int:
+        """Delete every row about `user_id` (everywhere, or in `place` only) in one transaction, then
+        VACUUM those tables, so the space of the deleted rows is marked free for reuse (PostgreSQL does
+        not overwrite it at once)."""
         uid = clean_text(user_id)
+        where, params = ("user_id = $1", (uid,)) if place is None else ("user_id = $1 AND place = $2",
+                                                                        (uid, clean_text(place)))
 
         async def work(c: asyncpg.Connection) -> int:
             removed = 0
             for sql in (
-                "DELETE FROM feedback WHERE user_id = $1",
-                "DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE user_id = $1)",
-                "DELETE FROM questions WHERE user_id = $1",
-                "DELETE FROM progress WHERE user_id = $1",
-                "DELETE FROM profiles WHERE user_id = $1",
-                "DELETE FROM context WHERE user_id = $1",
+                f"DELETE FROM feedback WHERE {where}",  # noqa: S608 - fixed text
+                f"DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE {where})",  # noqa: S608
+                f"DELETE FROM questions WHERE {where}",  # noqa: S608
+                f"DELETE FROM progress WHERE {where}",  # noqa: S608
+                f"DELETE FROM profiles WHERE {where}",  # noqa: S608
+                f"DELETE FROM context WHERE {where}",  # noqa: S608
             ):
-                removed += _count(await c.execute(sql, uid))
+                removed += _count(await c.execute(sql, *params))
             return removed
 
         removed = await self._write(work)
@@ -632,7 +659,8 @@ class PostgresStorage(PostgresKbMixin, Store):
     async def beat(self, process: str, shards: Sequence[int], started_at: float, latency_ms: float | None,
                    last_error: str = "") -> None:
         await self._read(lambda c: c.execute(
-            f"""INSERT INTO heartbeats (process, shards, started_at, seen_at, latency_ms, last_error)
+            f"""WITH gone AS (DELETE FROM heartbeats WHERE seen_at < {DB_NOW} - {HEARTBEAT_KEEP})
+                INSERT INTO heartbeats (process, shards, started_at, seen_at, latency_ms, last_error)
                 VALUES ($1, $2, $3, {DB_NOW}, $4, $5)
                 ON CONFLICT (process) DO UPDATE SET shards = excluded.shards, started_at = excluded.started_at,
                 seen_at = excluded.seen_at, latency_ms = excluded.latency_ms, last_error = excluded.last_error""",  # noqa: S608
