@@ -1,7 +1,8 @@
 """The advisor: a message (or command), a member and a place in, a Reply out. No Discord here.
 
-The knowledge is held as one immutable object: `reload()` validates a folder and swaps the new
-knowledge in with one assignment, keeping the old one on any error.
+The knowledge is held as one immutable object: `reload()` validates the shipped folder with the
+moderators' edits from the database and swaps the new knowledge in with one assignment, keeping the old
+one on any error.
 
 What a member said is remembered per place (a server, DMs, or the command line): their background,
 the steps they ticked off, and the topic of the last answer in each conversation (for follow-ups such
@@ -27,6 +28,8 @@ from bot.core import gaps as gap_groups
 from bot.core.format import bold, quote_user_text
 from bot.core.knowledge import Knowledge, KnowledgeError, Problem, fingerprint, load_knowledge
 from bot.core.matcher import DEFAULT_THRESHOLD
+from bot.core.overrides import Shipped, from_rows
+from bot.core.overrides import compose as compose_edits
 from bot.core.place import LOCAL_PLACE, Place
 from bot.core.reply import Match, Reply
 from bot.core.schema import Background, Step
@@ -94,17 +97,30 @@ class Advisor:
 
     # --- knowledge ------------------------------------------------------------------------------
 
-    async def reload(self, directory: Path | None = None, *, overlay: Path | None = None) -> ReloadResult:
-        """Validate the knowledge folder and swap it in; on any problem keep the current knowledge.
+    async def reload(self, directory: Path | None = None) -> ReloadResult:
+        """Validate the shipped folder with the moderators' edits (from the database) and swap it in; on
+        any problem keep the current knowledge.
 
         The files' fingerprint is taken before they are read, so a save that lands while they are read
         is seen as a change next time and loaded then."""
         async with self._reload_lock:
             folder = directory or self.knowledge.directory
-            edits = overlay if overlay is not None else self.knowledge.overlay
-            before = await asyncio.to_thread(fingerprint, folder, edits)
+            before = await asyncio.to_thread(fingerprint, folder)
             try:
-                fresh = await asyncio.to_thread(load_knowledge, folder, overlay=edits)
+                change_id, rows = await self.storage.kb_state()
+            except StorageError as exc:
+                problems = (Problem(str(self.storage.path), None, "edits", f"the moderators' edits could not be read: {exc}"),)
+                self.last_reload_error = problems
+                return ReloadResult(False, problems, fingerprint=before)
+            overrides = from_rows(rows)
+
+            def load() -> Knowledge:
+                composed = compose_edits(Shipped(folder), overrides)
+                knowledge = load_knowledge(folder, replace=composed)
+                return replace(knowledge, change_id=change_id, overrides=overrides, edited_files=tuple(sorted(composed)))
+
+            try:
+                fresh = await asyncio.to_thread(load)
             except KnowledgeError as exc:
                 self.last_reload_error = exc.problems
                 return ReloadResult(False, exc.problems, fingerprint=before)
@@ -113,7 +129,14 @@ class Advisor:
             return ReloadResult(True, knowledge=fresh, fingerprint=fresh.fingerprint)
 
     def fingerprint(self) -> tuple:
-        return fingerprint(self.knowledge.directory, self.knowledge.overlay)
+        """What changes when a shipped knowledge file is edited, added or removed (no file is read)."""
+        return fingerprint(self.knowledge.directory)
+
+    async def outdated(self) -> bool:
+        """Whether the shipped files changed, or a change was recorded in the database (by this process
+        or another), since the knowledge in use was loaded."""
+        files = await asyncio.to_thread(self.fingerprint)
+        return files != self.knowledge.fingerprint or await self.storage.kb_last_change() != self.knowledge.change_id
 
     # --- memory ---------------------------------------------------------------------------------
 
