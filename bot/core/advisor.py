@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -33,7 +33,7 @@ from bot.core.overrides import compose as compose_edits
 from bot.core.place import LOCAL_PLACE, Place
 from bot.core.reply import Match, Reply
 from bot.core.schema import Background, Step
-from bot.core.storage import Gap, Profile, QuestionRef, StorageError, Store
+from bot.core.storage import DM, LEGACY, LOCAL, Gap, Profile, QuestionRef, StorageError, Store
 from bot.core.understand import Reader, Reading
 
 log = logging.getLogger("mle_advisor.advisor")
@@ -389,15 +389,20 @@ class Advisor:
     async def feedback(self, question: QuestionRef, user: str, helpful: bool) -> bool:
         return await self.storage.add_feedback(question, user, helpful)
 
-    async def my_data(self, user: str, server_names: Mapping[str, str] | None = None) -> tuple[Reply, dict[str, Any]]:
+    async def my_data(self, user: str, server_names: Callable[[list[str]], Awaitable[Mapping[str, str]]] | None = None
+                      ) -> tuple[Reply, dict[str, Any]]:
         """What is stored about the member, as a summary and as data (for a JSON file). Places are named:
-        `server_names` maps server ids to their names (what the Discord adapter knows); "places" in the
-        data says which name each place id stands for."""
+        `server_names` gives the names of the server ids it is passed (the Discord adapter asks Discord);
+        "places" in the data says which name each place id stands for."""
         data = await self.storage.my_data(user)
         kb = self.knowledge
-        names = server_names or {}
         places = sorted({row["place"] for rows in data.values() for row in rows})
-        data["places"] = {place: names.get(place) or _place_name(place, names) for place in places}  # type: ignore[assignment]
+        servers = [p for p in places if p not in (DM, LOCAL, LEGACY)]
+        names: Mapping[str, str] | None = None  # None: names unknown here (the command line)
+        if server_names is not None:
+            names = await server_names(servers) if servers else {}
+        data["places"] = {place: (names or {}).get(place) or _place_name(place, names)  # type: ignore[assignment]
+                          for place in places}
 
         def tally(rows: list[dict[str, Any]]) -> str:
             if not rows or len(places) < 2:
@@ -543,12 +548,14 @@ class Advisor:
 
 
 def _place_name(place: str, server_names: Mapping[str, str] | None = None) -> str:
-    """How a member reads a place: a server by its name when known, DMs and the command line by what they are."""
+    """How a member reads a place: a server by its name, DMs and the command line by what they are.
+    `server_names` None: names can't be known here (the command line), so a server is named by its id;
+    otherwise a server missing from it is one the bot is no longer in."""
     fixed = {"dm": "direct messages (DMs)", "local": "the command line", "legacy": "an earlier version (every place)"}
     if place in fixed:
         return fixed[place]
-    name = (server_names or {}).get(place)
-    if name:
-        return f"the server “{quote_user_text(name, 60)}”"
-    return f"a server I'm not in any more (id {place})" if server_names else f"server {place}"
+    if server_names is None:
+        return f"server {place}"
+    name = server_names.get(place)
+    return f"the server “{quote_user_text(name, 60)}”" if name else f"a server I'm not in any more (id {place})"
 
