@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,127 @@ def test_every_acknowledged_write_survives_kill_9(tmp_path: Path) -> None:
         done = {r[0] for r in db.execute("SELECT user_id FROM progress")}
     for question_id, n in acknowledged:
         assert question_id in ids and f"w{n}" in done
+
+
+# --- issue 15: checkpoints that never wait, forget-me that sticks, a clock that steps ------------------
+
+def _reader_holding_a_snapshot(path: Path) -> sqlite3.Connection:
+    """Another program (a backup, a DB browser) in the middle of a read transaction."""
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM questions").fetchone()
+    return reader
+
+
+async def test_a_long_reader_does_not_hold_forget_or_purge_in_the_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    # A long busy timeout, as for a busy bot: the checkpoint used to sit in it, 5 times, holding the
+    # bot's only database lock; now a hang here shows as the wait_for below giving up.
+    async with Storage(path, busy_timeout=600) as storage:
+        for n in range(40):
+            await storage.log_question(A, "me", f"my words about quokka farming {n}", None, None, False)
+        reader = _reader_holding_a_snapshot(path)
+        try:
+            assert await asyncio.wait_for(storage.forget("me"), 60) == 40
+            assert await asyncio.wait_for(storage.checkpoint(), 60) is False  # the reader needs old pages: later
+            await storage.log_question(A, "stale", "an old question", None, None, False)
+            assert await asyncio.wait_for(storage.purge(A, 0.0001), 60) >= 0
+            await asyncio.wait_for(storage.log_question(A, "other", "a question while the reader reads", None, None,
+                                                        False), 60)
+        finally:
+            reader.execute("COMMIT")
+            reader.close()
+        await storage.log_question(A, "other", "the next write finishes the checkpoint", None, None, False)
+        assert Path(f"{path}-wal").stat().st_size == 0
+        assert b"quokka" not in path.read_bytes()
+
+
+async def test_forget_me_leaves_no_word_in_any_page_five_members_in_turn(tmp_path: Path) -> None:
+    import random
+
+    path = tmp_path / "five.db"
+    members = [f"m{n}" for n in range(5)] + ["stays1", "stays2"]
+    rng = random.Random(1)
+    async with Storage(path) as storage:
+        for n in range(3000):  # rows of every size, interleaved, so that deletions rebalance pages
+            who = rng.choice(members)
+            await storage.log_question(A, who, f"secret{who}word {n} " + "pad " * rng.randint(1, 300), None, None, False)
+        for who in members[:5]:
+            await storage.forget(who)
+    data = path.read_bytes()  # every connection closed, as after every process exited
+    assert [data.count(f"secret{who}word".encode()) for who in members[:5]] == [0] * 5
+    assert data.count(b"secretstays1word") > 100  # the others' questions are all still there
+    assert not Path(f"{path}-wal").exists() or b"secretm" not in Path(f"{path}-wal").read_bytes()
+
+
+async def test_a_forgotten_member_is_not_recreated_by_others_until_they_speak(kb: Knowledge, storage: Storage) -> None:
+    advisor = Advisor(kb, storage)
+    place = Place(A, "chan", public=True)
+    await advisor.ask("alice", "I'm a physicist, how do I start with deep learning?", place)
+    await advisor.forget("alice")
+    # Others use the message menu on Alice's old messages: answered, but nothing about her is stored.
+    reply = await advisor.ask("alice", "I'm a physicist, how do I start with deep learning?", place, by_them=False)
+    assert "Deep learning" in reply.text and "nothing from this message was saved" not in reply.text
+    await advisor.ask("alice", "which book for deep learning?", place, by_them=False)
+    assert await storage.rows_about("alice") == 0 and await storage.forgotten("alice")
+    # Someone never forgotten is remembered as before when others ask with their message.
+    await advisor.ask("bob", "I'm a physicist, how do I start?", place, by_them=False)
+    assert await storage.rows_about("bob") > 0
+    # Alice speaks again herself: from then on she is remembered, by her own words and others' menus.
+    await advisor.ask("alice", "what is mlops?", place)
+    assert not await storage.forgotten("alice") and await storage.rows_about("alice") == 2  # question, context
+    await advisor.ask("alice", "I'm a physicist", place, by_them=False)
+    assert (await storage.profile(A, "alice")).background == "physics"
+
+
+async def test_the_tombstone_keeps_no_id_and_no_words(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    async with Storage(path) as storage:
+        await storage.log_question(A, "987654321", "my question", None, None, False)
+        await storage.forget("987654321")
+    with sqlite3.connect(path) as db:
+        dump = "\n".join(db.iterdump())
+    assert "987654321" not in dump and "my question" not in dump
+
+
+def _step_clock(monkeypatch: pytest.MonkeyPatch, by: timedelta) -> None:
+    from bot.core import storage as storage_module
+
+    real = storage_module.wall_clock
+    monkeypatch.setattr(storage_module, "wall_clock", lambda: real() + by)
+
+
+async def test_a_sweep_while_the_clock_is_a_year_ahead_keeps_fresh_questions(storage: Storage,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(5):
+        await storage.log_question(A, "u", f"fresh question {n}", None, None, False)
+    await storage.purge(A, 180)  # yesterday's sweep, on a right clock
+    _step_clock(monkeypatch, timedelta(days=365))
+    assert await storage.purge(A, 180) == 0  # the clock says a year passed; nothing else does
+    assert await storage.rows_about("u") == 5
+
+
+async def test_the_first_sweep_with_a_clock_ahead_keeps_fresh_questions(storage: Storage,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    await storage.log_question(A, "u", "fresh question", None, None, False)
+    _step_clock(monkeypatch, timedelta(days=365))
+    assert await storage.purge(A, 30) == 0
+    assert await storage.rows_about("u") == 1
+
+
+async def test_questions_written_while_the_clock_was_ahead_go_after_the_retention_period(
+        storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.core import storage as storage_module
+
+    real = storage_module.wall_clock
+    offset = {"days": 365.0}
+    monkeypatch.setattr(storage_module, "wall_clock", lambda: real() + timedelta(days=offset["days"]))
+    await storage.log_question(A, "u", "written while the clock was a year ahead", None, None, False)
+    await storage.set_context(A, "c", "u", "mlops")
+    offset["days"] = 0  # the clock is put right
+    await storage.purge(A, 30)  # today's sweep: the row is not old yet
+    assert await storage.rows_about("u") == 1  # the context stamped a year ahead is dropped at once
+    for day in range(1, 40):  # daily sweeps, 30 days' retention
+        offset["days"] = day
+        await storage.purge(A, 30)
+    assert await storage.rows_about("u") == 0  # gone about 30 days after the clock was right, not a year later

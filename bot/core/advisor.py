@@ -133,7 +133,9 @@ class Advisor:
         """Topics for one question on its own (no conversation), best first, and its background."""
         return self.reader.match(clean(question))
 
-    async def ask(self, user: str, question: str, place: Place = LOCAL_PLACE) -> Reply:
+    async def ask(self, user: str, question: str, place: Place = LOCAL_PLACE, *, by_them: bool = True) -> Reply:
+        """Answer `user`'s question. by_them=False: someone else asked with the member's message (the
+        message menu): for a member who asked to be forgotten, nothing about them is stored."""
         question = clean(question)
         if not question:
             return compose.help_reply()
@@ -151,7 +153,8 @@ class Advisor:
         if found and found.about_self and found.background in kb.backgrounds:
             stated = kb.backgrounds[found.background]
             if found.background != remembered or private != (not place.public):
-                ok, _ = await self._try(self.storage.set_background(place.id, user, found.background, private=not place.public))
+                ok, _ = await self._try(self.storage.set_background(place.id, user, found.background, private=not place.public,
+                                                                        by_them=by_them))
                 saved = saved and ok
                 lead = (f"Noted: you're coming from {bold(stated.name)} (from “{quote_user_text(found.alias, 60)}”). "
                         "I'll remember that; `/background set` if I got it wrong, `/background clear` to forget it.")
@@ -177,7 +180,7 @@ class Advisor:
         # The conversation's topic is refreshed even when unchanged: the quiet period starts again.
         ok, ref = await self._try(self.storage.record_turn(
             place.id, user, question, top.id if top else None, top.score if top else None, reply.answered,
-            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject))
+            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject, by_them=by_them))
         saved = saved and ok
         if not saved:
             reply = replace(reply, body=reply.body + NOT_SAVED)

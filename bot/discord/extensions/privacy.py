@@ -55,9 +55,11 @@ class Privacy(commands.Cog):
         """Delete what is older than each place's retention period; a failure is logged and retried tomorrow."""
         try:
             removed = 0
+            reference = await self.bot.storage.retention_clock()  # one reference for the whole sweep
             for place in await self.bot.storage.places():
                 guild = int(place) if place not in (DM, LOCAL, LEGACY) and place.isdigit() else None
-                removed += await self.bot.storage.purge(place, self.bot.server_config(guild).retention_days)
+                removed += await self.bot.storage.purge(place, self.bot.server_config(guild).retention_days,
+                                                         reference=reference)
             if removed:
                 log.info("retention: deleted %d old question, feedback and context rows", removed)
         except StorageError as exc:
