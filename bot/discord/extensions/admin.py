@@ -54,6 +54,7 @@ class Admin(commands.Cog):
     async def _set(self, interaction: discord.Interaction, changes: dict[str, object], what: str) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None  # AdminGroup is guild only and checked
+        await interaction.response.defer(ephemeral=True, thinking=True)  # acknowledged before the database
         try:
             for key, value in changes.items():
                 await self.bot.servers.set(guild_id, key, value, by=str(interaction.user.id))

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.core.advisor import Advisor
 from bot.core.place import Place
 from bot.core.reply import Reply
-from bot.discord import render, where
+from bot.discord import errors, render, where
 from bot.discord.app import AdvisorBot
 from bot.discord.checks import rate_limit
 
@@ -51,7 +51,8 @@ class Advice(commands.Cog):
 
     async def done_step_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         """For /undo: the steps this member has ticked off, then the others."""
-        done = await self.advisor.storage.done_steps(_private_place(interaction).id, _user(interaction))
+        done = await errors.or_default(self.advisor.storage.done_steps(_private_place(interaction).id, _user(interaction)),
+                                       set())
         pairs = self.advisor.step_choices(current)
         return render.choices([p for p in pairs if p[1] in done] + [p for p in pairs if p[1] not in done])
 

@@ -28,7 +28,7 @@ from bot.core.format import quote_user_text
 from bot.core.knowledge import check_knowledge
 from bot.core.reply import Reply
 from bot.core.yamlfile import MAX_FILE_BYTES
-from bot.discord import render
+from bot.discord import errors, render
 from bot.discord.app import AdvisorBot
 from bot.discord.checks import ModeratorGroup
 from bot.discord.kb_views import (
@@ -175,13 +175,13 @@ class Moderation(commands.Cog):
         return render.choices(self.bot.advisor.all_topic_choices(current))
 
     async def gap_texts(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        gaps = await self.bot.advisor.gaps(str(interaction.guild_id), limit=25)
+        gaps = await errors.or_default(self.bot.advisor.gaps(str(interaction.guild_id), limit=25), [])
         needle = current.lower().strip()
         return render.choices([(g.question, g.question) for g in gaps if needle in g.question] or
                               ([(current, current)] if current else []))
 
     async def change_numbers(self, interaction: discord.Interaction, current: int) -> list[app_commands.Choice[int]]:
-        changes = await self.bot.storage.changes(25)
+        changes = await errors.or_default(self.bot.storage.changes(25), [])
         return [app_commands.Choice(name=render.clip(f"#{c.id} {c.summary}", 100), value=c.id) for c in changes]
 
     @kb.command(name="teach", description="Make a question a phrasing of a topic, so it is answered by it")
