@@ -47,7 +47,9 @@ if TYPE_CHECKING:
 LOCAL_USER = "local"
 EXIT_KNOWLEDGE, EXIT_SETUP = 1, 2
 MAX_LINE_CHARS = 20_000
+MAX_LINES = 100_000
 _USER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class SetupError(Exception):
@@ -58,13 +60,19 @@ class BadLine(ValueError):
     """A line of `ask`'s input that is refused (with why), while the rest of the batch is answered."""
 
 
-def _settings() -> Settings:
+ENV_FILE: Path | None = None
+"""--env PATH: the one .env file to read (default: see bot/settings.py)."""
+
+
+def _settings(database: Path | None = None) -> Settings:
     from pydantic import ValidationError
 
-    from bot.settings import Settings
+    from bot.settings import load
 
+    if ENV_FILE is not None and not ENV_FILE.is_file():
+        raise SetupError(f"--env {ENV_FILE}: no such file")
     try:
-        return Settings()
+        return load(ENV_FILE, database)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
@@ -79,6 +87,9 @@ def _load(settings: Settings, database: Path | None = None) -> Knowledge:
         return load_knowledge(directory, overlay=settings.edits_dir(database))
     except KnowledgeError as exc:
         raise SetupError(f"the knowledge in {directory} has problems; nothing was answered:\n{exc}") from None
+    except OSError as exc:
+        raise SetupError(f"cannot read the knowledge in {directory} ({exc.strerror or exc}): set KNOWLEDGE_DIR to the "
+                         "folder of the knowledge YAML files") from None
 
 
 def user_id(value: object) -> str:
@@ -128,6 +139,8 @@ def parse_line(line: str, default_user: str) -> tuple[str, str]:
     question = obj.get("question")
     if not isinstance(question, str):
         raise BadLine('"question" must be text')
+    if _SURROGATE.search(question):
+        raise BadLine('"question" holds a lone surrogate (like \\ud800), which is not text: fix the line that wrote it')
     return (user_id(obj["user"]) if "user" in obj else default_user), question
 
 
@@ -140,11 +153,13 @@ def _stdin_lines(stream: BinaryIO) -> Iterable[tuple[int, str]]:
 
 
 async def _ask(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = _settings(args.db)
     default_user = _user_arg(args.user)
     async with Storage(args.db or settings.database_path) as storage:
         advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
-        lines: Iterable[tuple[int, str]] = [(1, " ".join(args.question))] if args.question else _stdin_lines(sys.stdin.buffer)
+        # Arguments that are not UTF-8 arrive with lone surrogates (surrogateescape): shown as U+FFFD.
+        asked = _SURROGATE.sub("\ufffd", " ".join(args.question))
+        lines: Iterable[tuple[int, str]] = [(1, asked)] if args.question else _stdin_lines(sys.stdin.buffer)
         for number, line in lines:
             try:
                 user, question = (default_user, line) if args.question else parse_line(line, default_user)
@@ -159,7 +174,7 @@ async def _ask(args: argparse.Namespace) -> int:
 
 
 async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
-    settings = _settings()
+    settings = _settings(args.db)
     interactive = sys.stdin.isatty()
     async with Storage(args.db or settings.database_path) as storage:
         advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
@@ -283,7 +298,7 @@ def _by(args: argparse.Namespace) -> str:
 
 
 async def _with_editor(args: argparse.Namespace, work) -> int:
-    settings = _settings()
+    settings = _settings(args.db)
     async with Storage(args.db or settings.database_path) as storage:
         editor = KnowledgeEditor(settings.knowledge_dir, settings.edits_dir(storage.path), storage)
         try:
@@ -293,6 +308,11 @@ async def _with_editor(args: argparse.Namespace, work) -> int:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             return EXIT_KNOWLEDGE
+        except OSError as exc:  # the edits folder is read-only, full, or a folder stands where a file goes
+            where = exc.filename or editor.edits
+            print(f"mle-advisor: cannot write the knowledge edits ({where}: {exc.strerror or exc}); "
+                  f"fix the folder {editor.edits}, then try again", file=sys.stderr)
+            return EXIT_SETUP
 
 
 async def _kb_gaps(args: argparse.Namespace) -> int:
@@ -387,6 +407,22 @@ async def _kb_undo(args: argparse.Namespace) -> int:
     return await _with_editor(args, work)
 
 
+def _text(path: Path) -> str:
+    """A file's text; bytes that are not UTF-8 show as U+FFFD (a diff must not stop at them)."""
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def _count(text: str) -> int:
+    """-n: a whole number of lines to show."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_LINES:
+        raise argparse.ArgumentTypeError(f"use a number from 1 to {MAX_LINES:,}")
+    return value
+
+
 def _kb_diff(args: argparse.Namespace) -> int:
     """For each edited file that also ships: how the shipped version differs from the edited one."""
     settings = _settings()
@@ -397,7 +433,7 @@ def _kb_diff(args: argparse.Namespace) -> int:
         shipped = settings.knowledge_dir / rel
         if rel.startswith(".") or not shipped.is_file():
             continue
-        diff = list(difflib.unified_diff(path.read_text().splitlines(), shipped.read_text().splitlines(),
+        diff = list(difflib.unified_diff(_text(path).splitlines(), _text(shipped).splitlines(),
                                          f"edited/{rel}", f"shipped/{rel}", lineterm=""))
         if diff:
             shown += 1
@@ -413,12 +449,15 @@ def _doctor(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from bot.doctor import checkup
-    from bot.settings import Settings
+    from bot.settings import Settings, env_files, load
 
     problems = 0
     invalid: dict[str, object] = {}
+    if ENV_FILE is not None and not ENV_FILE.is_file():
+        raise SetupError(f"--env {ENV_FILE}: no such file")
+    files = env_files(ENV_FILE)
     try:
-        settings = Settings()
+        settings = load(ENV_FILE)
     except ValidationError as exc:  # say what is wrong with each setting, then check the rest as if unset
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "?"
@@ -426,8 +465,8 @@ def _doctor(args: argparse.Namespace) -> int:
             print(f"FIX  the setting {name.upper()} is invalid: {message}")
             problems += 1
             invalid[name] = Settings.model_fields[name].default if name in Settings.model_fields else None
-        settings = Settings(**invalid)
-    for ok, line in checkup(settings, env=os.environ):
+        settings = Settings(_env_file=files, **invalid)  # type: ignore[call-arg]
+    for ok, line in checkup(settings, env=os.environ, files=files):
         if "discord_token" in invalid and "DISCORD_TOKEN" in line:
             continue  # already said
         print(("ok   " if ok else "FIX  ") + line)
@@ -467,6 +506,8 @@ def _sync(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mle-advisor", description="MLE Advisor: from anywhere to ML engineer.")
+    parser.add_argument("--env", type=Path, metavar="PATH", help="read the settings from this .env file (default: the "
+                        "project's .env, the one beside the database, then the current folder's)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ask = sub.add_parser("ask", help="answer QUESTION, or each line of standard input")
@@ -491,7 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gaps = with_db(kb_sub.add_parser("gaps", help="questions that went unanswered or got 👎, most frequent first"))
     gaps.add_argument("--guild", help="only this server's (default: every server and the command line, never DMs)")
-    gaps.add_argument("-n", type=int, default=20, help="at most this many lines (default: %(default)s)")
+    gaps.add_argument("-n", type=_count, default=20, help="at most this many lines (default: %(default)s)")
     teach = with_db(kb_sub.add_parser("teach", help="make QUESTION a phrasing of TOPIC_ID"))
     teach.add_argument("question")
     teach.add_argument("topic")
@@ -504,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = with_db(kb_sub.add_parser("export", help="write every knowledge file into one zip"))
     export.add_argument("out")
     history = with_db(kb_sub.add_parser("history", help="the changes, newest first"))
-    history.add_argument("-n", type=int, default=20)
+    history.add_argument("-n", type=_count, default=20, help="at most this many changes (default: %(default)s)")
     undo = with_db(kb_sub.add_parser("undo", help="restore the files as before change ID (default: the latest)"))
     undo.add_argument("id", nargs="?", type=int)
     undo.add_argument("--by", help="who made the change (for the history)")
@@ -524,7 +565,10 @@ KB_ASYNC = {"gaps": _kb_gaps, "teach": _kb_teach, "import": _kb_import, "export"
 
 
 def main(argv: list[str] | None = None) -> int:
+    global ENV_FILE
     args = build_parser().parse_args(argv)
+    ENV_FILE = args.env
+    os.umask(os.umask(0o077) | 0o077)  # what the bot writes (database, WAL, edits, logs) is this user's alone
     try:
         if args.command == "ask":
             return asyncio.run(_ask(args))
@@ -550,6 +594,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `mle-advisor kb stats | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
+    except OSError as exc:  # a file or folder the command needs: one line, never a traceback
+        print(f"mle-advisor: {exc.filename or 'a file'}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_SETUP
     return 0
 
 

@@ -42,6 +42,7 @@ NOT_SAVED = ("\n\n⚠️ My memory (the database) isn't working right now: this 
 PRIVATELY = ("\n\nYou told me where you start from privately, so I won't use it here: ask me with `/ask` (only you "
              "see that answer) or in a DM for an answer that fits you.")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, always a lone one (json.loads joins pairs)
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ class Memory:
 
 
 def clean(question: str) -> str:
-    """One line of plain text: control characters dropped, whitespace collapsed, length capped."""
-    return " ".join(_CONTROL.sub(" ", question).split())[:MAX_QUESTION_CHARS]
+    """One line of plain text: control characters dropped, whitespace collapsed, length capped; a lone
+    surrogate (JSON can carry one, UTF-8 cannot) becomes U+FFFD, so the text can always be stored."""
+    return " ".join(_CONTROL.sub(" ", _SURROGATE.sub("\ufffd", question)).split())[:MAX_QUESTION_CHARS]
 
 
 class Advisor:

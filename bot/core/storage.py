@@ -214,11 +214,14 @@ SWEEP_STEP = timedelta(days=2)
 """How far one retention sweep may move the retention clock past the previous sweep's (see purge)."""
 
 
+_NOT_TEXT = "that text cannot be stored: it is not valid Unicode (a lone surrogate); nothing was saved"
+
+
 class StorageError(Exception):
     """The database cannot be used right now; the message names the file and says what to do.
 
     `kind` is one of: corrupt, not-a-database, not-ours, newer, locked, read-only, full, cannot-open,
-    io, closed."""
+    io, closed, bad-text."""
 
     def __init__(self, message: str, kind: str = "error") -> None:
         super().__init__(message)
@@ -486,6 +489,8 @@ class Storage:
                 return await work(self.db)
             except sqlite3.Error as exc:
                 raise self._failed(exc) from None
+            except UnicodeError:
+                raise StorageError(_NOT_TEXT, "bad-text") from None
             except ValueError as exc:  # aiosqlite: the connection was closed meanwhile
                 raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
 
@@ -505,6 +510,8 @@ class Storage:
                     raise
             except sqlite3.Error as exc:
                 raise self._failed(exc) from None
+            except UnicodeError:
+                raise StorageError(_NOT_TEXT, "bad-text") from None
             except ValueError as exc:
                 raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
             if self._checkpoint_pending:
