@@ -38,7 +38,7 @@ from bot.core.advisor import Advisor
 from bot.core.editing import EditError, KnowledgeEditor
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply
-from bot.core.storage import DM, LEGACY, LOCAL, Storage, StorageError
+from bot.core.storage import DM, LEGACY, LOCAL, SQLiteStorage, StorageError, Store, is_postgres_url, store_for
 from bot.core.yamlfile import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
@@ -78,6 +78,11 @@ def _settings(database: Path | None = None) -> Settings:
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
         message = str(first.get("ctx", {}).get("error") or first["msg"]).removeprefix("Value error, ")
         raise SetupError(f"the setting {name} is invalid: {message}; see .env.example") from None
+
+
+def _file_of(storage: Store) -> Path | None:
+    """The SQLite file (moderators' edits live beside it), or None on PostgreSQL."""
+    return storage.path if isinstance(storage, SQLiteStorage) else None
 
 
 def _load(settings: Settings, database: Path | None = None) -> Knowledge:
@@ -155,8 +160,8 @@ def _stdin_lines(stream: BinaryIO) -> Iterable[tuple[int, str]]:
 async def _ask(args: argparse.Namespace) -> int:
     settings = _settings(args.db)
     default_user = _user_arg(args.user)
-    async with Storage(args.db or settings.database_path) as storage:
-        advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
+    async with store_for(args.db or settings.database) as storage:
+        advisor = Advisor(_load(settings, _file_of(storage)), storage, context_minutes=settings.context_minutes)
         # Arguments that are not UTF-8 arrive with lone surrogates (surrogateescape): shown as U+FFFD.
         asked = _SURROGATE.sub("\ufffd", " ".join(args.question))
         lines: Iterable[tuple[int, str]] = [(1, asked)] if args.question else _stdin_lines(sys.stdin.buffer)
@@ -176,8 +181,8 @@ async def _ask(args: argparse.Namespace) -> int:
 async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
     settings = _settings(args.db)
     interactive = sys.stdin.isatty()
-    async with Storage(args.db or settings.database_path) as storage:
-        advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
+    async with store_for(args.db or settings.database) as storage:
+        advisor = Advisor(_load(settings, _file_of(storage)), storage, context_minutes=settings.context_minutes)
         console = Console(advisor, _user_arg(args.user))
         if notice:
             print(notice)
@@ -299,8 +304,8 @@ def _by(args: argparse.Namespace) -> str:
 
 async def _with_editor(args: argparse.Namespace, work) -> int:
     settings = _settings(args.db)
-    async with Storage(args.db or settings.database_path) as storage:
-        editor = KnowledgeEditor(settings.knowledge_dir, settings.edits_dir(storage.path), storage)
+    async with store_for(args.db or settings.database) as storage:
+        editor = KnowledgeEditor(settings.knowledge_dir, settings.edits_dir(_file_of(storage)), storage)
         try:
             return await work(editor, storage)
         except EditError as exc:
@@ -316,7 +321,7 @@ async def _with_editor(args: argparse.Namespace, work) -> int:
 
 
 async def _kb_gaps(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         if args.guild:
             places = [args.guild]
         else:  # every server and the command line; never direct messages
@@ -343,7 +348,7 @@ async def _kb_gaps(args: argparse.Namespace) -> int:
 
 
 async def _kb_teach(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         done = await editor.teach(args.question, args.topic, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
@@ -365,7 +370,7 @@ async def _kb_import(args: argparse.Namespace) -> int:
         print(f"mle-advisor: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_KNOWLEDGE
 
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         done = await editor.import_file(content, name=path.name, rel=args.as_path, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
@@ -374,7 +379,7 @@ async def _kb_import(args: argparse.Namespace) -> int:
 
 
 async def _kb_export(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         data = editor.export_zip()
         target = Path(args.out)
         try:
@@ -389,7 +394,7 @@ async def _kb_export(args: argparse.Namespace) -> int:
 
 
 async def _kb_history(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         for change in await storage.changes(args.n):
             by = " ".join(change.by_name.split()) or change.by_id
             print(f"{change.id}\t{change.at}\t{by}\t{' '.join(change.summary.split())}")
@@ -399,7 +404,7 @@ async def _kb_history(args: argparse.Namespace) -> int:
 
 
 async def _kb_undo(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         done = await editor.undo(args.id, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
@@ -504,6 +509,33 @@ def _sync(args: argparse.Namespace) -> int:
     return sync_commands(_settings_with_token(), args.guild)
 
 
+async def _db_copy(args: argparse.Namespace) -> int:
+    from bot.core.storage.copy import copy_into
+    from bot.core.storage.postgres import PostgresStorage
+
+    settings = _settings()
+    url = args.to or (settings.database_url.get_secret_value() if settings.database_url else "")
+    if not is_postgres_url(url):
+        raise SetupError("give the PostgreSQL database to copy into: --to postgresql://user:password@host/db "
+                         "(or set DATABASE_URL)")
+    source_file = args.db or settings.database_path
+    if not await asyncio.to_thread(Path(source_file).is_file):
+        raise SetupError(f"there is no SQLite database at {source_file} to copy (set DATABASE_PATH or --db)")
+    async with SQLiteStorage(source_file) as source, PostgresStorage(url) as target:
+        counts = await copy_into(source, target)
+        where = target.where
+    short = False
+    for table, (had, has) in counts.items():
+        short |= has < had
+        print(f"{table:<11} {had:>8} in {source_file}   {has:>8} in PostgreSQL{'   MISSING ROWS' if has < had else ''}")
+    if short:
+        print(f"mle-advisor: some rows did not reach {where}; nothing was deleted from {source_file}. Run the copy "
+              "again; if it persists, check the PostgreSQL log", file=sys.stderr)
+        return EXIT_SETUP
+    print(f"copied into {where}; safe to run again. Next: set DATABASE_URL to it and restart the bot.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mle-advisor", description="MLE Advisor: from anywhere to ML engineer.")
     parser.add_argument("--env", type=Path, metavar="PATH", help="read the settings from this .env file (default: the "
@@ -551,6 +583,12 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--by", help="who made the change (for the history)")
     kb_sub.add_parser("diff", help="where an upgrade changed a shipped file that has edits")
 
+    db = sub.add_parser("db", help="the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser("copy", help="copy the SQLite database into PostgreSQL (safe to run again)")
+    copy.add_argument("--to", help="postgresql://user:password@host/db (default: DATABASE_URL)")
+    copy.add_argument("--db", type=Path, help="the SQLite file to copy (default: DATABASE_PATH)")
+
     sub.add_parser("doctor", help="check the setup (token, database, knowledge, settings) and say what to fix")
     sub.add_parser("run", help="start the Discord bot")
     sub.add_parser("start", help="start the bot, or the console chat when no token is set")
@@ -578,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.kb_command in KB_ASYNC:
                 return asyncio.run(KB_ASYNC[args.kb_command](args))
             return KB_COMMANDS[args.kb_command](args)
+        if args.command == "db":
+            return asyncio.run(_db_copy(args))
         if args.command == "doctor":
             return _doctor(args)
         if args.command == "run":

@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -295,26 +294,6 @@ async def test_forget_me_leaves_no_word_in_any_page_five_members_in_turn(tmp_pat
     assert not Path(f"{path}-wal").exists() or b"secretm" not in Path(f"{path}-wal").read_bytes()
 
 
-async def test_a_forgotten_member_is_not_recreated_by_others_until_they_speak(kb: Knowledge, storage: Storage) -> None:
-    advisor = Advisor(kb, storage)
-    place = Place(A, "chan", public=True)
-    await advisor.ask("alice", "I'm a physicist, how do I start with deep learning?", place)
-    await advisor.forget("alice")
-    # Others use the message menu on Alice's old messages: answered, but nothing about her is stored.
-    reply = await advisor.ask("alice", "I'm a physicist, how do I start with deep learning?", place, by_them=False)
-    assert "Deep learning" in reply.text and "nothing from this message was saved" not in reply.text
-    await advisor.ask("alice", "which book for deep learning?", place, by_them=False)
-    assert await storage.rows_about("alice") == 0 and await storage.forgotten("alice")
-    # Someone never forgotten is remembered as before when others ask with their message.
-    await advisor.ask("bob", "I'm a physicist, how do I start?", place, by_them=False)
-    assert await storage.rows_about("bob") > 0
-    # Alice speaks again herself: from then on she is remembered, by her own words and others' menus.
-    await advisor.ask("alice", "what is mlops?", place)
-    assert not await storage.forgotten("alice") and await storage.rows_about("alice") == 2  # question, context
-    await advisor.ask("alice", "I'm a physicist", place, by_them=False)
-    assert (await storage.profile(A, "alice")).background == "physics"
-
-
 async def test_the_tombstone_keeps_no_id_and_no_words(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
     async with Storage(path) as storage:
@@ -323,46 +302,3 @@ async def test_the_tombstone_keeps_no_id_and_no_words(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         dump = "\n".join(db.iterdump())
     assert "987654321" not in dump and "my question" not in dump
-
-
-def _step_clock(monkeypatch: pytest.MonkeyPatch, by: timedelta) -> None:
-    from bot.core import storage as storage_module
-
-    real = storage_module.wall_clock
-    monkeypatch.setattr(storage_module, "wall_clock", lambda: real() + by)
-
-
-async def test_a_sweep_while_the_clock_is_a_year_ahead_keeps_fresh_questions(storage: Storage,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    for n in range(5):
-        await storage.log_question(A, "u", f"fresh question {n}", None, None, False)
-    await storage.purge(A, 180)  # yesterday's sweep, on a right clock
-    _step_clock(monkeypatch, timedelta(days=365))
-    assert await storage.purge(A, 180) == 0  # the clock says a year passed; nothing else does
-    assert await storage.rows_about("u") == 5
-
-
-async def test_the_first_sweep_with_a_clock_ahead_keeps_fresh_questions(storage: Storage,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    await storage.log_question(A, "u", "fresh question", None, None, False)
-    _step_clock(monkeypatch, timedelta(days=365))
-    assert await storage.purge(A, 30) == 0
-    assert await storage.rows_about("u") == 1
-
-
-async def test_questions_written_while_the_clock_was_ahead_go_after_the_retention_period(
-        storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.core import storage as storage_module
-
-    real = storage_module.wall_clock
-    offset = {"days": 365.0}
-    monkeypatch.setattr(storage_module, "wall_clock", lambda: real() + timedelta(days=offset["days"]))
-    await storage.log_question(A, "u", "written while the clock was a year ahead", None, None, False)
-    await storage.set_context(A, "c", "u", "mlops")
-    offset["days"] = 0  # the clock is put right
-    await storage.purge(A, 30)  # today's sweep: the row is not old yet
-    assert await storage.rows_about("u") == 1  # the context stamped a year ahead is dropped at once
-    for day in range(1, 40):  # daily sweeps, 30 days' retention
-        offset["days"] = day
-        await storage.purge(A, 30)
-    assert await storage.rows_about("u") == 0  # gone about 30 days after the clock was right, not a year later

@@ -29,7 +29,7 @@ from bot.core.matcher import DEFAULT_THRESHOLD
 from bot.core.place import LOCAL_PLACE, Place
 from bot.core.reply import Match, Reply
 from bot.core.schema import Background, Step
-from bot.core.storage import Gap, Profile, QuestionRef, Storage, StorageError
+from bot.core.storage import Gap, Profile, QuestionRef, StorageError, Store
 from bot.core.understand import Reader, Reading
 
 log = logging.getLogger("mle_advisor.advisor")
@@ -70,7 +70,7 @@ def clean(question: str) -> str:
 
 
 class Advisor:
-    def __init__(self, knowledge: Knowledge, storage: Storage, *, threshold: float = DEFAULT_THRESHOLD,
+    def __init__(self, knowledge: Knowledge, storage: Store, *, threshold: float = DEFAULT_THRESHOLD,
                  context_minutes: float = CONTEXT_MINUTES) -> None:
         self.storage = storage
         self.threshold = threshold

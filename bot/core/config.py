@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.core.storage import Storage
+from bot.core.storage import Store
 
 MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
 
@@ -63,7 +63,7 @@ class ServerSettings:
     """Every server's settings, read once from the database and kept in memory (checks read them on
     every interaction); each change is written to the database before it takes effect."""
 
-    def __init__(self, defaults: ServerConfig, storage: Storage) -> None:
+    def __init__(self, defaults: ServerConfig, storage: Store) -> None:
         self.defaults = defaults
         self.storage = storage
         self._stored: dict[str, dict[str, Any]] = {}

@@ -16,7 +16,9 @@ import asyncio
 import collections
 import logging
 import logging.handlers
+import os
 import signal
+import socket
 import sys
 import time
 from typing import Any
@@ -31,7 +33,7 @@ from bot.core.config import ServerConfig, ServerSettings
 from bot.core.editing import KnowledgeEditor
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.ratelimit import RateLimiter
-from bot.core.storage import DM, Storage, StorageError
+from bot.core.storage import DM, StorageError, store_for
 from bot.discord import errors, views
 from bot.discord.render import NO_MENTIONS
 from bot.settings import Settings
@@ -48,6 +50,8 @@ EXTENSIONS = (
 )
 RETRY_CAP = 300.0
 """The longest wait between two tries to reach Discord at start."""
+IDENTIFY_SPACING = 5.0
+"""Discord allows one IDENTIFY per max_concurrency bucket every 5 seconds, across all of a bot's processes."""
 
 
 class StartupError(Exception):
@@ -89,7 +93,9 @@ class AdvisorBot(commands.Bot):
             **options,  # type: ignore[arg-type]
         )
         self.settings = settings
-        self.storage = Storage(settings.database_path)
+        self.process_name = f"{socket.gethostname()}:{os.getpid()}"
+        self._max_concurrency: int | None = None
+        self.storage = store_for(settings.database)
         self.servers = ServerSettings(default_server_config(settings), self.storage)
         self.rate_limiter = RateLimiter()
         self.started_at = time.time()
@@ -97,29 +103,66 @@ class AdvisorBot(commands.Bot):
         self.tree.on_error = self.on_app_command_error  # the one error handler for every slash command (errors.py)
 
     async def setup_hook(self) -> None:
+        if len(self.settings.my_shards) < (self.settings.shard_count or 1) and not self.storage.shared:
+            raise StartupError("SHARD_IDS leaves shards to other processes, and processes can only share a PostgreSQL "
+                               "database: set DATABASE_URL (see README, running on several machines)")
         try:
             await self.storage.open(verify=True)
             await self.servers.load()
         except StorageError as exc:
             raise StartupError(str(exc)) from None
         edits = self.settings.edits_dir()
+        self.editor = KnowledgeEditor(self.settings.knowledge_dir, edits, self.storage)
+        try:
+            await self.editor.catch_up()  # a shared database holds the moderators' edits: start from its log
+        except (StorageError, OSError) as exc:
+            raise StartupError(f"cannot bring the moderators' edits in {edits} up to date: {exc}") from None
         try:
             knowledge = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir, overlay=edits)
         except KnowledgeError as exc:
             raise StartupError(f"the knowledge in {self.settings.knowledge_dir} has problems:\n{exc}") from None
         self.advisor = Advisor(knowledge, self.storage, context_minutes=self.settings.context_minutes)
-        self.editor = KnowledgeEditor(self.settings.knowledge_dir, edits, self.storage)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*views.PERSISTENT_ITEMS)
-        if self.settings.dev_guild_id:
+        # Only the process serving the dev server's shard syncs its commands (once, not once per process).
+        if self.settings.dev_guild_id and self.serves_guild(self.settings.dev_guild_id):
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d slash commands to the dev server %s", len(synced), self.settings.dev_guild_id)
         log.info("knowledge loaded: %s", ", ".join(f"{n} {k}" for k, n in knowledge.counts().items()))
 
+    # --- shards ----------------------------------------------------------------------------------------
+
+    def serves_guild(self, guild_id: int) -> bool:
+        """Whether this process serves the shard Discord routes `guild_id`'s events to."""
+        if not self.settings.sharded:
+            return True
+        return (guild_id >> 22) % (self.settings.shard_count or 1) in self.settings.my_shards
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Sharded: book this shard's IDENTIFY slot in the database, so identifies of one max_concurrency
+        bucket are 5 s apart across every process; then wait for it."""
+        if not self.settings.sharded:
+            return await super().before_identify_hook(shard_id, initial=initial)
+        try:
+            if self._max_concurrency is None:
+                limits = (await self.http.get_bot_gateway())[2]
+                self._max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
+            wait = await self.storage.reserve_identify((shard_id or 0) % self._max_concurrency, IDENTIFY_SPACING)
+        except (StorageError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            log.warning("could not book an identify slot (%s); waiting %.0f s instead", exc, IDENTIFY_SPACING)
+            wait = IDENTIFY_SPACING
+        if wait > 0:
+            log.info("shard %s identifies in %.1f s (Discord's spacing across processes)", shard_id, wait)
+            await asyncio.sleep(wait)
+
     # --- per server ----------------------------------------------------------------------------------
+    # Per-server state kept in this process's memory (the rate limiter's buckets, the settings cache of
+    # self.servers) stays right when the bot is split across processes by shard: Discord sends a server's
+    # events (messages, commands, buttons, /config) only to the one shard that serves it, and every DM to
+    # shard 0, so one process alone counts and changes what belongs to a server or to DMs.
 
     def server_config(self, guild_id: int | None) -> ServerConfig:
         """This server's settings: what its admins set with /config, else the .env defaults."""
@@ -134,11 +177,14 @@ class AdvisorBot(commands.Bot):
 
     def may_edit_knowledge(self, guild_id: int | None) -> bool:
         """The knowledge is shared by every server the bot is in: it may be changed from Discord only in
-        the servers KB_EDIT_GUILD_IDS lists, or, when that is empty, in the one server the bot is in."""
+        the servers KB_EDIT_GUILD_IDS lists, or, when that is empty, in the one server the bot is in.
+        Split into processes by shard, no process sees every server, so only the explicit list counts."""
         if guild_id is None:
             return False
         if self.settings.kb_edit_guild_ids:
             return guild_id in self.settings.kb_edit_guild_ids
+        if self.settings.sharded:
+            return False
         return len(self.guilds) == 1 and self.guilds[0].id == guild_id
 
     # --- events ----------------------------------------------------------------------------------------
@@ -157,6 +203,16 @@ class AdvisorBot(commands.Bot):
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await errors.answer(interaction, error)
+
+
+class ShardedAdvisorBot(AdvisorBot, commands.AutoShardedBot):
+    """The same bot, serving SHARD_IDS of SHARD_COUNT shards (discord.py's own sharding)."""
+
+
+def make_bot(settings: Settings, **options: Any) -> AdvisorBot:
+    if settings.sharded:
+        return ShardedAdvisorBot(settings, shard_count=settings.shard_count, shard_ids=settings.my_shards, **options)
+    return AdvisorBot(settings, **options)
 
 
 def default_server_config(settings: Settings) -> ServerConfig:
@@ -208,7 +264,7 @@ async def _serve(settings: Settings, token: str) -> None:
     delay = settings.connect_retry_seconds
     message_content = True
     while True:
-        bot = AdvisorBot(settings, message_content=message_content)
+        bot = make_bot(settings, message_content=message_content)
         runner = asyncio.create_task(bot.start(token))
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -245,7 +301,7 @@ async def _preflight(settings: Settings) -> None:
     """What can be checked without Discord, checked before logging in: an unusable database (a folder that
     can't be made, a read-only, damaged or foreign file) is one line and exit 2, not a retry loop."""
     try:
-        async with Storage(settings.database_path):
+        async with store_for(settings.database):
             pass
     except StorageError as exc:
         raise StartupError(str(exc)) from None

@@ -6,6 +6,11 @@ is shared by every server the bot is in: KB_EDIT_GUILD_IDS, or the only server).
 core's editor (bot/core/editing.py): validated whole, written atomically to the edits folder, recorded
 for /kb history and /kb undo, and in effect at once.
 
+With a shared database (PostgreSQL, several processes), the change log there is the source of truth for
+the moderators' edits: each process hears of a new change at once (LISTEN/NOTIFY) and also polls every
+SYNC_SECONDS (a listener does not survive a dropped connection), writes the changes it has not applied
+into its edits folder, and reloads.
+
 The watcher looks at the files every KB_WATCH_SECONDS: a change is validated and swapped in, or refused
 with the previous knowledge kept. It survives any error (logged, shown in /kb stats) and fingerprints the
 files before reading them, so a save that was half written when read is read again.
@@ -44,6 +49,7 @@ from bot.discord.kb_views import (
 )
 
 log = logging.getLogger("mle_advisor.knowledge")
+SYNC_SECONDS = 5.0
 
 
 class Moderation(commands.Cog):
@@ -59,9 +65,31 @@ class Moderation(commands.Cog):
         if seconds > 0:
             self.watch.change_interval(seconds=seconds)
             self.watch.start()
+        if self.bot.storage.shared:
+            self.sync.start()
 
     async def cog_unload(self) -> None:
         self.watch.cancel()
+        self.sync.cancel()
+
+    # --- other processes' edits (shared database) ---------------------------------------------------------
+
+    def _heard(self, change_id: int) -> None:
+        if change_id > self.bot.editor.applied:
+            asyncio.get_running_loop().create_task(self.catch_up(f"change {change_id} from another process"))
+
+    async def catch_up(self, reason: str) -> None:
+        try:
+            if await self.bot.editor.catch_up():
+                await self.reload(reason)
+        except Exception as exc:  # a dropped connection: the next poll tries again
+            log.warning("could not apply other processes' knowledge changes (will retry): %s",
+                        " ".join(str(exc).split())[:200])
+
+    @tasks.loop(seconds=SYNC_SECONDS)
+    async def sync(self) -> None:
+        await self.bot.storage.listen_changes(self._heard)  # (again, if the listening connection dropped)
+        await self.catch_up("changes found by the periodic check")
 
     # --- reloading --------------------------------------------------------------------------------------
 

@@ -1,20 +1,27 @@
 """For the bot's owner (the application's owner in the Developer Portal, checked by the bot): /sync to
-push the slash commands here or everywhere, /status to see how the running bot is doing."""
+push the slash commands here or everywhere, /status to see how the running bot is doing — every process
+of it: each one writes a heartbeat (shards, start, gateway latency, last problem) to the database every
+HEARTBEAT_SECONDS, and /status lists them all."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Literal
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.core.format import code_lines
 from bot.core.reply import Reply
+from bot.core.storage import Heartbeat, StorageError
 from bot.discord import render
 from bot.discord.app import AdvisorBot, problems
 from bot.discord.checks import Refused
+
+log = logging.getLogger("mle_advisor.owner")
+HEARTBEAT_SECONDS = 15.0
 
 
 class NotOwner(Refused):
@@ -34,9 +41,35 @@ def _duration(seconds: float) -> str:
     return f"{days} d {hours} h {rest // 60} min" if days else f"{hours} h {rest // 60} min"
 
 
+def _process_line(beat: Heartbeat) -> str:
+    shards = ",".join(map(str, beat.shards)) or "all"
+    latency = f"{beat.latency_ms:.0f} ms" if beat.latency_ms is not None else "not connected"
+    state = "" if beat.seen_ago < 3 * HEARTBEAT_SECONDS else f" · **silent for {_duration(beat.seen_ago)}**"
+    error = f" · last problem: {beat.last_error[:120]}" if beat.last_error else ""
+    return (f"`{beat.process}` shards {shards} · up {_duration(time.time() - beat.started_at)} · {latency}"
+            f"{state}{error}")
+
+
 class Owner(commands.Cog):
     def __init__(self, bot: AdvisorBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.heartbeat.start()
+
+    async def cog_unload(self) -> None:
+        self.heartbeat.cancel()
+
+    @tasks.loop(seconds=HEARTBEAT_SECONDS)
+    async def heartbeat(self) -> None:
+        bot = self.bot
+        latency = bot.latency * 1000 if bot.latency == bot.latency and bot.latency != float("inf") else None
+        shards = bot.settings.my_shards if bot.settings.sharded else []
+        try:
+            await bot.storage.beat(bot.process_name, shards, bot.started_at, latency,
+                                   problems.lines[-1] if problems.lines else "")
+        except StorageError as exc:
+            log.warning("could not write this process's heartbeat: %s", exc)
 
     @app_commands.command(name="sync", description="Owner: register the slash commands here or globally")
     @app_commands.describe(scope="here: this server, now; global: every server (can take an hour)")
@@ -69,9 +102,17 @@ class Owner(commands.Cog):
             f"**Knowledge** {', '.join(f'{n} {k}' for k, n in kb.counts().items())}; "
             f"{sum(1 for p in kb.paths.values() if kb.overlay and p.is_relative_to(kb.overlay))} edited file(s); "
             f"last reload {reload}{problem}",
-            f"**Database** {bot.storage.path} · {bot.storage.size_bytes() / 2**20:.1f} MiB",
-            "**Last problems logged**:",
+            f"**Database** {bot.storage.where} · {bot.storage.size_bytes() / 2**20:.1f} MiB",
         ]
+        if bot.settings.sharded:
+            try:
+                beats = await bot.storage.heartbeats()
+            except StorageError as exc:
+                beats, lines = [], [*lines, f"**Processes**: cannot read the heartbeats ({exc})"]
+            if beats:
+                lines.append(f"**Processes** ({len(beats)}; {bot.settings.shard_count} shards in all):")
+                lines.extend(f"• {_process_line(b)}" for b in beats)
+        lines.append("**Last problems logged**:")
         lines.append(code_lines(list(problems.lines)) if problems.lines else "none")
         await render.send(interaction, Reply("Status", "\n".join(lines), kind="info"), ephemeral=True)
 

@@ -1,6 +1,10 @@
 """A member's own data: /my-data shows it (and attaches it as JSON), /forget-me erases it after a
 confirm button; and the daily retention sweep deletes questions, feedback and conversation context older
 than each server's retention period (/config retention, default RETENTION_DAYS).
+
+Split into several processes, every process runs the sweep, but each place is claimed in the database
+for the day first, so it is swept once; the settings are read afresh from the database for the sweep
+(another process may have served a /config since this one started).
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import UTC, datetime
 
 import discord
 from discord import app_commands
@@ -55,8 +60,14 @@ class Privacy(commands.Cog):
         """Delete what is older than each place's retention period; a failure is logged and retried tomorrow."""
         try:
             removed = 0
-            reference = await self.bot.storage.retention_clock()  # one reference for the whole sweep
-            for place in await self.bot.storage.places():
+            storage = self.bot.storage
+            if storage.shared:
+                await self.bot.servers.load()
+            today = datetime.now(UTC).date().isoformat()
+            reference = await storage.retention_clock()  # one reference for the whole sweep
+            for place in await storage.places():
+                if storage.shared and not await storage.claim("retention", f"{place} {today}"):
+                    continue  # swept today already, by this process or another
                 guild = int(place) if place not in (DM, LOCAL, LEGACY) and place.isdigit() else None
                 removed += await self.bot.storage.purge(place, self.bot.server_config(guild).retention_days,
                                                          reference=reference)

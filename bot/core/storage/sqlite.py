@@ -1,8 +1,4 @@
-"""Everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
-
-Every row about a member belongs to a *place*: a server id, "dm" for direct messages, or "local" for
-the command line. Moderators only ever read their own server's rows; `forget` removes a member from
-every place.
+"""The embedded backend: everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
 
 Tables:
   profiles    stated background per place and member (and whether it was stated privately)
@@ -39,27 +35,36 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import hashlib
 import json
 import logging
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.core.storage.base import (
+    COPIED_TABLES,
+    MAX_QUESTION_CHARS,
+    MEMBER_TABLES,
+    Change,
+    Gap,
+    Profile,
+    QuestionRef,
+    StorageError,
+    Store,
+    Usage,
+    change_from_row,
+    member_hash,
+    now,
+    question_token,
+)
+
 T = TypeVar("T")
 log = logging.getLogger("mle_advisor.storage")
-
-LEGACY = "legacy"
-"""The place of rows written before places existed (schema 1): never shown to any server's moderators;
-a legacy background is treated as privately stated."""
-DM, LOCAL = "dm", "local"
 
 MIGRATIONS: Sequence[str] = (
     # 1: the first schema
@@ -203,97 +208,12 @@ OUR_TABLES = frozenset({"profiles", "progress", "questions", "feedback", "contex
                         "sqlite_sequence", "profiles2", "progress2", "questions2", "feedback2",
                         "forgotten", "sweeps"})
 SCHEMA_1_TABLES = frozenset({"profiles", "progress", "questions", "feedback"})
-MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
-"""Tables with rows about members (user_id): what forget-me empties."""
-
-MAX_QUESTION_CHARS = 2000
 BUSY_TIMEOUT = 10.0
 QUICK_CHECK_BYTES = 256 * 2**20
 """Files up to this size get SQLite's full quick_check at open (about 0.1 s per 30 MB when cached)."""
-SWEEP_STEP = timedelta(days=2)
-"""How far one retention sweep may move the retention clock past the previous sweep's (see purge)."""
 
 
 _NOT_TEXT = "that text cannot be stored: it is not valid Unicode (a lone surrogate); nothing was saved"
-
-
-class StorageError(Exception):
-    """The database cannot be used right now; the message names the file and says what to do.
-
-    `kind` is one of: corrupt, not-a-database, not-ours, newer, locked, read-only, full, cannot-open,
-    io, closed, bad-text."""
-
-    def __init__(self, message: str, kind: str = "error") -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Profile:
-    user_id: str
-    background: str | None
-    background_stated_at: str | None
-    background_private: bool = False
-
-
-@dataclass(frozen=True)
-class QuestionRef:
-    """A stored question, and a check that a 👍/👎 button names this question and no other."""
-
-    id: int
-    token: str
-
-
-@dataclass(frozen=True)
-class Gap:
-    question: str
-    times: int
-    unanswered: int
-    unhelpful: int
-    last_asked: str
-    asked_as: str = ""  # one of the questions as the member wrote it (the question above is folded to lowercase)
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What a server's members asked over a period: for /kb stats."""
-
-    days: int
-    asked: int
-    answered: int
-    helpful: int
-    unhelpful: int
-    top_topics: list[tuple[str, int]]
-    top_gaps: list[tuple[str, int]]
-    per_day: list[int]  # oldest first, one count per day
-
-
-@dataclass(frozen=True)
-class Change:
-    """One edit of the knowledge files: `files` maps each path to (content before, content after);
-    None stands for "no such file"."""
-
-    id: int
-    at: str
-    by_id: str
-    by_name: str
-    place: str
-    summary: str
-    files: dict[str, tuple[str | None, str | None]]
-
-
-def wall_clock() -> datetime:
-    """The host's clock (one place, so tests can step it)."""
-    return datetime.now(UTC)
-
-
-def now() -> str:
-    return wall_clock().isoformat(timespec="seconds")
-
-
-def member_hash(user_id: str) -> str:
-    """What a tombstone keeps of a forgotten member: not their id itself."""
-    return hashlib.sha256(f"forgotten:{user_id}".encode()).hexdigest()
 
 
 def _size_of(path: Path | str) -> int:
@@ -301,18 +221,6 @@ def _size_of(path: Path | str) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0
-
-
-def _parse_time(text: str) -> datetime | None:
-    try:
-        stamp = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-
-
-def question_token(question_id: int, asked_at: str) -> str:
-    return hashlib.sha256(f"{question_id}:{asked_at}".encode()).hexdigest()[:8]
 
 
 _KIND_BY_CODE = {
@@ -335,21 +243,17 @@ def _kind_of(exc: BaseException) -> str:
     return "error"
 
 
-class Storage:
+class SQLiteStorage(Store):
+    migrations = MIGRATIONS
+
     def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
+        self.where = str(self.path)
         self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._broken: StorageError | None = None  # damage found after opening: no more writes
         self._checkpoint_pending = False  # a reader held part of the WAL back: the next write tries again
-
-    async def __aenter__(self) -> Storage:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        await self.close()
 
     # --- opening and errors ---------------------------------------------------------------------
 
@@ -581,15 +485,6 @@ class Storage:
 
     # --- questions and feedback -----------------------------------------------------------------
 
-    async def log_question(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
-                           answered: bool, *, channel: str = "", off_topic: bool = False) -> QuestionRef:
-        """Store a question. `off_topic` marks one declined because it is about another subject: not a
-        gap the moderators could fill, so it is left out of /kb gaps."""
-        ref = await self.record_turn(place, user_id, question, match_id, score, answered, channel=channel,
-                                     off_topic=off_topic)
-        assert ref is not None  # asked by the member themselves: always stored
-        return ref
-
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
                           context_topic: str | None = None, by_them: bool = True) -> QuestionRef | None:
@@ -744,7 +639,12 @@ class Storage:
     async def changes(self, limit: int = 20) -> list[Change]:
         rows = await self._read(lambda db: db.execute_fetchall(
             "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes ORDER BY id DESC LIMIT ?", (limit,)))
-        return [_change(r) for r in rows]
+        return [change_from_row(r) for r in rows]
+
+    async def changes_since(self, after_id: int) -> list[Change]:
+        rows = await self._read(lambda db: db.execute_fetchall(
+            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes WHERE id > ? ORDER BY id", (after_id,)))
+        return [change_from_row(r) for r in rows]
 
     async def change(self, change_id: int | None = None) -> Change | None:
         """One change by id, or the latest."""
@@ -752,26 +652,14 @@ class Storage:
         rows = await self._read(lambda db: db.execute_fetchall(
             sql + "WHERE id = ?" if change_id is not None else sql + "ORDER BY id DESC LIMIT 1",
             (change_id,) if change_id is not None else ()))
-        return _change(rows[0]) if rows else None
+        return change_from_row(rows[0]) if rows else None
 
     # --- retention and the member's own data -----------------------------------------------------
 
     async def retention_clock(self) -> datetime:
-        """Start a retention sweep: its reference time, recorded with the highest question id so far.
-
-        The host's clock can step. A sweep's reference is the clock, except that it never runs more
-        than SWEEP_STEP ahead of the previous sweep's (or, before the first sweep, of the newest stored
-        row): a clock a year ahead, or a long downtime, is caught up with a little at each daily sweep,
-        so a wrong clock cannot delete fresh questions at once. A clock that goes back is followed."""
-        wall = wall_clock().replace(microsecond=0)
+        reference = self.sweep_reference()
 
         async def work(db: aiosqlite.Connection) -> datetime:
-            last = await _scalar(db, "SELECT reference FROM sweeps ORDER BY id DESC LIMIT 1")
-            if last is None:
-                last = await _scalar(db, "SELECT MAX(t) FROM (SELECT MAX(asked_at) AS t FROM questions "
-                                         "UNION ALL SELECT MAX(updated_at) FROM context)")
-            base = _parse_time(last) if last else None
-            reference = min(wall, base + SWEEP_STEP) if base is not None else wall
             top = await _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM questions")
             await db.execute("INSERT INTO sweeps (reference, max_question_id) VALUES (?, ?)",
                              (reference.isoformat(timespec="seconds"), top))
@@ -781,14 +669,6 @@ class Storage:
         return await self._write(work)
 
     async def purge(self, place: str, older_than_days: float, *, reference: datetime | None = None) -> int:
-        """Delete this place's questions (with their feedback) and conversation context older than the
-        retention period, by the retention clock (`retention_clock`; one reference per sweep); how many
-        rows.
-
-        A question goes when its time is before the cut-off, or when it was already stored at a sweep
-        whose reference is before the cut-off: a question written while the clock was ahead (its time
-        in the future) still goes once the retention period has passed after the clock was right again.
-        Context stamped in the future is dropped (it is only ever kept for minutes)."""
         if reference is None:
             reference = await self.retention_clock()
         cutoff = (reference - timedelta(days=older_than_days)).isoformat(timespec="seconds")
@@ -912,6 +792,24 @@ class Storage:
 
         return await self._read(work)
 
+    async def dump(self, table: str) -> tuple[list[str], list[tuple[Any, ...]], int]:
+        """Every row of one of COPIED_TABLES as it is (for `db copy`): column names, rows, and the highest
+        id ever given in it (0 for tables without ids), so the copy never reuses one."""
+        assert table in COPIED_TABLES
+
+        async def work(db: aiosqlite.Connection) -> tuple[list[str], list[tuple[Any, ...]], int]:
+            cursor = await db.execute(f"SELECT * FROM {table}")  # noqa: S608 - a fixed name
+            names = [d[0] for d in cursor.description]
+            rows = [tuple(r) for r in await cursor.fetchall()]
+            floor = await _scalar(db, "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+            return names, rows, int(floor or 0)
+
+        return await self._read(work)
+
+    async def table_counts(self) -> dict[str, int]:
+        union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in COPIED_TABLES)  # noqa: S608 - fixed names
+        return {r[0]: int(r[1]) for r in await self._read(lambda db: db.execute_fetchall(union))}
+
     def size_bytes(self) -> int:
         """The database file plus its WAL, for /status."""
         total = 0
@@ -933,11 +831,6 @@ async def _rollback(db: aiosqlite.Connection) -> None:
         await db.execute("ROLLBACK")
     except (sqlite3.Error, ValueError):  # no transaction left to roll back (SQLite ended it), or closed
         pass
-
-
-def _change(row: Sequence[Any]) -> Change:
-    files = {path: (v.get("before"), v.get("after")) for path, v in json.loads(row[6]).items()}
-    return Change(row[0], row[1], row[2], row[3], row[4], row[5], files)
 
 
 # --- queries shared by several operations (each runs inside the caller's read or transaction) ---------
