@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from bot.core.advisor import Advisor
 from bot.core.editing import EditError, KnowledgeEditor
+from bot.core.gaps import group as group_gaps
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply
 from bot.core.storage import DM, LEGACY, LOCAL, SQLiteStorage, StorageError, Store, is_postgres_url, store_for
@@ -333,15 +334,12 @@ async def _kb_gaps(args: argparse.Namespace) -> int:
         gaps = []
         for place in places:
             gaps += await source.gaps(place, limit=args.n)
-        merged: dict[str, list[int]] = {}
-        for gap in gaps:
-            tally = merged.setdefault(gap.question, [0, 0, 0])
-            tally[0] += gap.times
-            tally[1] += gap.unanswered
-            tally[2] += gap.unhelpful
-        for text, (times, unanswered, unhelpful) in sorted(merged.items(), key=lambda kv: (-kv[1][0], kv[0]))[: args.n]:
-            reason = ",".join(r for r, n in (("unanswered", unanswered), ("unhelpful", unhelpful)) if n)
-            print(f"{times}\t{reason}\t{text}")
+        merged = group_gaps(gaps)[: args.n]  # one line per question, across places and near-identical wordings
+        if not merged:
+            print("No gaps: every question was answered and none got a 👎 (or each was dismissed).", file=sys.stderr)
+        for gap in merged:
+            reason = ",".join(r for r, n in (("unanswered", gap.unanswered), ("unhelpful", gap.unhelpful)) if n)
+            print(f"{gap.times}\t{reason}\t{gap.question}")
         return 0
 
     return await _with_editor(args, work)
@@ -395,7 +393,11 @@ async def _kb_export(args: argparse.Namespace) -> int:
 
 async def _kb_history(args: argparse.Namespace) -> int:
     async def work(editor: KnowledgeEditor, storage: Store) -> int:
-        for change in await storage.changes(args.n):
+        changes = await storage.changes(args.n)
+        if not changes:
+            print("No changes yet: the knowledge is as shipped (plus any edits made by hand in the edits folder).",
+                  file=sys.stderr)
+        for change in changes:
             by = " ".join(change.by_name.split()) or change.by_id
             print(f"{change.id}\t{change.at}\t{by}\t{' '.join(change.summary.split())}")
         return 0

@@ -48,12 +48,19 @@ class Settings(BaseSettings):
     moderator_role_id: int | None = Field(default=None, description="Id of the role whose members may manage the knowledge.")
     kb_edit_guild_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Servers whose moderators may change the knowledge from Discord.")
-    question_rate: int = Field(default=5, ge=1, description="Questions a member may ask per QUESTION_PER seconds.")
+    question_rate: int = Field(default=10, ge=1, description="Question allowance per member: a burst of this many, refilled over QUESTION_PER seconds.")
     question_per: float = Field(default=60.0, gt=0)
     kb_watch_seconds: float = Field(default=2.0, ge=0, description="How often to look for edited knowledge files; 0 = never.")
     context_minutes: float = Field(default=30.0, gt=0, description="How long a conversation's last topic is kept for follow-ups.")
     retention_days: float = Field(default=180.0, gt=0, description="Questions, feedback and context older than this are deleted.")
     connect_retry_seconds: float = Field(default=5.0, gt=0, description="First wait before trying Discord again at start.")
+    alert_channel_id: int | None = Field(default=None, description="Channel for the owner's alerts (the owner can "
+                                         "change it with /owner alerts).")
+    alert_disconnect_seconds: float = Field(default=300.0, gt=0, description="Alert the owner when Discord was "
+                                            "unreachable for longer than this.")
+    forum_idle_days: float = Field(default=7.0, ge=0, description="Default: close forum posts idle this many days; 0 = never.")
+    discord_api_base: str | None = Field(
+        default=None, description="Send Discord REST calls here instead, e.g. a REST proxy: http://proxy:8080/api/v10.")
     log_level: str = Field(default="INFO")
     log_file: Path | None = Field(default=None, description="Also log to this file, rotated by size.")
 

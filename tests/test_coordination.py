@@ -77,3 +77,27 @@ async def test_processes_see_each_others_heartbeats_and_changes(pg_server: PgSer
         assert await one.listen_changes(heard.put_nowait)
         number = await two.record_change("5", "mod", A, "taught", {"a.yaml": (None, "x: 1\n")})
         assert await asyncio.wait_for(heard.get(), 10) == number
+
+
+async def test_a_dropped_listener_is_replaced_on_the_next_poll(pg_server: PgServer) -> None:
+    import asyncpg
+
+    url = pg_server.create_database()
+    async with PostgresStorage(url) as one, PostgresStorage(url) as two:
+        heard: asyncio.Queue[int] = asyncio.Queue()
+        assert await one.listen_changes(heard.put_nowait)
+        old = one._listener
+        admin = await asyncpg.connect(url)
+        try:  # the server drops the listening connection (a restart, a network cut, an admin)
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")
+        finally:
+            await admin.close()
+        for _ in range(100):
+            if old.is_closed():
+                break
+            await asyncio.sleep(0.05)
+        assert old.is_closed()
+        assert await one.listen_changes(heard.put_nowait)  # what the 5 s poll does
+        assert one._listener is not old
+        number = await two.record_change("5", "mod", A, "after the drop", {"a.yaml": (None, "x: 2\n")})
+        assert await asyncio.wait_for(heard.get(), 10) == number

@@ -8,6 +8,7 @@ suite starts itself; those runs are skipped, saying why, only where PostgreSQL i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -220,6 +221,11 @@ async def test_unreachable_postgres_is_one_line_without_the_password(tmp_path: P
     assert "s3cr3t-pw" not in message and "\n" not in message
     assert "advisor:***@" in message and "DATABASE_URL" in message
     assert "s3cr3t-pw" not in safe_url("postgres://u:s3cr3t-pw@db.example:5432/x")
+    for malformed in ("postgresql://u:s3cr3t-pw@host:notaport/db", "postgresql://u:s3cr3t-pw@[bad/db"):
+        with pytest.raises(StorageError) as info:
+            async with PostgresStorage(malformed, connect_timeout=2):
+                pass
+        assert info.value.kind == "cannot-open" and "s3cr3t-pw" not in str(info.value)
 
 
 async def test_postgres_missing_database_and_read_only_database_get_their_kinds(pg_server: PgServer) -> None:
@@ -259,6 +265,80 @@ async def test_postgres_question_ids_are_never_reused_across_restarts(pg_server:
         second = await s.log_question(A, "new", "q", None, None, False)
         assert second.id > first.id
         assert await s.add_feedback(first, "x", True) is False
+
+
+async def test_a_question_is_one_read_and_one_transaction(storage: Store, kb) -> None:
+    """Issue 17: the question path asks the store once (memory) and writes once (record_turn), also when
+    the member states a background in it, which is saved in the same transaction."""
+    from bot.core.advisor import Advisor
+    from bot.core.place import Place
+
+    calls: list[str] = []
+    for name in ("memory", "record_turn", "set_background", "profile", "done_steps", "context", "set_context"):
+        method = getattr(storage, name)
+
+        def counted(*args, _name=name, _method=method, **kwargs):
+            calls.append(_name)
+            return _method(*args, **kwargs)
+
+        setattr(storage, name, counted)
+    advisor = Advisor(kb, storage)
+    place = Place(A, channel="c1", public=False)
+    reply = await advisor.ask("ana", "I'm a physicist, how do I become an ML engineer?", place)
+    assert calls == ["memory", "record_turn"], calls
+    assert reply.question_id
+    profile, _, topic = await storage.memory(A, "c1", "ana", timedelta(hours=1))
+    assert profile.background == "physics" and topic is not None
+    calls.clear()
+    await advisor.ask("ana", "what about deep learning?", place)
+    assert calls == ["memory", "record_turn"], calls
+
+
+async def test_both_backends_give_the_same_answers_to_the_same_story(tmp_path: Path, pg_server: PgServer) -> None:
+    """The same operations on SQLite and on PostgreSQL read back the same (timestamps aside): the dialects'
+    differences (booleans, grouping, ordering, NULLs) stay inside the backends."""
+
+    async def story(store: Store) -> list:
+        await store.set_background(A, "ana", "physics")
+        await store.set_background("dm", "ana", "software", private=True)
+        await store.mark_done(A, "ana", "learn-to-code")
+        await store.mark_done(A, "ana", "classical-ml")
+        await store.mark_done(A, "ana", "classical-ml", done=False)
+        refs = [await store.record_turn(A, user, text, match, score, answered, channel="c", context_topic=match)
+                for user, text, match, score, answered in (
+                    ("ana", "How do I bake bread?", None, None, False), ("bo", "how do i bake bread? ", None, None, False),
+                    ("bo", "what is mlops", "mlops-production", 0.7, True), ("cy", "Zebra question", None, 0.1, False),
+                    ("cy", "apple question", None, 0.2, False))]
+        await store.log_question(A, "cy", "off topic thing", None, None, False, off_topic=True)
+        await store.add_feedback(refs[2], "ana", False)
+        await store.add_feedback(refs[2], "bo", True)
+        await store.set_setting(A, "question_rate", 9, by="admin")
+        await store.set_setting(A, "retention_days", 30)
+        await store.set_setting(A, "retention_days", None)
+        await store.record_change("1", "mod", A, "s", {"b.yaml": ("x", None), "a.yaml": (None, "é\n")})
+        await store.dismiss_gap(A, "zebra question")
+
+        def timeless(rows: dict) -> dict:
+            return {t: [{k: v for k, v in r.items() if not k.endswith("_at")} for r in rs] for t, rs in rows.items()}
+
+        def stated(memory: tuple) -> tuple:  # when a background was stated differs by the clock, not the backend
+            profile, *rest = memory
+            return (dataclasses.replace(profile, background_stated_at=None), *rest)
+
+        usage = await store.usage(A, 7)
+        return [stated(await store.memory(A, "c", "ana", timedelta(hours=1))),
+                dataclasses.replace(await store.profile("dm", "ana"), background_stated_at=None),
+                await store.done_steps(A, "ana"), [(g.question, g.times, g.unanswered, g.unhelpful, g.asked_as)
+                                                   for g in await store.gaps(A)],
+                await store.feedback_for(refs[2].id), (usage.asked, usage.answered, usage.helpful, usage.unhelpful,
+                                                       usage.top_topics, usage.top_gaps, usage.per_day),
+                await store.settings(A), await store.all_settings(), (await store.change()).files,
+                timeless(await store.my_data("ana")), timeless(await store.my_data("cy")), await store.places(),
+                await store.rows_about("bo"), await store.table_counts(), await store.forget("bo"),
+                await store.rows_about("bo")]
+
+    async with store_for(str(tmp_path / "a.db")) as lite, store_for(pg_server.create_database()) as pg:
+        assert await story(lite) == await story(pg)
 
 
 # --- issue 15: forget-me sticks; retention survives a clock that steps (both backends) --------------------
@@ -329,3 +409,16 @@ async def test_after_a_long_downtime_the_first_sweep_deletes_what_is_old(storage
     clocks["real"] = 400  # the bot was off for 400 days; a new process sweeps at start
     storage._last_sweep = None
     assert await storage.purge(A, 180) == 1
+
+
+async def test_a_member_forgotten_in_one_server_is_not_recreated_there_by_others(kb: Knowledge, storage: Store) -> None:
+    advisor = Advisor(kb, storage)
+    here, there = Place(A, "chan", public=True), Place(B, "chan", public=True)
+    await advisor.ask("alice", "I'm a physicist, how do I start?", here)
+    await advisor.ask("alice", "I'm a physicist, how do I start?", there)
+    await storage.forget("alice", place=A)
+    await advisor.ask("alice", "I'm a physicist, how do I start?", here, by_them=False)  # the menu, here
+    assert (await storage.my_data("alice"))["questions"] and all(
+        q["place"] == B for q in (await storage.my_data("alice"))["questions"])
+    await advisor.ask("alice", "which book for deep learning?", there, by_them=False)  # the other server: as before
+    assert len([q for q in (await storage.my_data("alice"))["questions"] if q["place"] == B]) == 2

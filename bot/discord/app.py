@@ -31,10 +31,12 @@ from discord.ext import commands
 from bot.core.advisor import Advisor
 from bot.core.config import ServerConfig, ServerSettings
 from bot.core.editing import KnowledgeEditor
+from bot.core.health import CpuMeter, LoopLag
 from bot.core.knowledge import KnowledgeError, load_knowledge
-from bot.core.ratelimit import RateLimiter
+from bot.core.ratelimit import QUESTION, RateLimiter
 from bot.core.storage import DM, StorageError, store_for
 from bot.discord import errors, views
+from bot.discord.alerts import AlertLogHandler, Alerts
 from bot.discord.render import NO_MENTIONS
 from bot.settings import Settings
 
@@ -47,6 +49,7 @@ EXTENSIONS = (
     "bot.discord.extensions.moderation",
     "bot.discord.extensions.admin",
     "bot.discord.extensions.owner",
+    "bot.discord.extensions.forums",
 )
 RETRY_CAP = 300.0
 """The longest wait between two tries to reach Discord at start."""
@@ -98,6 +101,10 @@ class AdvisorBot(commands.Bot):
         self.storage = store_for(settings.database)
         self.servers = ServerSettings(default_server_config(settings), self.storage)
         self.rate_limiter = RateLimiter()
+        self.alerts = Alerts(self)
+        self.loop_lag = LoopLag()
+        self.cpu = CpuMeter()
+        self.disconnected_at: float | None = None
         self.started_at = time.time()
         self.last_reload: float | None = None
         self.tree.on_error = self.on_app_command_error  # the one error handler for every slash command (errors.py)
@@ -106,6 +113,10 @@ class AdvisorBot(commands.Bot):
         if len(self.settings.my_shards) < (self.settings.shard_count or 1) and not self.storage.shared:
             raise StartupError("SHARD_IDS leaves shards to other processes, and processes can only share a PostgreSQL "
                                "database: set DATABASE_URL (see README, running on several machines)")
+        self.loop_lag.start()
+        alert_handler = AlertLogHandler(self.alerts)
+        logging.getLogger("mle_advisor").addHandler(alert_handler)
+        self._alert_handler = alert_handler
         try:
             await self.storage.open(verify=True)
             await self.servers.load()
@@ -168,12 +179,17 @@ class AdvisorBot(commands.Bot):
         """This server's settings: what its admins set with /config, else the .env defaults."""
         return self.servers.get(guild_id)
 
-    def rate_limited(self, guild_id: int | None, user_id: int) -> float:
-        """0 if the member may ask a question now (and counts it), else seconds to wait. One bucket per
-        member and server for mentions, answer channels, /ask and the message menu."""
+    def rate_limited(self, guild_id: int | None, user_id: int, cost: float = QUESTION) -> float:
+        """0 if the member may go ahead now (and pays `cost`), else seconds to wait. One allowance per
+        member and server for mentions, answer channels, /ask, the message menu, /step, /resources and
+        autocomplete; small talk and help cost nothing (see bot/core/ratelimit.py)."""
         config = self.server_config(guild_id)
         place = str(guild_id) if guild_id is not None else DM
-        return self.rate_limiter.retry_after(place, str(user_id), config.question_rate, config.question_per)
+        return self.rate_limiter.retry_after(place, str(user_id), config.question_rate, config.question_per, cost)
+
+    def first_refusal(self, guild_id: int | None, user_id: int) -> bool:
+        """Whether to say "easy there" now (once per run of refusals, so the refusals are no flood either)."""
+        return self.rate_limiter.first_refusal(str(guild_id) if guild_id is not None else DM, str(user_id))
 
     def may_edit_knowledge(self, guild_id: int | None) -> bool:
         """The knowledge is shared by every server the bot is in: it may be changed from Discord only in
@@ -193,11 +209,46 @@ class AdvisorBot(commands.Bot):
         """No text commands here: messages are answered by the conversation extension alone (the default
         would parse "@bot how do I…" as a command named "how" and log an error for every mention)."""
 
+    async def on_disconnect(self) -> None:
+        if self.disconnected_at is None:
+            self.disconnected_at = self.alerts.incidents.clock()
+
+    async def on_resumed(self) -> None:
+        await self._reconnected()
+
+    async def on_connect(self) -> None:
+        await self._reconnected()
+
+    async def check_disconnect(self) -> None:
+        """Still disconnected after ALERT_DISCONNECT_SECONDS: tell the owner now (REST often works while the
+        gateway does not), rather than only once it is back. Called every 30 s by the owner extension."""
+        if self.disconnected_at is None:
+            return
+        down = self.alerts.incidents.clock() - self.disconnected_at
+        if down >= self.settings.alert_disconnect_seconds:
+            await self.alerts.report("disconnect", f"The connection to Discord has been lost for {down / 60:.0f} min; "
+                                                   "discord.py keeps reconnecting.")
+
+    async def _reconnected(self) -> None:
+        """Back on the gateway: if it took long, tell the owner (one alert per outage)."""
+        if self.disconnected_at is None:
+            return
+        down = self.alerts.incidents.clock() - self.disconnected_at
+        self.disconnected_at = None
+        if down >= self.settings.alert_disconnect_seconds:
+            await self.alerts.report("disconnect", f"The connection to Discord was lost for {down / 60:.0f} min; "
+                                                   "it is back now.")
+        self.alerts.resolved("disconnect")
+
     async def on_ready(self) -> None:
         log.info("connected as %s (id %s) to %d server(s)%s", self.user, getattr(self.user, "id", "?"), len(self.guilds),
                  "" if self.intents.message_content else "; without the Message Content intent: answer channels are off")
 
     async def close(self) -> None:
+        self.loop_lag.stop()
+        handler = getattr(self, "_alert_handler", None)
+        if handler is not None:
+            logging.getLogger("mle_advisor").removeHandler(handler)
         await super().close()
         await self.storage.close()
 
@@ -222,6 +273,7 @@ def default_server_config(settings: Settings) -> ServerConfig:
         question_rate=settings.question_rate,
         question_per=settings.question_per,
         retention_days=settings.retention_days,
+        forum_idle_days=settings.forum_idle_days,
     )
 
 
@@ -309,6 +361,8 @@ async def _preflight(settings: Settings) -> None:
 
 def run_bot(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.log_file)
+    if settings.discord_api_base:  # a REST proxy shared by every process (README, running on several machines)
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
     token = settings.token
     if not token:
         print("mle-advisor: DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example)", file=sys.stderr)

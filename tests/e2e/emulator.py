@@ -152,6 +152,7 @@ class DiscordEmulator:
         self.channel_id = self.snowflake()
         self.answers_channel_id = self.snowflake()
         self.forum_id = self.snowflake()
+        self.solved_tag_id = self.snowflake()  # the forum's "Solved" tag
         self.thread_id = self.snowflake()  # a thread under the answers channel
         self.log_channel_id = self.snowflake()
         self.moderator_role = self.snowflake()
@@ -284,7 +285,8 @@ class DiscordEmulator:
                                                                    "archive_timestamp": now(), "locked": False},
                      "member_count": 1, "message_count": 0}
         if kind == FORUM:
-            data |= {"available_tags": [], "default_reaction_emoji": None, "flags": 0}
+            data |= {"available_tags": [{"id": self.solved_tag_id, "name": "Solved", "moderated": False,
+                                         "emoji_id": None, "emoji_name": "✅"}], "default_reaction_emoji": None, "flags": 0}
         return data
 
     def _role(self, role_id: str, name: str, permissions: int, position: int) -> dict[str, Any]:
@@ -332,8 +334,10 @@ class DiscordEmulator:
 
     @staticmethod
     def _json(data: Any, status: int = 200) -> web.Response:
-        # discord.py reads JSON only when Content-Type is exactly application/json (no charset).
-        return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+        # discord.py reads JSON only when Content-Type is exactly application/json (no charset). A stored
+        # message keeps its uploaded bytes under "files" for tests; Discord answers with "attachments" only.
+        return web.Response(body=json.dumps(_as_discord_sends(data)).encode(), status=status,
+                            headers={"Content-Type": "application/json"})
 
     async def _attachment(self, request: web.Request) -> web.Response:
         upload = self.uploads.get(request.match_info["id"])
@@ -413,6 +417,11 @@ class DiscordEmulator:
                 self._outcomes.setdefault(str(reference), Outcome()).messages.append(message)
             self._outcomes.setdefault(f"channel:{parts[1]}", Outcome()).messages.append(message)
             return self._json(message)
+        if parts[0] == "channels" and len(parts) == 2 and method == "PATCH":  # edit a channel (close a forum post)
+            thread = self.channel(parts[1], "post", THREAD, parent=self.forum_id)
+            thread["thread_metadata"] |= {k: body[k] for k in ("archived", "locked") if k in body}
+            thread["applied_tags"] = body.get("applied_tags", [])
+            return self._json(thread)
         if parts[0] == "channels" and parts[-1] == "typing":
             return web.Response(status=204)
         if parts[0] == "channels" and parts[2:3] == ["messages"] and method == "DELETE":
@@ -427,6 +436,12 @@ class DiscordEmulator:
                    "timestamp": now(), "edited_timestamp": None, "tts": False, "mention_everyone": False,
                    "mentions": [], "mention_roles": [], "attachments": [], "pinned": False, "type": 0,
                    "files": files or []}  # not in Discord's message either: what was uploaded, for tests
+        for file in files or []:  # as Discord does: each upload becomes an attachment with a URL to fetch it
+            upload = self.upload(file["filename"] or "file", file["content"])
+            message["attachments"].append({
+                "id": upload.id, "filename": upload.filename, "size": len(upload.content),
+                "url": f"http://127.0.0.1:{self.port}/attachments/{upload.id}/{upload.filename}",
+                "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{upload.id}/{upload.filename}"})
         if body.get("message_reference"):
             message["message_reference"] = body["message_reference"]
         self.messages[message["id"]] = message
@@ -532,10 +547,10 @@ class DiscordEmulator:
         return await self._wait(payload["id"], lambda o: o.type == AUTOCOMPLETE_RESULT, 10)
 
     async def click(self, message: dict[str, Any], custom_id: str, user: Member | None = None, within: float = 10,
-                    guild: str | None = None, ack_only: bool = False) -> Outcome:
-        """Press a button the bot rendered in `message`."""
+                    guild: str | None = None, channel: str | None = None, ack_only: bool = False) -> Outcome:
+        """Press a button the bot rendered in `message` (in `channel`, e.g. a forum post, if not the usual one)."""
         payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user or self.member,
-                                    message=message, guild=guild)
+                                    message=message, guild=guild, channel=channel)
         await self.dispatch("INTERACTION_CREATE", payload)
         return await self._wait(payload["id"], _acknowledged if ack_only else _answered, within)
 
@@ -626,9 +641,20 @@ class DiscordEmulator:
         return [body for m, path, body in self.requests if m == method and fragment in path]
 
 
+def _as_discord_sends(data: Any) -> Any:
+    """A response body without the emulator's own "files" (raw uploaded bytes, kept for tests only)."""
+    if isinstance(data, dict):
+        return {k: _as_discord_sends(v) for k, v in data.items() if k != "files"}
+    if isinstance(data, list):
+        return [_as_discord_sends(v) for v in data]
+    return data
+
+
 def _answered(outcome: Outcome) -> bool:
     """A member sees something: a direct message or update, a form, or a follow-up after a deferral."""
     if outcome.type in (MESSAGE, UPDATE_MESSAGE, MODAL):
+        return True
+    if outcome.type == DEFERRED_UPDATE and outcome.deleted:  # a button that deleted the message it was on
         return True
     return outcome.type in (DEFERRED_MESSAGE, DEFERRED_UPDATE) and bool(outcome.messages)
 

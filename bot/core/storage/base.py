@@ -146,6 +146,14 @@ def change_from_row(row: Sequence[Any]) -> Change:
     return Change(row[0], row[1], row[2], row[3], row[4], row[5], files)
 
 
+def memory_from_rows(user_id: str, rows: Sequence[Sequence[Any]]) -> tuple[Profile, set[str], str | None]:
+    """`memory`'s one query answers in tagged rows: 'p' the profile, 'd' each done step, 'c' the topic."""
+    profile = next((r for r in rows if r[0] == "p"), None)
+    return (Profile(user_id, profile[1], profile[2], bool(profile[3])) if profile else Profile(user_id, None, None),
+            {r[1] for r in rows if r[0] == "d"},
+            next((r[1] for r in rows if r[0] == "c"), None))
+
+
 class Store(ABC):
     """What the advisor remembers, whatever holds it. Each method is one read or one transaction."""
 
@@ -209,9 +217,7 @@ class Store(ABC):
 
     @abstractmethod
     async def set_background(self, place: str, user_id: str, background: str | None, *,
-                             private: bool = False, by_them: bool = True) -> None:
-        """by_them=False: read from their message by someone else's action (the message menu); nothing
-        is stored about a member who asked to be forgotten."""
+                             private: bool = False) -> None: ...
 
     @abstractmethod
     async def done_steps(self, place: str, user_id: str) -> set[str]: ...
@@ -234,12 +240,15 @@ class Store(ABC):
     @abstractmethod
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
-                          context_topic: str | None = None, by_them: bool = True) -> QuestionRef | None:
-        """Store a question and, when `context_topic` is given, make it the conversation's topic: one
-        transaction, so both are saved or neither is.
+                          context_topic: str | None = None, background: tuple[str, bool] | None = None,
+                          by_them: bool = True) -> QuestionRef | None:
+        """Store a question; when `context_topic` is given, make it the conversation's topic; when
+        `background` (id, stated privately) is given, remember it as the member's background here. One
+        transaction: all of it is saved or none is (a question's one write).
 
         by_them=False: someone else asked with the member's message (the message menu). If the member
-        asked to be forgotten, nothing is stored (None); their own next question (by_them) lifts that."""
+        asked to be forgotten here or everywhere, nothing is stored (None); their own next question
+        (by_them) lifts that."""
 
     @abstractmethod
     async def add_feedback(self, ref: QuestionRef, user_id: str, helpful: bool) -> bool:
@@ -275,9 +284,14 @@ class Store(ABC):
     @abstractmethod
     async def all_settings(self) -> dict[str, dict[str, Any]]: ...
 
-    @abstractmethod
     async def set_setting(self, place: str, key: str, value: Any, by: str = "") -> None:
         """Store one setting for a place; None removes it (back to the default)."""
+        await self.set_settings(place, {key: value}, by)
+
+    @abstractmethod
+    async def set_settings(self, place: str, values: dict[str, Any], by: str = "") -> None:
+        """Store several settings of a place in one transaction: all of them or, on any failure, none.
+        None removes a setting (back to the default)."""
 
     @abstractmethod
     async def record_change(self, by_id: str, by_name: str, place: str, summary: str,
@@ -317,14 +331,17 @@ class Store(ABC):
         """Every row about `user_id`, table by table, as plain data (for /my-data)."""
 
     @abstractmethod
-    async def forget(self, user_id: str) -> int:
-        """Delete every row about `user_id`, in every place, in one transaction with a tombstone (a hash
-        of the id: see `record_turn`), and then make the backend drop the deleted rows from its files as
-        far as it can. Returns the rows removed."""
+    async def forget(self, user_id: str, place: str | None = None) -> int:
+        """Delete every row about `user_id`, in every place (or, with `place`, in that place only: its
+        rows, the feedback the member gave there, and others' feedback on their questions there), in one
+        transaction with a tombstone (a hash of the id, and the place or "*": see `record_turn`), and
+        then make the backend drop the deleted rows from its files as far as it can. Returns the rows
+        removed."""
 
     @abstractmethod
-    async def forgotten(self, user_id: str) -> bool:
-        """Whether the member asked to be forgotten and has not spoken to the bot since."""
+    async def forgotten(self, user_id: str, place: str | None = None) -> bool:
+        """Whether the member asked to be forgotten (in `place`, or anywhere when None) and has not
+        spoken to the bot since."""
 
     @abstractmethod
     async def rows_about(self, user_id: str) -> int:

@@ -59,6 +59,7 @@ from bot.core.storage.base import (
     Usage,
     change_from_row,
     member_hash,
+    memory_from_rows,
     now,
     question_token,
 )
@@ -193,8 +194,10 @@ MIGRATIONS: Sequence[str] = (
     # 3: tombstones of forgotten members (a hash of the id) and the retention sweeps' clock
     """
     CREATE TABLE forgotten (
-        member TEXT PRIMARY KEY,
-        at TEXT NOT NULL
+        member TEXT NOT NULL,
+        place TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (member, place)
     );
     CREATE TABLE sweeps (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -438,31 +441,21 @@ class SQLiteStorage(Store):
                      context_age: timedelta) -> tuple[Profile, set[str], str | None]:
         """What answering a question needs, read at once: profile, done steps, conversation topic."""
 
-        async def work(db: aiosqlite.Connection) -> tuple[Profile, set[str], str | None]:
-            return (await _profile(db, place, user_id), await _done(db, place, user_id),
-                    await _context(db, place, channel, user_id, context_age))
+        since = (datetime.now(UTC) - context_age).isoformat(timespec="seconds")
+        # One statement, so one trip to the database's thread: profile row, done steps, topic, tagged.
+        rows = await self._read(lambda db: db.execute_fetchall(
+            """SELECT * FROM (SELECT 'p', background, background_stated_at, background_private FROM profiles
+                              WHERE user_id = ?1 AND place IN (?2, 'legacy') ORDER BY place = 'legacy' LIMIT 1)
+               UNION ALL SELECT 'd', step_id, NULL, NULL FROM progress WHERE user_id = ?1 AND place IN (?2, 'legacy')
+               UNION ALL SELECT 'c', topic_id, NULL, NULL FROM context
+                   WHERE place = ?2 AND channel = ?3 AND user_id = ?1 AND updated_at >= ?4""",
+            (user_id, place, channel, since)))
+        return memory_from_rows(user_id, rows)
 
-        return await self._read(work)
-
-    async def set_background(self, place: str, user_id: str, background: str | None, *, private: bool = False,
-                             by_them: bool = True) -> None:
-        """by_them=False: read from their message by someone else's action (the message menu); nothing
-        is stored about a member who asked to be forgotten."""
+    async def set_background(self, place: str, user_id: str, background: str | None, *, private: bool = False) -> None:
         stamp = now()
 
-        async def work(db: aiosqlite.Connection) -> None:
-            if not by_them and await _is_forgotten(db, user_id):
-                return
-            await db.execute(
-                """INSERT INTO profiles (place, user_id, background, background_stated_at, background_private, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (place, user_id) DO UPDATE SET background = excluded.background,
-                   background_stated_at = excluded.background_stated_at,
-                   background_private = excluded.background_private, updated_at = excluded.updated_at""",
-                (place, user_id, background, stamp if background else None, int(private), stamp))
-            await db.execute("DELETE FROM profiles WHERE place = 'legacy' AND user_id = ?", (user_id,))
-
-        await self._write(work)
+        await self._write(lambda db: _set_background(db, place, user_id, background, private, stamp))
 
     # --- progress -------------------------------------------------------------------------------
 
@@ -487,18 +480,14 @@ class SQLiteStorage(Store):
 
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
-                          context_topic: str | None = None, by_them: bool = True) -> QuestionRef | None:
-        """Store a question and, when `context_topic` is given, make it the conversation's topic: one
-        transaction, so both are saved or neither is.
-
-        by_them=False: someone else asked with the member's message (the message menu). If the member
-        asked to be forgotten, nothing is stored (None); their own next question lifts that."""
+                          context_topic: str | None = None, background: tuple[str, bool] | None = None,
+                          by_them: bool = True) -> QuestionRef | None:
         asked_at = now()
 
         async def work(db: aiosqlite.Connection) -> int | None:
             if by_them:
                 await db.execute("DELETE FROM forgotten WHERE member = ?", (member_hash(user_id),))
-            elif await _is_forgotten(db, user_id):
+            elif await _is_forgotten(db, user_id, place):
                 return None
             cursor = await db.execute(
                 """INSERT INTO questions (place, channel, user_id, question, match_id, score, answered, asked_at, off_topic)
@@ -507,6 +496,8 @@ class SQLiteStorage(Store):
                  int(off_topic)))
             if context_topic is not None:
                 await _set_context(db, place, channel, user_id, context_topic)
+            if background is not None:
+                await _set_background(db, place, user_id, background[0], background[1], asked_at)
             return int(cursor.lastrowid or 0)
 
         number = await self._write(work)
@@ -608,17 +599,21 @@ class SQLiteStorage(Store):
             out.setdefault(place, {})[key] = json.loads(value)
         return out
 
-    async def set_setting(self, place: str, key: str, value: Any, by: str = "") -> None:
-        """Store one setting for a place; None removes it (back to the default)."""
+    async def set_settings(self, place: str, values: dict[str, Any], by: str = "") -> None:
+        """Store several settings of a place in one transaction: all of them or, on any failure, none.
+        None removes a setting (back to the default)."""
+        encoded = {key: None if value is None else json.dumps(value) for key, value in values.items()}
 
         async def work(db: aiosqlite.Connection) -> None:
-            if value is None:
-                await db.execute("DELETE FROM settings WHERE place = ? AND key = ?", (place, key))
-            else:
-                await db.execute(
-                    """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
-                       ON CONFLICT (place, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
-                       updated_by = excluded.updated_by""", (place, key, json.dumps(value), now(), by))
+            for key, value in encoded.items():
+                if value is None:
+                    await db.execute("DELETE FROM settings WHERE place = ? AND key = ?", (place, key))
+                else:
+                    await db.execute(
+                        """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+                           ON CONFLICT (place, key) DO UPDATE SET value = excluded.value,
+                           updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
+                        (place, key, value, now(), by))
 
         await self._write(work)
 
@@ -715,26 +710,28 @@ class SQLiteStorage(Store):
 
         return await self._read(work)
 
-    async def forget(self, user_id: str) -> int:
-        """Delete every row about `user_id`, in every place, in one transaction, and leave a tombstone so
-        that others' actions on their old messages store nothing about them (see `record_turn`). Then
-        VACUUM and checkpoint, so that the deleted words are in no page of the file either (best effort:
-        a full disk or a long reader only delays that; the rows themselves are gone). Returns the rows
-        removed."""
+    async def forget(self, user_id: str, place: str | None = None) -> int:
+        """Delete every row about `user_id`, in every place (or, with `place`, in that place only: its
+        rows, the feedback the member gave there, and others' feedback on their questions there), in one
+        transaction with a tombstone, so that others' actions on their old messages store nothing about
+        them (see `record_turn`). Then VACUUM and checkpoint, so that the deleted words are in no page of
+        the file either (best effort: a full disk or a long reader only delays that; the rows themselves
+        are gone). Returns the rows removed."""
+        where, params = ("user_id = ?", (user_id,)) if place is None else ("user_id = ? AND place = ?", (user_id, place))
 
         async def work(db: aiosqlite.Connection) -> int:
             removed = 0
             for sql in (
-                "DELETE FROM feedback WHERE user_id = ?",
-                "DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE user_id = ?)",
-                "DELETE FROM questions WHERE user_id = ?",
-                "DELETE FROM progress WHERE user_id = ?",
-                "DELETE FROM profiles WHERE user_id = ?",
-                "DELETE FROM context WHERE user_id = ?",
+                f"DELETE FROM feedback WHERE {where}",  # noqa: S608 - fixed text
+                f"DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE {where})",  # noqa: S608
+                f"DELETE FROM questions WHERE {where}",  # noqa: S608
+                f"DELETE FROM progress WHERE {where}",  # noqa: S608
+                f"DELETE FROM profiles WHERE {where}",  # noqa: S608
+                f"DELETE FROM context WHERE {where}",  # noqa: S608
             ):
-                removed += max((await db.execute(sql, (user_id,))).rowcount, 0)
-            await db.execute("INSERT INTO forgotten (member, at) VALUES (?, ?) ON CONFLICT (member) DO UPDATE "
-                             "SET at = excluded.at", (member_hash(user_id), now()))
+                removed += max((await db.execute(sql, params)).rowcount, 0)
+            await db.execute("INSERT INTO forgotten (member, place, at) VALUES (?, ?, ?) ON CONFLICT (member, place) "
+                             "DO UPDATE SET at = excluded.at", (member_hash(user_id), place or "*", now()))
             return removed
 
         removed = await self._write(work)
@@ -753,10 +750,8 @@ class SQLiteStorage(Store):
                 self._checkpoint_pending = True
                 return False
 
-    async def forgotten(self, user_id: str) -> bool:
-        """Whether the member asked to be forgotten and has not spoken to the bot since."""
-        return bool(await self._read(lambda db: _scalar(
-            db, "SELECT COUNT(*) FROM forgotten WHERE member = ?", (member_hash(user_id),))))
+    async def forgotten(self, user_id: str, place: str | None = None) -> bool:
+        return await self._read(lambda db: _is_forgotten(db, user_id, place))
 
     async def checkpoint(self) -> bool:
         """Copy the WAL into the database file and empty it, without waiting for anyone; False when a
@@ -836,8 +831,12 @@ async def _rollback(db: aiosqlite.Connection) -> None:
 # --- queries shared by several operations (each runs inside the caller's read or transaction) ---------
 
 
-async def _is_forgotten(db: aiosqlite.Connection, user_id: str) -> bool:
-    return bool(await _scalar(db, "SELECT COUNT(*) FROM forgotten WHERE member = ?", (member_hash(user_id),)))
+async def _is_forgotten(db: aiosqlite.Connection, user_id: str, place: str | None = None) -> bool:
+    """A tombstone for the member everywhere ("*") or in `place` (any place when None)."""
+    if place is None:
+        return bool(await _scalar(db, "SELECT COUNT(*) FROM forgotten WHERE member = ?", (member_hash(user_id),)))
+    return bool(await _scalar(db, "SELECT COUNT(*) FROM forgotten WHERE member = ? AND place IN ('*', ?)",
+                              (member_hash(user_id), place)))
 
 
 async def _profile(db: aiosqlite.Connection, place: str, user_id: str) -> Profile:
@@ -860,6 +859,18 @@ async def _context(db: aiosqlite.Connection, place: str, channel: str, user_id: 
         "SELECT topic_id FROM context WHERE place = ? AND channel = ? AND user_id = ? AND updated_at >= ?",
         (place, channel, user_id, since))
     return rows[0][0] if rows else None
+
+
+async def _set_background(db: aiosqlite.Connection, place: str, user_id: str, background: str | None, private: bool,
+                          stamp: str) -> None:
+    await db.execute(
+        """INSERT INTO profiles (place, user_id, background, background_stated_at, background_private, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (place, user_id) DO UPDATE SET background = excluded.background,
+           background_stated_at = excluded.background_stated_at,
+           background_private = excluded.background_private, updated_at = excluded.updated_at""",
+        (place, user_id, background, stamp if background else None, int(private), stamp))
+    await db.execute("DELETE FROM profiles WHERE place = 'legacy' AND user_id = ?", (user_id,))
 
 
 async def _set_context(db: aiosqlite.Connection, place: str, channel: str, user_id: str, topic_id: str | None) -> None:

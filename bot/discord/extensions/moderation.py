@@ -35,7 +35,7 @@ from bot.core.reply import Reply
 from bot.core.yamlfile import MAX_FILE_BYTES
 from bot.discord import errors, render
 from bot.discord.app import AdvisorBot
-from bot.discord.checks import ModeratorGroup
+from bot.discord.checks import ModeratorGroup, autocomplete_allowed
 from bot.discord.kb_views import (
     EntryModal,
     GapsView,
@@ -98,12 +98,15 @@ class Moderation(commands.Cog):
         self.bot.last_reload = time.time()
         if result.ok:
             self._refused = None
+            self.bot.alerts.resolved("reload")
             counts = ", ".join(f"{n} {k}" for k, n in result.knowledge.counts().items())  # type: ignore[union-attr]
             log.info("knowledge reloaded (%s): %s", reason, counts)
             return Reply("Knowledge reloaded", f"Now answering from: {counts}.", kind="info")
         self._refused = result.fingerprint  # as read: a file still being written will differ next time
         log.warning("knowledge reload (%s) refused, kept the previous knowledge: %d problem(s), first: %s", reason,
                     len(result.problems), result.problems[0] if result.problems else "?")
+        await self.bot.alerts.report("reload", f"{len(result.problems)} problem(s) ({reason}); still answering from "
+                                     f"the previous knowledge. First: {result.problems[0] if result.problems else '?'}")
         body = (f"{len(result.problems)} problem(s); I kept answering from the previous knowledge.\n\n"
                 + problems_text(result.problems))
         return Reply("Reload refused", body, kind="error")
@@ -119,7 +122,7 @@ class Moderation(commands.Cog):
         except Exception as exc:  # the watcher must never stop: log it, show it, keep watching
             message = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
             if self.watch_problem is None or self.watch_problem[1] != message:
-                log.error("the knowledge watcher hit a problem (it keeps watching): %s", message)
+                log.error("the knowledge watcher hit a problem (it keeps watching): %s", message, extra={"alert": "watcher"})
             self.watch_problem = (time.time(), message)
 
     # --- looking ---------------------------------------------------------------------------------------
@@ -200,9 +203,13 @@ class Moderation(commands.Cog):
     # --- changing ---------------------------------------------------------------------------------------
 
     async def topic_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return render.choices(self.bot.advisor.all_topic_choices(current))
+        if not autocomplete_allowed(interaction):
+            return []
+        return render.choices(await self.bot.advisor.complete("any", current))
 
     async def gap_texts(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if not autocomplete_allowed(interaction):
+            return []
         gaps = await errors.or_default(self.bot.advisor.gaps(str(interaction.guild_id), limit=25), [])
         needle = current.lower().strip()
         return render.choices([(g.question, g.question) for g in gaps if needle in g.question] or
