@@ -6,6 +6,7 @@ never leave a forgotten member's words on the disk."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -302,3 +303,56 @@ async def test_the_tombstone_keeps_no_id_and_no_words(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         dump = "\n".join(db.iterdump())
     assert "987654321" not in dump and "my question" not in dump
+
+
+async def test_damage_found_after_opening_stops_every_later_write(tmp_path: Path) -> None:
+    path = tmp_path / "later.db"
+    async with Storage(path) as storage:
+        for n in range(300):
+            await storage.log_question(A, "u", f"question number {n} " * 5, None, None, False)
+    data = bytearray(path.read_bytes())
+    data[4096 * 2: 4096 * 4] = b"\xde\xad\xbe\xef" * 2048
+    path.write_bytes(bytes(data))
+    damaged = bytes(data)
+    storage = Storage(path)
+    with pytest.raises(StorageError) as refused:
+        await storage.open()  # found at open by the quick check, with nothing written
+    assert refused.value.kind == "corrupt" and path.read_bytes() == damaged
+    storage = Storage(path)
+    await storage.open(verify=False)  # had it been missed at open (a file too large to check whole)...
+    try:
+        with pytest.raises(StorageError):
+            await storage.my_data("u")  # ...the first read of a damaged page finds it...
+        with pytest.raises(StorageError) as info:
+            await storage.set_background(A, "v", "physics")  # ...and no write follows it
+        assert info.value.kind == "corrupt"
+    finally:
+        await storage.close()
+    assert path.read_bytes() == damaged
+
+
+async def test_forget_me_on_a_full_disk_is_all_or_nothing_and_finishes_when_space_is_back(tmp_path: Path) -> None:
+    from tests.test_setup import tiny_disk
+
+    with tiny_disk(tmp_path / "disk", "8m") as disk:
+        path = disk / "full.db"
+        async with Storage(path) as storage:
+            for n in range(400):
+                await storage.log_question(A, "me" if n % 2 else "other", f"zorblax secret {n} " + "pad " * 100,
+                                           None, None, False)
+            filler = disk / "filler"
+            with contextlib.suppress(OSError), filler.open("wb") as handle:
+                while True:
+                    handle.write(b"\0" * 4096)
+                    handle.flush()
+            try:
+                removed = await storage.forget("me")
+            except StorageError as exc:  # nothing could be written: nothing was deleted either
+                assert exc.kind in ("full", "io")
+                assert await storage.rows_about("me") == 200
+            else:  # deleted; the compaction may have had to wait for space
+                assert removed == 200 and await storage.rows_about("me") == 0
+            filler.unlink()
+            await storage.forget("me")
+            assert await storage.rows_about("me") == 0 and await storage.rows_about("other") == 200
+        assert b"zorblax secret 1 " not in path.read_bytes() and b"zorblax secret 0 " in path.read_bytes()
