@@ -212,6 +212,8 @@ OUR_TABLES = frozenset({"profiles", "progress", "questions", "feedback", "contex
                         "forgotten", "sweeps"})
 SCHEMA_1_TABLES = frozenset({"profiles", "progress", "questions", "feedback"})
 BUSY_TIMEOUT = 10.0
+SCRUB_WAIT = 1.0
+"""Seconds forget-me's VACUUM waits for another process's write lock before leaving it for later."""
 QUICK_CHECK_BYTES = 256 * 2**20
 """Files up to this size get SQLite's full quick_check at open (about 0.1 s per 30 MB when cached)."""
 
@@ -306,7 +308,7 @@ class SQLiteStorage(Store):
         try:
             self._db = await aiosqlite.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
             db = self._db
-            await db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            await db.execute_fetchall(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             # Read before writing anything: a database of another program is left exactly as it is.
             version = (await (await db.execute("PRAGMA user_version")).fetchone())[0]
             tables = {r[0] for r in await db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -743,7 +745,12 @@ class SQLiteStorage(Store):
         trace in any page. False when that could not be done now (it is retried by the next forget)."""
         async with self._lock:
             try:
-                await self.db.execute("VACUUM")
+                # Another writer (a second process) gets a second at most: then this waits for the next forget.
+                await self.db.execute_fetchall(f"PRAGMA busy_timeout = {int(min(self.busy_timeout, SCRUB_WAIT) * 1000)}")
+                try:
+                    await self.db.execute("VACUUM")
+                finally:
+                    await self.db.execute_fetchall(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
                 return await self._checkpoint(self.db)
             except (sqlite3.Error, ValueError) as exc:
                 log.warning("could not compact %s after deleting: %s", self.path, exc)
@@ -768,11 +775,11 @@ class SQLiteStorage(Store):
         busy, frames, copied = await (await db.execute("PRAGMA wal_checkpoint(PASSIVE)")).fetchone()
         done = not busy and frames == copied
         if done and frames > 0:  # all copied and nobody reading: empty the WAL, but never wait for it
-            await db.execute("PRAGMA busy_timeout = 0")
+            await db.execute_fetchall("PRAGMA busy_timeout = 0")
             try:
                 done = not (await _scalar(db, "PRAGMA wal_checkpoint(TRUNCATE)"))
             finally:
-                await db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                await db.execute_fetchall(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         self._checkpoint_pending = not done
         return done
 
