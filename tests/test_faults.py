@@ -356,3 +356,26 @@ async def test_forget_me_on_a_full_disk_is_all_or_nothing_and_finishes_when_spac
             await storage.forget("me")
             assert await storage.rows_about("me") == 0 and await storage.rows_about("other") == 200
         assert b"zorblax secret 1 " not in path.read_bytes() and b"zorblax secret 0 " in path.read_bytes()
+
+
+async def test_a_file_too_large_for_the_quick_check_gets_a_bounded_one(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.core.storage import sqlite as sqlite_module
+
+    path = tmp_path / "large.db"
+    async with Storage(path) as storage:
+        for n in range(300):
+            await storage.log_question(A, "u", f"question number {n} " * 5, None, None, False)
+    monkeypatch.setattr(sqlite_module, "QUICK_CHECK_BYTES", 0)  # as if the file were larger than the limit
+    async with Storage(path) as storage:  # a sound file passes the bounded check
+        assert await storage.rows_about("u") == 300
+    data = bytearray(path.read_bytes())
+    data[4096 * 2: 4096 * 4] = b"\xde\xad\xbe\xef" * 2048
+    path.write_bytes(bytes(data))
+    with pytest.raises(StorageError) as info:
+        await Storage(path).open()
+    assert info.value.kind == "corrupt" and path.read_bytes() == bytes(data)
+    path.write_bytes(bytes(data[: 4096 * 3]))  # cut short: shorter than its header says
+    with pytest.raises(StorageError) as info:
+        await Storage(path).open()
+    assert info.value.kind == "corrupt"
