@@ -133,6 +133,25 @@ def _flow_list(pad: str, key: str, items: Sequence[Any], width: int = 108) -> li
     return lines
 
 
+def _provenance(fields: Mapping[str, Any], indent: int) -> list[str]:
+    """`basis` (one guide and locator a line) and `views` (each guide's side of a disagreement), kept
+    through an edit so that re-saving an entry never drops where its claims come from."""
+    pad = " " * indent
+    lines: list[str] = []
+    if fields.get("basis"):
+        lines.append(f"{pad}basis:")
+        for item in fields["basis"]:
+            parts = [f"{key}: {quoted(str(item[key]), flow=True)}" for key in ("source", "at", "for") if item.get(key)]
+            lines.append(f"{pad}  - {{{', '.join(parts)}}}")
+    if fields.get("views"):
+        lines.append(f"{pad}views:")
+        for item in fields["views"]:
+            lines.append(f"{pad}  - source: {quoted(str(item.get('source', '')))}")
+            lines.append(f"{pad}    at: {quoted(str(item.get('at', '')))}")
+            lines += _folded("says", str(item.get("says", "")), indent + 4)
+    return lines
+
+
 def render_entry(fields: Mapping[str, Any], indent: int = 2) -> str:
     """One entry as YAML lines, in the house style: `ask` as a block list, other lists in brackets, long
     texts folded. `indent` is the column of its "- "."""
@@ -152,6 +171,7 @@ def render_entry(fields: Mapping[str, Any], indent: int = 2) -> str:
     for key in ("resources", "sources", "related"):
         if fields.get(key):
             lines += _flow_list(pad, key, fields[key])
+    lines += _provenance(fields, indent + 2)
     lines[0] = " " * indent + "- " + lines[0].lstrip()
     return "\n".join(lines) + "\n"
 
