@@ -18,7 +18,8 @@
 
 ask, chat, kb and doctor never import discord.py, so they start fast. Exit status: 0 fine, 1 invalid
 knowledge or a refused change (kb) or problems found (doctor), 2 a setting, the database or the token
-is unusable. Errors are one plain line, never a traceback.
+is unusable. Errors are one plain line, never a traceback. `mle-advisor --env PATH COMMAND` reads the
+settings from that .env file alone. What the commands create is readable by this user only (umask 077).
 """
 
 from __future__ import annotations
