@@ -31,7 +31,7 @@ DM, LOCAL = "dm", "local"
 MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
 """Tables with rows about members (user_id): what forget-me empties."""
 
-COPIED_TABLES = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes")
+COPIED_TABLES = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes", "forgotten")
 """Every table of ours with data in it: what `mle-advisor db copy` moves and counts."""
 
 MAX_QUESTION_CHARS = 2000

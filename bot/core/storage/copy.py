@@ -12,8 +12,9 @@ from bot.core.storage.base import COPIED_TABLES
 from bot.core.storage.postgres import PostgresStorage
 from bot.core.storage.sqlite import SQLiteStorage
 
-# Parents before children: feedback refers to questions.
-ORDER = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes")
+# Parents before children: feedback refers to questions. The tombstones go too: a member forgotten before
+# the move stays forgotten after it.
+ORDER = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes", "forgotten")
 assert set(ORDER) == set(COPIED_TABLES)
 
 
