@@ -11,9 +11,11 @@ import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from bot.core.knowledge import KnowledgeError, load_knowledge
-from bot.core.storage import MIGRATIONS, OUR_TABLES
+from bot.core.knowledge import KnowledgeError
+from bot.core.overrides import Override, Shipped, from_rows, load_with, moved_upstream
+from bot.core.storage import MIGRATIONS, OUR_TABLES, read_kb_state
 from bot.settings import ENV_ENCODING, Settings
 
 Check = tuple[bool, str]
@@ -115,7 +117,7 @@ def _shards(settings: Settings) -> list[Check]:
 
 def _knowledge(settings: Settings) -> list[Check]:
     try:
-        kb = load_knowledge(settings.knowledge_dir, overlay=settings.edits_dir())
+        kb, moved = _with_edits(settings)
     except OSError as exc:  # a folder like /proc, whose files come and go, or one this user can't read
         return [(False, f"KNOWLEDGE_DIR {settings.knowledge_dir} cannot be read ({exc.strerror or exc}): set it to the "
                         "folder of the knowledge YAML files")]
@@ -125,11 +127,34 @@ def _knowledge(settings: Settings) -> list[Check]:
             shown.append((False, f"knowledge: …and {len(exc.problems) - 5} more (mle-advisor kb check)"))
         return shown
     counts = ", ".join(f"{n} {k}" for k, n in kb.counts().items())
-    checks = [(True, f"knowledge in {settings.knowledge_dir} is valid ({counts})")]
-    edits = settings.edits_dir()
-    if _writable_folder(edits) is None:
-        checks.append((False, f"moderators' edits folder {edits} is not writable: /kb edits would fail; fix the permissions"))
+    edited = sum(1 for o in kb.overrides.values() if o.body is not None)
+    where = ("the moderators' edits in PostgreSQL are not read here: `mle-advisor kb check` checks with them"
+             if settings.database_url else f"{edited} item(s) edited by moderators")
+    checks = [(True, f"knowledge in {settings.knowledge_dir} is valid ({counts}; {where})")]
+    if moved:
+        names = ", ".join(o.item_id for o in moved[:5]) + ("…" if len(moved) > 5 else "")
+        checks.append((True, f"note: {len(moved)} edited item(s) changed upstream since they were edited ({names}): "
+                             "the edit is what members get; `mle-advisor kb diff` shows what upstream changed"))
+    folder = settings.edits_dir()
+    if folder.is_dir() and any(folder.rglob("*.y*ml")):
+        checks.append((True, f"note: the edits folder {folder} of an older version moves into the database at the next start"))
     return checks
+
+
+def _with_edits(settings: Settings) -> tuple[Any, list[Override]]:
+    """The knowledge with the moderators' edits from the database (read-only, when it exists and reads),
+    and the edited items whose shipped version moved since they were edited."""
+    path = settings.database_path
+    if settings.database_url:  # doctor changes nothing, and opening PostgreSQL would migrate it: shipped only
+        return load_with(settings.knowledge_dir, {}), []
+    try:
+        change_id, rows = read_kb_state(path) if path.is_file() else (0, {})
+    except (sqlite3.Error, ValueError):  # the database check says what is wrong with it
+        change_id, rows = 0, {}
+    overrides = from_rows(rows)
+    shipped = Shipped(settings.knowledge_dir)
+    kb = load_with(settings.knowledge_dir, overrides, change_id=change_id, shipped=shipped)
+    return kb, [override for override, _now in moved_upstream(shipped, overrides)]
 
 
 def _files_and_settings(settings: Settings, env: Mapping[str, str]) -> list[Check]:

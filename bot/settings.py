@@ -41,7 +41,8 @@ class Settings(BaseSettings):
         default_factory=list, description="The shards this process serves, e.g. 0,1 (default: all of SHARD_COUNT).")
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, description="Folder of the shipped knowledge YAML files.")
     knowledge_edits_dir: Path | None = Field(
-        default=None, description="Folder for moderators' edits, which override shipped files (default: beside the database).")
+        default=None, description="An older version's folder of moderators' edits, moved into the database once at start "
+                                 "(default: knowledge-edits/ beside the database).")
     dev_guild_id: int | None = Field(default=None, description="Sync slash commands to this server at start.")
     answer_channel_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Channels where every message is answered (needs the message-content intent).")
@@ -138,7 +139,8 @@ class Settings(BaseSettings):
         return bool(self.token and _TOKEN_SHAPE.match(self.token))
 
     def edits_dir(self, database: Path | None = None) -> Path:
-        """Where moderators' edits live: KNOWLEDGE_EDITS_DIR, else a folder beside the database."""
+        """Where an older version kept moderators' edits as files (moved into the database at start):
+        KNOWLEDGE_EDITS_DIR, else a folder beside the database."""
         if self.knowledge_edits_dir is not None:
             return self.knowledge_edits_dir
         return (database or self.database_path).parent / EDITS_FOLDER

@@ -208,11 +208,9 @@ def test_the_database_its_wal_and_the_edits_are_private_whatever_the_umask(tmp_p
         chat.stdin.close()
         chat.wait(30)
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
-    taught = run("kb", "teach", "how do i bake bread for ml", "deep-learning", "--db", str(db), umask=0o022)
-    assert taught.returncode == 0, taught.stderr
-    edits = data / "knowledge-edits"
-    assert stat.S_IMODE(edits.stat().st_mode) == 0o700
-    assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in edits.rglob("*"))
+    exported = run("kb", "export", str(data / "kb.zip"), "--db", str(db), umask=0o022)
+    assert exported.returncode == 0, exported.stderr
+    assert stat.S_IMODE((data / "kb.zip").stat().st_mode) == 0o600  # what a command writes is this user's
 
 
 def _no_env(**extra: str) -> dict[str, str]:
@@ -267,34 +265,34 @@ def _kb_env(tmp_path: Path, edits: Path | None = None) -> dict[str, str]:
 
 def test_kb_commands_on_odd_input_give_one_line(tmp_path: Path) -> None:
     env = _kb_env(tmp_path)
-    assert run("kb", "teach", "how do i bake bread for ml", "deep-learning", env=env).returncode == 0
-    (tmp_path / "knowledge-edits" / "entries" / "folder.yaml").mkdir(parents=True)
     new = tmp_path / "new.yaml"
-    new.write_text("entries: []\n")
-    imported = run("kb", "import", str(new), "--as", "entries/folder.yaml", env=env)
-    assert imported.returncode != 0 and "folder.yaml" in one_line(imported)
+    new.write_text("entries:\n  - id: bread-ml\n    title: Bread and ML\n    ask: [how do i bake bread for ml]\n"
+                   "    answer: A test answer.\n    sources: [mynter]\n")
+    for target in ("entries", "entries/"):  # a folder, not a file
+        imported = run("kb", "import", str(new), "--as", target, env=env)
+        assert imported.returncode != 0 and "entries" in one_line(imported)
     history = run("kb", "history", "-n", "99999999999999999999", env=env)
     assert history.returncode == 2 and "Traceback" not in history.stderr and "from 1 to" in history.stderr
-    edited = next((tmp_path / "knowledge-edits").rglob("*.yaml"))
-    edited.write_bytes(edited.read_bytes() + b"# \xff\xfe not UTF-8\n")
-    diff = run("kb", "diff", env=env)
-    assert diff.returncode == 0 and "Traceback" not in diff.stderr and "\ufffd" in diff.stdout
+    legacy = tmp_path / "knowledge-edits" / "entries"  # an old version's edits folder, moved in at first use
+    legacy.mkdir(parents=True)
+    (legacy / "jobs.yaml").write_bytes(b"entries: []\n# \xff\xfe not UTF-8\n")
+    for args in (("kb", "diff"), ("kb", "teach", "how do i bake bread for ml", "deep-learning")):
+        result = run(*args, env=env)
+        line = one_line(result)
+        assert result.returncode != 0 and ("jobs.yaml" in line or "knowledge-edits" in line), (args, line)
 
 
-def test_kb_teach_with_a_read_only_edits_folder_is_one_line(tmp_path: Path) -> None:
+def test_kb_teach_with_a_read_only_database_is_one_line() -> None:
     prefix = as_an_ordinary_user()
     with shared_folder() as folder:
-        edits = folder / "edits"
-        edits.mkdir()
         db = folder / "kb.db"
         assert run("ask", "--db", str(db), "hello").returncode == 0
-        db.chmod(0o666)
-        folder.chmod(0o777)
-        edits.chmod(0o555)
-        result = run("kb", "teach", "how do i bake bread for ml", "deep-learning",
-                     env={"DATABASE_PATH": str(db), "KNOWLEDGE_EDITS_DIR": str(edits)}, prefix=prefix)
+        db.chmod(0o444)
+        folder.chmod(0o555)
+        result = run("kb", "teach", "how do i bake bread for ml", "deep-learning", env={"DATABASE_PATH": str(db)},
+                     prefix=prefix)
         assert result.returncode == 2
-        assert str(edits) in one_line(result)
+        assert str(db) in one_line(result) and "cannot be written" in result.stderr
         folder.chmod(0o755)
 
 
@@ -313,15 +311,16 @@ def tiny_disk(folder: Path, size: str = "1m") -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
-def test_kb_teach_on_a_full_edits_disk_is_one_line(tmp_path: Path) -> None:
-    with tiny_disk(tmp_path / "disk") as disk:
-        edits = disk / "edits"
-        edits.mkdir()
+def test_kb_teach_on_a_full_disk_is_one_line(tmp_path: Path) -> None:
+    with tiny_disk(tmp_path / "disk", "8m") as disk:
+        db = disk / "kb.db"
+        assert run("ask", "--db", str(db), "hello").returncode == 0
         with contextlib.suppress(OSError), (disk / "filler").open("wb") as filler:
             while True:
-                filler.write(b"\0" * 65536)
-        result = run("kb", "teach", "how do i bake bread for ml", "deep-learning",
-                     env=_kb_env(tmp_path, edits))
+                filler.write(b"\0" * 4096)
+                filler.flush()
+        result = run("kb", "teach", "how do i bake bread for ml", "deep-learning", env={"DATABASE_PATH": str(db)})
         assert result.returncode != 0
         line = one_line(result)
-        assert "space" in line.lower() or "full" in line.lower(), line
+        assert "full" in line.lower() or "space" in line.lower(), line
+        assert "taught" not in result.stdout

@@ -84,6 +84,9 @@ class Knowledge:
     names: ResourceNames = field(repr=False)
     load_seconds: float = 0.0
     fingerprint: tuple[tuple[str, str, int, int, int], ...] = ()
+    change_id: int = 0  # the latest moderators' change (in the database) this knowledge includes
+    overrides: Mapping[Any, Any] = field(default_factory=dict, repr=False)  # (section, id) → Override in force
+    edited_files: tuple[str, ...] = ()  # files that differ from the shipped ones because of those overrides
 
     # Lookups built once per loaded knowledge (autocomplete asks on every keystroke).
     @cached_property
@@ -285,6 +288,15 @@ def _resource_names(resource: Resource) -> list[str]:
     out += [part for part in _NAME_SPLIT.split(inner) if part.strip()]
     out += resource.aliases
     return out
+
+
+def validate_items(doc: YamlDocument, rel: str) -> list[Problem]:
+    """Each item of one file checked against the schema alone (no references to other files): how an
+    uploaded file's own mistakes are named by its own line numbers."""
+    problems: list[Problem] = []
+    for _ in _validated(doc, rel, problems):
+        pass
+    return problems
 
 
 def check_knowledge(directory: Path | str, *, overlay: Path | str | None = None) -> list[Problem]:

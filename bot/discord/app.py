@@ -30,9 +30,9 @@ from discord.ext import commands
 
 from bot.core.advisor import Advisor
 from bot.core.config import ServerConfig, ServerSettings
-from bot.core.editing import KnowledgeEditor
+from bot.core.editing import EditError, KnowledgeEditor
 from bot.core.health import CpuMeter, LoopLag
-from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.knowledge import KnowledgeError
 from bot.core.ratelimit import QUESTION, RateLimiter
 from bot.core.storage import DM, StorageError, store_for
 from bot.discord import errors, views
@@ -122,16 +122,17 @@ class AdvisorBot(commands.Bot):
             await self.servers.load()
         except StorageError as exc:
             raise StartupError(str(exc)) from None
-        edits = self.settings.edits_dir()
-        self.editor = KnowledgeEditor(self.settings.knowledge_dir, edits, self.storage)
-        try:
-            await self.editor.catch_up()  # a shared database holds the moderators' edits: start from its log
-        except (StorageError, OSError) as exc:
-            raise StartupError(f"cannot bring the moderators' edits in {edits} up to date: {exc}") from None
-        try:
-            knowledge = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir, overlay=edits)
-        except KnowledgeError as exc:
-            raise StartupError(f"the knowledge in {self.settings.knowledge_dir} has problems:\n{exc}") from None
+        self.editor = KnowledgeEditor(self.settings.knowledge_dir, self.storage)
+        try:  # moderators' edits of an older version, kept as files, move into the database once
+            moved = await self.editor.migrate_folder(self.settings.edits_dir())
+            if moved:
+                log.info("moved the moderators' edits folder into the database (change #%d)", moved)
+            knowledge = await self.editor.load()
+        except (KnowledgeError, EditError) as exc:
+            problems = "\n".join(str(p) for p in getattr(exc, "problems", ())) or str(exc)
+            raise StartupError(f"the knowledge in {self.settings.knowledge_dir} has problems:\n{problems}") from None
+        except StorageError as exc:
+            raise StartupError(str(exc)) from None
         self.advisor = Advisor(knowledge, self.storage, context_minutes=self.settings.context_minutes)
         for extension in EXTENSIONS:
             await self.load_extension(extension)

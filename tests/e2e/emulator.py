@@ -417,6 +417,11 @@ class DiscordEmulator:
                 self._outcomes.setdefault(str(reference), Outcome()).messages.append(message)
             self._outcomes.setdefault(f"channel:{parts[1]}", Outcome()).messages.append(message)
             return self._json(message)
+        if parts[0] == "guilds" and len(parts) == 2 and method == "GET":  # a server by id (one the bot is in)
+            known = {self.guild_id: self._guild, self.other_guild_id: self._other_guild}
+            if parts[1] not in known:
+                return self._json({"message": "Unknown Guild", "code": 10004}, 404)
+            return self._json(known[parts[1]]())
         if parts[0] == "channels" and len(parts) == 2 and method == "PATCH":  # edit a channel (close a forum post)
             thread = self.channel(parts[1], "post", THREAD, parent=self.forum_id)
             thread["thread_metadata"] |= {k: body[k] for k in ("archived", "locked") if k in body}

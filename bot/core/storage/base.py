@@ -18,7 +18,7 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -31,7 +31,8 @@ DM, LOCAL = "dm", "local"
 MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
 """Tables with rows about members (user_id): what forget-me empties."""
 
-COPIED_TABLES = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes", "forgotten")
+COPIED_TABLES = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes", "kb_change_items",
+                 "kb_overrides", "kb_meta", "forgotten")
 """Every table of ours with data in it: what `mle-advisor db copy` moves and counts."""
 
 MAX_QUESTION_CHARS = 2000
@@ -99,7 +100,14 @@ class Change:
     by_name: str
     place: str
     summary: str
-    files: dict[str, tuple[str | None, str | None]]
+    files: dict[str, tuple[str | None, str | None]]  # whole files: changes made before edits moved to the database
+    shared_summary: str = ""  # the summary without members' words, for other servers' moderators
+    items: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, Any] | None]] = field(default_factory=dict)
+    """(section, id) → the item's override before and after the change (None: none, the shipped item)."""
+
+
+class KbConflict(Exception):
+    """The knowledge changed (in another process) since the change was prepared: catch up and redo it."""
 
 
 @dataclass(frozen=True)
@@ -141,9 +149,10 @@ def question_token(question_id: int, asked_at: str) -> str:
     return hashlib.sha256(f"{question_id}:{asked_at}".encode()).hexdigest()[:8]
 
 
-def change_from_row(row: Sequence[Any]) -> Change:
+def change_from_row(row: Sequence[Any], items: dict[tuple[str, str], tuple[Any, Any]] | None = None) -> Change:
+    """A change from its row (id, at, by_id, by_name, place, summary, files, shared_summary) and its items."""
     files = {path: (v.get("before"), v.get("after")) for path, v in json.loads(row[6]).items()}
-    return Change(row[0], row[1], row[2], row[3], row[4], row[5], files)
+    return Change(row[0], row[1], row[2], row[3], row[4], row[5], files, row[7] or "", items or {})
 
 
 def memory_from_rows(user_id: str, rows: Sequence[Sequence[Any]]) -> tuple[Profile, set[str], str | None]:
@@ -302,7 +311,42 @@ class Store(ABC):
 
     @abstractmethod
     async def change(self, change_id: int | None = None) -> Change | None:
-        """One change by id, or the latest."""
+        """One change by id, or the latest, with what it did per item."""
+
+    # Moderators' edits live here, per item (bot/core/overrides.py): the overrides in force and the
+    # change log are written together, in one transaction, so they never disagree.
+
+    @abstractmethod
+    async def kb_state(self) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+        """The latest change's id and every override in force: (section, id) → (state, change id); one read."""
+
+    @abstractmethod
+    async def kb_last_change(self) -> int:
+        """The id of the latest knowledge change (0: none): a cheap check whether another process changed it."""
+
+    @abstractmethod
+    async def kb_commit(self, expected_last: int,
+                        items: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, Any] | None]], *,
+                        by_id: str, by_name: str, place: str, summary: str, shared_summary: str = "",
+                        mark: str | None = None) -> int:
+        """Record a change and put its overrides (each item's state after it; None: no override) in
+        force, in ONE transaction. Raises KbConflict when a change was recorded after `expected_last`.
+        `mark` records a one-off step (kb_meta) as done in the same transaction."""
+
+    @abstractmethod
+    async def kb_meta(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
+        """The changes after `change_id`, oldest first, with their items: how a process catches up."""
+
+    @abstractmethod
+    async def item_changes(self, section: str, item_id: str, *, after: int = 0, limit: int = 20) -> list[Change]:
+        """The changes that touched one item after change `after`, newest first (without their items)."""
+
+    @abstractmethod
+    async def topic_usage(self, topic_id: str, days: int, place: str | None = None) -> tuple[int, int, int]:
+        """How often `topic_id` answered in the last `days` (in one place, or every place): (answered, 👍, 👎)."""
 
     # --- retention and the member's own data -----------------------------------------------------
 
@@ -400,6 +444,3 @@ class Store(ABC):
         connection, so callers also poll `changes_since`."""
         return False
 
-    @abstractmethod
-    async def changes_since(self, after_id: int) -> list[Change]:
-        """The knowledge changes with an id above `after_id`, oldest first."""

@@ -32,7 +32,6 @@ from bot.core.storage.base import (
     COPIED_TABLES,
     MAX_QUESTION_CHARS,
     MEMBER_TABLES,
-    Change,
     Gap,
     Heartbeat,
     Profile,
@@ -40,12 +39,12 @@ from bot.core.storage.base import (
     StorageError,
     Store,
     Usage,
-    change_from_row,
     member_hash,
     memory_from_rows,
     now,
     question_token,
 )
+from bot.core.storage.postgres_kb import CHANGES_CHANNEL, KB_MIGRATION, KB_TABLES, PostgresKbMixin
 
 T = TypeVar("T")
 
@@ -147,7 +146,10 @@ MIGRATIONS: Sequence[str] = (
         PRIMARY KEY (job, key)
     );
     """,
-    # 3: as SQLite's 3: tombstones of forgotten members (a hash of the id) and the retention sweeps' clock
+    # 3: moderators' edits per item (bot/core/storage/postgres_kb.py), as SQLite's migration 3
+    KB_MIGRATION,
+    # 4: as SQLite's 4: tombstones of forgotten members (a hash of the id, and the place or "*") and the
+    # retention sweeps' clock
     """
     CREATE TABLE forgotten (
         member TEXT NOT NULL,
@@ -163,10 +165,8 @@ MIGRATIONS: Sequence[str] = (
     """,
 )
 
-OUR_TABLES = frozenset({SCHEMA_TABLE, "profiles", "progress", "questions", "feedback", "context", "settings",
+OUR_TABLES = KB_TABLES | frozenset({SCHEMA_TABLE, "profiles", "progress", "questions", "feedback", "context", "settings",
                         "kb_changes", "identify_slots", "heartbeats", "job_claims", "forgotten", "sweeps"})
-CHANGES_CHANNEL = "mle_advisor_kb_changes"
-"""NOTIFY channel: the id of each knowledge change, sent when it commits."""
 KNOWLEDGE_LOCK = 0x6D6C656B  # "mlek": held by the one process editing the knowledge
 KNOWLEDGE_LOCK_WAIT = 30.0
 HEARTBEAT_KEEP = 86400
@@ -238,7 +238,7 @@ def kind_of(exc: BaseException) -> str:
     return "error"
 
 
-class PostgresStorage(Store):
+class PostgresStorage(PostgresKbMixin, Store):
     migrations = MIGRATIONS
     shared = True
 
@@ -597,24 +597,6 @@ class PostgresStorage(Store):
             return int(number)
 
         return await self._write(work)
-
-    async def changes_since(self, after_id: int) -> list[Change]:
-        rows = await self._read(lambda c: c.fetch(
-            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes WHERE id > $1 ORDER BY id", after_id))
-        return [change_from_row(r) for r in rows]
-
-    async def changes(self, limit: int = 20) -> list[Change]:
-        rows = await self._read(lambda c: c.fetch(
-            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes ORDER BY id DESC LIMIT $1", limit))
-        return [change_from_row(r) for r in rows]
-
-    async def change(self, change_id: int | None = None) -> Change | None:
-        sql = "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes "
-        if change_id is None:
-            row = await self._read(lambda c: c.fetchrow(sql + "ORDER BY id DESC LIMIT 1"))
-        else:
-            row = await self._read(lambda c: c.fetchrow(sql + "WHERE id = $1", change_id))
-        return change_from_row(row) if row else None
 
     # --- retention and the member's own data -----------------------------------------------------
 

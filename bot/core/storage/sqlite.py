@@ -7,7 +7,8 @@ Tables:
   feedback    👍/👎 on a question
   context     the topic of the last answer per place, channel and member (for follow-up questions)
   settings    per-server settings made from Discord (/config); the .env values are the defaults
-  kb_changes  the history of knowledge edits (who, when, which files, the content before and after)
+  kb_changes  the history of knowledge edits (who, when, what); kb_change_items what each did per item
+  kb_overrides the moderators' edits in force, one row per item; the shipped files are never changed
   forgotten   a tombstone per member who used forget-me (a hash of their id, no place, no words): what
               others do with their old messages (the message menu) re-creates nothing about them until
               they speak to the bot again themselves
@@ -34,6 +35,7 @@ a stale copy of a row in its unused space even with secure_delete on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
 import logging
@@ -52,6 +54,7 @@ from bot.core.storage.base import (
     MEMBER_TABLES,
     Change,
     Gap,
+    KbConflict,
     Profile,
     QuestionRef,
     StorageError,
@@ -191,7 +194,36 @@ MIGRATIONS: Sequence[str] = (
         files TEXT NOT NULL
     );
     """,
-    # 3: tombstones of forgotten members (a hash of the id) and the retention sweeps' clock
+    # 3: moderators' edits live here, per item, instead of as files in an edits folder. kb_overrides holds
+    # the edit in force for each item (section + id) that differs from the shipped files; kb_change_items
+    # what each change did to each item (the override before and after, JSON or NULL), so undo and import
+    # can tell when a later change touched the same item. A change, its items and the overrides are written
+    # in one transaction. kb_meta marks one-off steps such as moving an old edits folder in.
+    """
+    CREATE TABLE kb_overrides (
+        section TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        change_id INTEGER NOT NULL,
+        PRIMARY KEY (section, item_id)
+    );
+    CREATE TABLE kb_change_items (
+        change_id INTEGER NOT NULL REFERENCES kb_changes (id),
+        section TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        PRIMARY KEY (change_id, section, item_id)
+    );
+    CREATE INDEX kb_change_items_by_item ON kb_change_items (section, item_id, change_id);
+    ALTER TABLE kb_changes ADD COLUMN shared_summary TEXT NOT NULL DEFAULT '';
+    CREATE TABLE kb_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX questions_by_match ON questions (match_id, asked_at);
+    """,
+    # 4: tombstones of forgotten members (a hash of the id, and the place or "*") and the retention sweeps' clock
     """
     CREATE TABLE forgotten (
         member TEXT NOT NULL,
@@ -208,6 +240,7 @@ MIGRATIONS: Sequence[str] = (
 )
 
 OUR_TABLES = frozenset({"profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes",
+                        "kb_overrides", "kb_change_items", "kb_meta",
                         "sqlite_sequence", "profiles2", "progress2", "questions2", "feedback2",
                         "forgotten", "sweeps"})
 SCHEMA_1_TABLES = frozenset({"profiles", "progress", "questions", "feedback"})
@@ -623,6 +656,7 @@ class SQLiteStorage(Store):
 
     async def record_change(self, by_id: str, by_name: str, place: str, summary: str,
                             files: dict[str, tuple[str | None, str | None]]) -> int:
+        """A change of whole files (how edits were kept before they moved into the database)."""
         payload = json.dumps({path: {"before": before, "after": after} for path, (before, after) in files.items()})
 
         async def work(db: aiosqlite.Connection) -> int:
@@ -633,23 +667,105 @@ class SQLiteStorage(Store):
 
         return await self._write(work)
 
+    async def kb_state(self) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+        """The latest change's id and every override in force: (section, id) → (state, change id); one read."""
+
+        async def work(db: aiosqlite.Connection) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+            last = await _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM kb_changes")
+            rows = await db.execute_fetchall("SELECT section, item_id, state, change_id FROM kb_overrides")
+            return int(last), {(r[0], r[1]): (json.loads(r[2]), r[3]) for r in rows}
+
+        return await self._read(work)
+
+    async def kb_last_change(self) -> int:
+        """The id of the latest knowledge change (0: none): a cheap check whether another process changed it."""
+        return int(await self._read(lambda db: _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM kb_changes")))
+
+    async def kb_commit(self, expected_last: int, items: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, Any] | None]],
+                        *, by_id: str, by_name: str, place: str, summary: str, shared_summary: str = "",
+                        mark: str | None = None) -> int:
+        """Record a knowledge change and put its overrides in force, in ONE transaction: both land or
+        neither does. Raises KbConflict when a change was recorded after `expected_last` (another process
+        got there first: catch up and prepare the change again). `mark` records a one-off step as done."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            last = await _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM kb_changes")
+            if int(last) != expected_last:
+                raise KbConflict(f"change #{last} was made meanwhile")
+            cursor = await db.execute(
+                "INSERT INTO kb_changes (at, by_id, by_name, place, summary, files, shared_summary) VALUES (?, ?, ?, ?, ?, '{}', ?)",
+                (now(), by_id, by_name, place, summary, shared_summary))
+            change_id = int(cursor.lastrowid or 0)
+            for (section, item_id), (before, after) in items.items():
+                await db.execute(
+                    "INSERT INTO kb_change_items (change_id, section, item_id, before, after) VALUES (?, ?, ?, ?, ?)",
+                    (change_id, section, item_id, _json_or_none(before), _json_or_none(after)))
+                if after is None:
+                    await db.execute("DELETE FROM kb_overrides WHERE section = ? AND item_id = ?", (section, item_id))
+                else:
+                    await db.execute(
+                        """INSERT INTO kb_overrides (section, item_id, state, change_id) VALUES (?, ?, ?, ?)
+                           ON CONFLICT (section, item_id) DO UPDATE SET state = excluded.state, change_id = excluded.change_id""",
+                        (section, item_id, json.dumps(after), change_id))
+            if mark is not None:
+                await db.execute("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", (mark, str(change_id)))
+            return change_id
+
+        return await self._write(work)
+
+    async def kb_meta(self, key: str) -> str | None:
+        rows = await self._read(lambda db: db.execute_fetchall("SELECT value FROM kb_meta WHERE key = ?", (key,)))
+        return rows[0][0] if rows else None
+
     async def changes(self, limit: int = 20) -> list[Change]:
         rows = await self._read(lambda db: db.execute_fetchall(
-            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes ORDER BY id DESC LIMIT ?", (limit,)))
+            "SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes ORDER BY id DESC LIMIT ?", (max(0, min(limit, 10_000)),)))
         return [change_from_row(r) for r in rows]
 
-    async def changes_since(self, after_id: int) -> list[Change]:
-        rows = await self._read(lambda db: db.execute_fetchall(
-            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes WHERE id > ? ORDER BY id", (after_id,)))
-        return [change_from_row(r) for r in rows]
+    async def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
+        """The changes after `change_id`, oldest first, with what each did per item: how a process catches up."""
+
+        async def work(db: aiosqlite.Connection) -> list[Change]:
+            rows = await db.execute_fetchall(
+                "SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id > ? ORDER BY id LIMIT ?", (change_id, limit))
+            return [change_from_row(r, await _change_items(db, r[0])) for r in rows]
+
+        return await self._read(work)
 
     async def change(self, change_id: int | None = None) -> Change | None:
-        """One change by id, or the latest."""
-        sql = "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes "
+        """One change by id, or the latest, with what it did per item."""
+
+        async def work(db: aiosqlite.Connection) -> Change | None:
+            if change_id is not None:
+                rows = await db.execute_fetchall("SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id = ?", (change_id,))
+            else:
+                rows = await db.execute_fetchall("SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes ORDER BY id DESC LIMIT 1")
+            return change_from_row(rows[0], await _change_items(db, rows[0][0])) if rows else None
+
+        return await self._read(work)
+
+    async def item_changes(self, section: str, item_id: str, *, after: int = 0, limit: int = 20) -> list[Change]:
+        """The changes that touched one item after change `after`, newest first (without their items)."""
         rows = await self._read(lambda db: db.execute_fetchall(
-            sql + "WHERE id = ?" if change_id is not None else sql + "ORDER BY id DESC LIMIT 1",
-            (change_id,) if change_id is not None else ()))
-        return change_from_row(rows[0]) if rows else None
+            """SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id IN
+                (SELECT change_id FROM kb_change_items WHERE section = ? AND item_id = ? AND change_id > ?)
+                ORDER BY id DESC LIMIT ?""", (section, item_id, after, limit)))
+        return [change_from_row(r) for r in rows]
+
+    async def topic_usage(self, topic_id: str, days: int, place: str | None = None) -> tuple[int, int, int]:
+        """How often `topic_id` answered in the last `days` (in one place, or every place), and its 👍 and 👎."""
+        since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+        where = "q.match_id = ? AND q.answered = 1 AND q.asked_at >= ?" + (" AND q.place = ?" if place is not None else "")
+        params = (topic_id, since, *((place,) if place is not None else ()))
+
+        async def work(db: aiosqlite.Connection) -> tuple[int, int, int]:
+            answered = await _scalar(db, f"SELECT COUNT(*) FROM questions q WHERE {where}", params)  # noqa: S608 - fixed text
+            up, down = await (await db.execute(
+                f"""SELECT COALESCE(SUM(f.helpful = 1), 0), COALESCE(SUM(f.helpful = 0), 0) FROM feedback f
+                    JOIN questions q ON q.id = f.question_id WHERE {where}""", params)).fetchone()  # noqa: S608
+            return int(answered), int(up), int(down)
+
+        return await self._read(work)
 
     # --- retention and the member's own data -----------------------------------------------------
 
@@ -823,6 +939,17 @@ class SQLiteStorage(Store):
         return total
 
 
+def read_kb_state(path: Path) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+    """`kb_state` from a database file opened read-only, changing nothing (for `doctor`); none before
+    schema 3. Raises sqlite3.Error when it cannot be read."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)) as db:
+        if db.execute("PRAGMA user_version").fetchone()[0] < 3:
+            return 0, {}
+        last = db.execute("SELECT COALESCE(MAX(id), 0) FROM kb_changes").fetchone()[0]
+        rows = db.execute("SELECT section, item_id, state, change_id FROM kb_overrides").fetchall()
+        return int(last), {(r[0], r[1]): (json.loads(r[2]), r[3]) for r in rows}
+
+
 async def _scalar(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
     row = await (await db.execute(sql, tuple(params))).fetchone()
     return row[0] if row else None
@@ -833,6 +960,18 @@ async def _rollback(db: aiosqlite.Connection) -> None:
         await db.execute("ROLLBACK")
     except (sqlite3.Error, ValueError):  # no transaction left to roll back (SQLite ended it), or closed
         pass
+
+
+async def _change_items(db: aiosqlite.Connection, change_id: int) -> dict[tuple[str, str], tuple[Any, Any]]:
+    rows = await db.execute_fetchall(
+        "SELECT section, item_id, before, after FROM kb_change_items WHERE change_id = ? ORDER BY section, item_id",
+        (change_id,))
+    return {(r[0], r[1]): (json.loads(r[2]) if r[2] is not None else None, json.loads(r[3]) if r[3] is not None else None)
+            for r in rows}
+
+
+def _json_or_none(value: Any) -> str | None:
+    return json.dumps(value) if value is not None else None
 
 
 # --- queries shared by several operations (each runs inside the caller's read or transaction) ---------
