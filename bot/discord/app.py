@@ -350,6 +350,16 @@ async def _serve(settings: Settings, token: str) -> None:
         delay = min(delay * 2, RETRY_CAP)
 
 
+async def _preflight(settings: Settings) -> None:
+    """What can be checked without Discord, checked before logging in: an unusable database (a folder that
+    can't be made, a read-only, damaged or foreign file) is one line and exit 2, not a retry loop."""
+    try:
+        async with store_for(settings.database):
+            pass
+    except StorageError as exc:
+        raise StartupError(str(exc)) from None
+
+
 def run_bot(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.log_file)
     if settings.discord_api_base:  # a REST proxy shared by every process (README, running on several machines)
@@ -359,6 +369,7 @@ def run_bot(settings: Settings) -> int:
         print("mle-advisor: DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example)", file=sys.stderr)
         return 2
     try:
+        asyncio.run(_preflight(settings))
         asyncio.run(_serve(settings, token))
     except discord.LoginFailure:
         print("mle-advisor: Discord rejected DISCORD_TOKEN: check the token in .env (see .env.example)", file=sys.stderr)
@@ -390,6 +401,7 @@ def sync_commands(settings: Settings, guild_id: int | None) -> int:
         return 0
 
     try:
+        asyncio.run(_preflight(settings))
         return asyncio.run(go())
     except discord.LoginFailure:
         print("mle-advisor: Discord rejected DISCORD_TOKEN: check the token in .env (see .env.example)", file=sys.stderr)
