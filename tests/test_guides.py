@@ -443,6 +443,11 @@ def _all_text(kb) -> str:
         "ahead of most industry practitioners (",
         "r/machinelearning",
         "r/learnpython",
+        "first among engineering best practices",  # the 2022 post lists version control, it ranks nothing
+        "knows of no course",  # the 2022 post doubts a course could teach practice; it doesn't survey them
+        "who already does ml",  # no guide says what a data scientist already does; Mynter says to seek ML projects
+        "degree such as physics",  # Mynter names no subject for a quantitative degree
+        "disagrees on datasets",  # the 2018 guide never mentions Kaggle; it warns about well-known datasets
     ],
 )
 def test_claims_no_guide_makes_stay_out(kb, claim: str) -> None:
@@ -470,3 +475,27 @@ def test_advice_once_missing_is_there(kb) -> None:
     assert "not enough on their own" in (kb.resources["hugging-face-courses"].note or "")
     assert "entry-level" in text or "entry level" in text  # the promised outcome
     assert "in 2018" in kb.topic("deep-learning").answer  # fast.ai advice is dated
+
+
+def test_a_quoted_source_is_credited_through_the_guide_that_quotes_it(kb) -> None:
+    # O'Reilly and the Karpathy and Brockman tweets reach us only through a guide: an answer that uses
+    # them names that guide, so a reader knows where to check the quote.
+    for entry_id, guide in [("what-ml-engineers-do", "learn with passion"), ("models-in-production", "learn with passion"),
+                            ("become-an-expert", "csdn"), ("why-software-engineering", "csdn")]:
+        assert guide in kb.entries[entry_id].answer.lower(), entry_id
+
+
+def test_no_answer_says_yes_to_what_the_guides_never_address(kb) -> None:
+    # "am I too old / is it too late?" land on the career-change entry; the guides say nothing about age,
+    # so its answer must not open with a bare yes (which would read as "yes, too late").
+    answer = kb.entries["career-change"].answer.lower()
+    assert not answer.startswith("yes") and "age" in answer
+
+
+def test_route_names_agree_with_the_route_they_name(kb) -> None:
+    # A label that says "maths first" over a route that starts with code contradicts itself.
+    for bg in kb.backgrounds.values():
+        first = bg.route[0]
+        name = bg.route_name.lower()
+        if first == "learn-to-code" and ("maths" in name and "first" in name):
+            assert "after coding" in name or "code" in name.split("first")[0], bg.id
