@@ -447,7 +447,9 @@ def _all_text(kb) -> str:
         "knows of no course",  # the 2022 post doubts a course could teach practice; it doesn't survey them
         "who already does ml",  # no guide says what a data scientist already does; Mynter says to seek ML projects
         "degree such as physics",  # Mynter names no subject for a quantitative degree
-        "disagrees on datasets",  # the 2018 guide never mentions Kaggle; it warns about well-known datasets
+        "disagrees on datasets",
+        "you already have the maths",  # said of physics at most; never of fields the guides don't name
+        "the maths, statistics and data work your field gave you",  # a biologist's field may have given little  # the 2018 guide never mentions Kaggle; it warns about well-known datasets
     ],
 )
 def test_claims_no_guide_makes_stay_out(kb, claim: str) -> None:
