@@ -53,8 +53,9 @@ EXTENSIONS = (
 )
 RETRY_CAP = 300.0
 """The longest wait between two tries to reach Discord at start."""
-IDENTIFY_SPACING = 5.0
-"""Discord allows one IDENTIFY per max_concurrency bucket every 5 seconds, across all of a bot's processes."""
+IDENTIFY_SPACING = 5.5
+"""Discord allows one IDENTIFY per max_concurrency bucket every 5 seconds, across all of a bot's processes,
+counted as they arrive; the half second more covers a busy process waking late after the one before it."""
 
 
 class StartupError(Exception):
