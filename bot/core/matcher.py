@@ -21,6 +21,7 @@ and is capped (MAX_TERMS, RERANK) so that no message, however long, holds the ot
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -102,6 +103,7 @@ class Index:
         raw: list[list[tuple[frozenset[str], str, float]]] = []
         postings: dict[str, list[int]] = {}
         answer_postings: dict[str, list[int]] = {}
+        answer_terms: list[frozenset[str]] = []  # per topic: the words only its answer uses
         for number, doc in enumerate(self.documents):
             phrases = []
             terms: set[str] = set()
@@ -117,7 +119,8 @@ class Index:
             for term in terms:
                 postings.setdefault(term, []).append(number)
             # Words only the answer uses: they count towards coverage, at ANSWER_COVER, never towards fit.
-            spoken = set(content(normalizer.stems(" ".join(doc.answer), correct=False))) - terms
+            spoken = frozenset(content(normalizer.stems(" ".join(doc.answer), correct=False))) - terms
+            answer_terms.append(spoken)
             for term in spoken:
                 answer_postings.setdefault(term, []).append(number)
         count = max(len(self.documents), 1)
@@ -125,6 +128,7 @@ class Index:
         self.rarest = max(self.idf.values(), default=1.0)
         self._postings = postings
         self._answer_postings = answer_postings
+        self._answer_terms = answer_terms
         self._phrases = [
             [_Phrase(terms, text, kind, sum(self.idf[t] for t in terms)) for terms, text, kind in phrases]
             for phrases in raw
@@ -170,6 +174,57 @@ class Index:
             return self.rarest * UNKNOWN_ODD  # a typo, slang, a compound or jargon: weaker evidence either way
         return self.rarest * (UNKNOWN_RARE - (UNKNOWN_RARE - UNKNOWN_COMMON) * common)
 
+    def _covered(self, query: Sequence[str], weights: Mapping[str, float], total: float, threshold: float,
+                 only: Collection[str] | None) -> dict[int, tuple[float, tuple[int, int, int]]]:
+        """Each topic that could reach `threshold` → (its coverage, where it is first met).
+
+        A topic's score is at most its coverage share (the finer scores multiply it by at most 1), so a
+        topic holding only the question's lightest words, together too light to reach the threshold, can't
+        be answered: only topics with one of the heavier words are visited (those words are rare, their
+        postings short), and their coverage is then summed over every word of the question, in order.
+        """
+        order = sorted(range(len(query)), key=lambda i: weights[query[i]])
+        light, light_sum = 0, 0.0
+        ceiling = (W_BASE + W_PHRASE + W_WORDING + W_TITLE) / total
+        for i in order:
+            if (light_sum + weights[query[i]]) * ceiling >= threshold * (1 - 1e-9):
+                break
+            light_sum += weights[query[i]]
+            light += 1
+        heavy = [query[i] for i in order[light:]]
+        partial: dict[int, float] = {}  # coverage by the heavier words alone: at most the whole coverage
+        for term in heavy:
+            w = weights[term]
+            for number in self._postings.get(term, ()):
+                partial[number] = partial.get(number, 0.0) + w
+            spoken = ANSWER_COVER * w
+            for number in self._answer_postings.get(term, ()):
+                partial[number] = partial.get(number, 0.0) + spoken
+        if only is not None:
+            partial = {n: c for n, c in partial.items() if self.documents[n].id in only}
+        # Only the RERANK best covered are ever scored: a topic that can't reach the RERANK-th best partial
+        # coverage even with every light word is out, as is one that can't reach the threshold.
+        floor = threshold * (1 - 1e-9) / ceiling - light_sum
+        if len(partial) > RERANK:
+            floor = max(floor, heapq.nlargest(RERANK, partial.values())[-1] * (1 - 1e-9) - light_sum * (1 + 1e-9))
+        candidates = [n for n, c in partial.items() if c >= floor]
+        out: dict[int, tuple[float, tuple[int, int, int]]] = {}
+        for number in candidates:
+            by_term = self._phrases_by_term[number]
+            spoken = self._answer_terms[number]
+            cover = 0.0
+            first: tuple[int, int, int] | None = None
+            for position, term in enumerate(query):
+                if term in by_term:
+                    cover += weights[term]
+                    first = first or (position, 0, number)
+                elif term in spoken:
+                    cover += ANSWER_COVER * weights[term]
+                    first = first or (position, 1, number)
+            if first is not None:
+                out[number] = (cover, first)
+        return out
+
     def search(
         self,
         stems: Sequence[str],
@@ -197,18 +252,14 @@ class Index:
             for t in elsewhere:
                 weights[t] = max(weights[t], OUTSIDE_SHARE * rest / len(elsewhere))
         total = sum(weights.values())
-        covered: dict[int, float] = {}
-        for term in query:
-            w = weights[term]
-            for number in self._postings.get(term, ()):
-                covered[number] = covered.get(number, 0.0) + w
-            for number in self._answer_postings.get(term, ()):
-                covered[number] = covered.get(number, 0.0) + ANSWER_COVER * w
-        if only is not None:
-            covered = {n: c for n, c in covered.items() if self.documents[n].id in only}
+        if total <= 0:
+            return []
+        covered = self._covered(query, weights, total, threshold, only)
         if not covered:
             return []
-        best = sorted(covered.items(), key=lambda item: item[1], reverse=True)[:RERANK]
+        # The RERANK best covered, ties in the order the topics are first met (query term by term, words
+        # of phrasings before words of answers, topics in file order): a bounded heap, not a full sort.
+        best = [(n, c[0]) for n, c in heapq.nsmallest(RERANK, covered.items(), key=lambda item: (-item[1][0], item[1][1]))]
         query_set = frozenset(query)
         wording_text = " ".join(stems[: MAX_TERMS * 3])
         hits: list[Match] = []
