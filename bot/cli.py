@@ -34,12 +34,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from bot.core import yamlfile
 from bot.core.advisor import Advisor
 from bot.core.editing import EditError, KnowledgeEditor
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply
 from bot.core.storage import DM, LEGACY, LOCAL, Storage, StorageError
-from bot.core.yamlfile import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -64,12 +64,14 @@ def _settings() -> Settings:
     from bot.settings import Settings
 
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
         message = str(first.get("ctx", {}).get("error") or first["msg"]).removeprefix("Value error, ")
         raise SetupError(f"the setting {name} is invalid: {message}; see .env.example") from None
+    yamlfile.use_limits(settings.knowledge_limits)
+    return settings
 
 
 def _load(settings: Settings, database: Path | None = None) -> Knowledge:
@@ -334,7 +336,7 @@ async def _kb_teach(args: argparse.Namespace) -> int:
 def _read_capped(path: Path) -> bytes:
     """A file's bytes, reading no more than one byte past the knowledge file limit (the editor refuses it)."""
     with path.open("rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1)
+        return handle.read(yamlfile.LIMITS.file_bytes + 1)
 
 
 async def _kb_import(args: argparse.Namespace) -> int:
@@ -427,6 +429,7 @@ def _doctor(args: argparse.Namespace) -> int:
             problems += 1
             invalid[name] = Settings.model_fields[name].default if name in Settings.model_fields else None
         settings = Settings(**invalid)
+    yamlfile.use_limits(settings.knowledge_limits)
     for ok, line in checkup(settings, env=os.environ):
         if "discord_token" in invalid and "DISCORD_TOKEN" in line:
             continue  # already said

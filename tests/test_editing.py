@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import yamlfile
 from bot.core.editing import ChangedMeanwhile, EditError, KnowledgeEditor
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.storage import Storage, StorageError
@@ -125,8 +126,8 @@ async def test_an_upgrade_of_the_shipped_files_keeps_the_edits(editor: Knowledge
 async def test_import_refuses_paths_outside_the_folder_and_oversized_files(editor: KnowledgeEditor) -> None:
     with pytest.raises(EditError, match="inside the folder"):
         await editor.import_file(b"entries: []\n", name="x.yaml", rel="../../etc/x.yaml", **WHO)
-    with pytest.raises(EditError, match="at most 256 KiB"):
-        await editor.import_file(b"#" * (300 * 1024), name="big.yaml", rel=None, **WHO)
+    with pytest.raises(EditError, match="at most 1024 KiB .the setting KNOWLEDGE_MAX_FILE_KIB"):
+        await editor.import_file(b"#" * (1100 * 1024), name="big.yaml", rel=None, **WHO)
     with pytest.raises(EditError, match="not UTF-8"):
         await editor.import_file(b"entries: [\xff]\n", name="bad.yaml", rel=None, **WHO)
 
@@ -149,9 +150,11 @@ def test_deeply_nested_files_are_refused_with_file_and_line(kb_copy: Path, text:
     assert deep and deep[0].line is not None and "deep" in deep[0].message
 
 
-def test_the_knowledge_as_a_whole_is_capped(kb_copy: Path) -> None:
+def test_the_knowledge_as_a_whole_is_capped(kb_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlfile, "LIMITS", yamlfile.Limits(total_bytes=2 * 2**20))
     filler = "# " + "x" * 200 + "\n"
-    for n in range(40):
+    for n in range(12):
         (kb_copy / "entries" / f"filler-{n}.yaml").write_text("entries: []\n" + filler * 1200)
-    with pytest.raises(KnowledgeError, match="add up to more than"):
+    with pytest.raises(KnowledgeError, match="add up to 2.9 MiB; at most 2 MiB .*KNOWLEDGE_MAX_MIB") as info:
         load_knowledge(kb_copy)
+    assert len(info.value.problems) == 1

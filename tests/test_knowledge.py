@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core import compose
+from bot.core import compose, yamlfile
 from bot.core.format import MESSAGE_LIMIT
 from bot.core.knowledge import KnowledgeError, Problem, knowledge_files, load_knowledge
-from bot.core.yamlfile import MAX_FILE_BYTES, YamlProblem, parse_yaml, read_yaml
+from bot.core.yamlfile import YamlProblem, parse_yaml, read_yaml
 from tests.conftest import KNOWLEDGE
 
 
@@ -183,9 +184,32 @@ def test_unsafe_or_odd_yaml_is_refused_plainly(kb_copy: Path, text: str, expecte
 
 
 def test_oversized_file_is_refused(kb_copy: Path) -> None:
-    write(kb_copy, "huge.yaml", "entries:\n" + "#" * (MAX_FILE_BYTES + 10) + "\n")
+    write(kb_copy, "huge.yaml", "entries:\n" + "#" * (yamlfile.LIMITS.file_bytes + 10) + "\n")
     problems = problems_for(kb_copy)
-    assert any("at most" in p.message and p.file.endswith("huge.yaml") for p in problems)
+    assert any("at most" in p.message and "KNOWLEDGE_MAX_FILE_KIB" in p.message and p.file.endswith("huge.yaml")
+               for p in problems)
+
+
+def test_limits_are_settings_and_a_refusal_is_one_line_naming_the_setting(kb_copy: Path) -> None:
+    """Over the files or size limit, `kb check` says so once, naming the setting; no file is listed as
+    missing what the unread files define."""
+    for n in range(3):
+        write(kb_copy, f"more-{n}.yaml", "entries: []\n")
+    for part in "ab":  # 1.2 MiB in two files, each under the limit for one file
+        write(kb_copy, f"bulk-{part}.yaml", "entries: []\n" + ("# " + "x" * 100 + "\n") * 6000)
+    files = len(list(kb_copy.rglob("*.yaml")))
+    size = sum(p.stat().st_size for p in kb_copy.rglob("*.yaml"))
+    for setting, value in (("KNOWLEDGE_MAX_FILES", files - 1), ("KNOWLEDGE_MAX_MIB", 1)):
+        env = {**os.environ, setting: str(value)}
+        result = subprocess.run([sys.executable, "-m", "bot", "kb", "check", str(kb_copy)], capture_output=True,
+                                text=True, env=env)
+        assert result.returncode == 1
+        lines = [line for line in result.stderr.splitlines() if ": " in line and "problem" not in line]
+        assert len(lines) == 1 and setting in lines[0], result.stderr
+        assert "does not exist" not in result.stderr
+    env = {**os.environ, "KNOWLEDGE_MAX_FILES": str(files + 1), "KNOWLEDGE_MAX_MIB": str(size // 2**20 + 2)}
+    result = subprocess.run([sys.executable, "-m", "bot", "kb", "check", str(kb_copy)], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_broken_edit_fails_kb_check_without_a_traceback(kb_copy: Path) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml as pyyaml
 
+from bot.core import yamlfile
 from bot.core.knowledge import (
     Knowledge,
     KnowledgeError,
@@ -44,7 +45,7 @@ from bot.core.knowledge import (
     load_knowledge,
 )
 from bot.core.storage import Change, Storage
-from bot.core.yamlfile import MAX_FILE_BYTES, YamlProblem, parse_yaml
+from bot.core.yamlfile import YamlProblem, parse_yaml
 
 try:  # a lock between processes (the bot and `mle-advisor kb …` on the same host)
     import fcntl
@@ -241,9 +242,8 @@ class KnowledgeEditor:
             # An edited copy dropped (None) leaves the shipped file, if there is one, or no file at all.
             replace = {rel: (text if text is not None else self._shipped_text(rel)) for rel, text in new_texts.items()}
             for rel, text in replace.items():
-                if text is not None and len(text.encode()) > MAX_FILE_BYTES:
-                    raise EditError(f"{rel} would be {len(text.encode()) // 1024} KiB; a knowledge file may be at most "
-                                    f"{MAX_FILE_BYTES // 1024} KiB")
+                if text is not None and len(text.encode()) > yamlfile.LIMITS.file_bytes:
+                    raise EditError(yamlfile.LIMITS.too_big(rel, len(text.encode()), "would be"))
             try:
                 load_knowledge(self.shipped, overlay=self.edits, replace=replace)
             except KnowledgeError as exc:
@@ -362,8 +362,8 @@ class KnowledgeEditor:
     async def import_file(self, content: bytes, *, name: str, rel: str | None, by_id: str, by_name: str, place: str) -> Done:
         """`content` replaces the knowledge file `rel` (default: the file of the same name, else a new
         file in entries/), once the whole knowledge validates with it."""
-        if len(content) > MAX_FILE_BYTES:
-            raise EditError(f"{name} is {len(content) // 1024} KiB; a knowledge file may be at most {MAX_FILE_BYTES // 1024} KiB")
+        if len(content) > yamlfile.LIMITS.file_bytes:
+            raise EditError(yamlfile.LIMITS.too_big(name, len(content)))
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -142,6 +142,15 @@ class Normalizer:
         self.correct = lru_cache(maxsize=16384)(self._correct)
         self.set_vocabulary(vocabulary)
 
+    def __getstate__(self) -> dict[str, object]:  # kept compiled (compiled.py): the cache is rebuilt, not kept
+        state = dict(self.__dict__)
+        del state["correct"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.correct = lru_cache(maxsize=16384)(self._correct)
+
     def set_vocabulary(self, vocabulary: Iterable[str]) -> None:
         """The surface words typos may be corrected to (the knowledge's own words)."""
         vocab = {w for w in vocabulary if w.isalpha() and len(w) >= 4}

@@ -18,8 +18,31 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-MAX_FILE_BYTES = 256 * 1024
-"""A knowledge file larger than this is refused: the whole shipped knowledge is well under it."""
+
+@dataclass(frozen=True)
+class Limits:
+    """How much knowledge is read at most, so memory and load time stay bounded whatever is uploaded.
+    Settings (KNOWLEDGE_MAX_FILE_KIB, KNOWLEDGE_MAX_MIB, KNOWLEDGE_MAX_FILES) change them; the defaults
+    take 10,000 entries of about 1.2 KB in files of a few hundred entries each."""
+
+    file_bytes: int = 1024 * 1024  # one file (the shipped files are each under 64 KiB)
+    total_bytes: int = 64 * 2**20  # all files together
+    files: int = 2000
+
+    def too_big(self, name: str, size: int, verb: str = "is") -> str:
+        return (f"{name} {verb} {size // 1024} KiB; a knowledge file may be at most {self.file_bytes // 1024} KiB "
+                "(the setting KNOWLEDGE_MAX_FILE_KIB): split it")
+
+
+LIMITS = Limits()
+"""The limits in force: the defaults until the settings are applied (`use_limits`)."""
+
+
+def use_limits(limits: Limits) -> None:
+    global LIMITS
+    LIMITS = limits
+
+
 MAX_DEPTH = 12
 """Lists and mappings nested deeper than this are refused (the schema needs 4): a deeply nested file
 costs the YAML parser time and memory that grow faster than its size."""
@@ -64,8 +87,8 @@ def read_yaml(path: Path) -> YamlDocument:
         size = path.stat().st_size
     except OSError as exc:
         raise YamlProblem(None, f"cannot be read ({exc.strerror or exc})") from None
-    if size > MAX_FILE_BYTES:
-        raise YamlProblem(None, f"is {size // 1024} KiB; a knowledge file may be at most {MAX_FILE_BYTES // 1024} KiB, split it")
+    if size > LIMITS.file_bytes:
+        raise YamlProblem(None, LIMITS.too_big("it", size).removeprefix("it "))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
