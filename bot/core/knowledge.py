@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -93,6 +93,24 @@ class Knowledge:
 
     def topic(self, topic_id: str) -> Topic | None:
         return self.topics.get(topic_id)
+
+    @cached_property
+    def _listing(self) -> Mapping[str, tuple[int, ...]]:
+        """Each resource id → the positions (in `topics`) of the topics that list it."""
+        out: dict[str, list[int]] = {}
+        for position, topic in enumerate(self.topics.values()):
+            for resource in dict.fromkeys(topic.resources):
+                out.setdefault(resource, []).append(position)
+        return MappingProxyType({r: tuple(p) for r, p in out.items()})
+
+    def listing(self, resource_ids: Iterable[str]) -> list[Topic]:
+        """The topics that list any of these resources, in the order of `topics` (looked up, not scanned)."""
+        positions = sorted({p for r in resource_ids for p in self._listing.get(r, ())})
+        return [self._topic_list[p] for p in positions]
+
+    @cached_property
+    def _topic_list(self) -> tuple[Topic, ...]:
+        return tuple(self.topics.values())
 
     def step(self, step_id: str) -> Step | None:
         return self.steps_by_id.get(step_id)

@@ -23,7 +23,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.core import compose, yamlfile
+from bot.core import compose, heap, yamlfile
 from bot.core.format import quote_user_text
 from bot.core.knowledge import check_knowledge
 from bot.core.reply import Reply
@@ -69,6 +69,7 @@ class Moderation(commands.Cog):
         self.bot.last_reload = time.time()
         if result.ok:
             self._refused = None
+            heap.settle()  # the new knowledge joins the long-lived objects the collector skips
             counts = ", ".join(f"{n} {k}" for k, n in result.knowledge.counts().items())  # type: ignore[union-attr]
             log.info("knowledge reloaded (%s): %s", reason, counts)
             return Reply("Knowledge reloaded", f"Now answering from: {counts}.", kind="info")
