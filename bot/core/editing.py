@@ -33,8 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml as pyyaml
-
 from bot.core import yamlfile
 from bot.core.knowledge import (
     Knowledge,
@@ -94,6 +92,8 @@ def slug(title: str) -> str:
 def quoted(value: str, *, flow: bool = False) -> str:
     """`value` as a YAML scalar that reads back as exactly that string: plain when the YAML parser agrees,
     else single-quoted. `flow` for an item of a [..] list, where commas and brackets matter too."""
+    import yaml as pyyaml  # here only: most starts read no YAML at all
+
     text = str(value)
     try:
         probe = pyyaml.safe_load(f"[{text}]" if flow else f"x: {text}")

@@ -9,14 +9,12 @@ one silently winning, and every key's line is recorded so a schema error can say
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from yaml import events
-from yaml.constructor import SafeConstructor
-from yaml.nodes import ScalarNode
-from yaml.resolver import Resolver
+if TYPE_CHECKING:
+    from yaml import events
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,6 @@ MAX_DEPTH = 12
 """Lists and mappings nested deeper than this are refused (the schema needs 4): a deeply nested file
 costs the YAML parser time and memory that grow faster than its size."""
 
-_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -55,8 +52,26 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
-_resolver = Resolver()
-_constructor = SafeConstructor()
+
+
+@dataclass(frozen=True)
+class _Yaml:
+    module: Any
+    events: Any
+    parser: Any  # libyaml's when available
+    resolver: Any
+    constructor: Any
+    scalar_node: Any
+
+
+@cache
+def _yaml() -> _Yaml:
+    """PyYAML, imported on first use: a start that finds the knowledge compiled (compiled.py) reads no YAML."""
+    import yaml
+    from yaml import constructor, events, nodes, resolver
+
+    return _Yaml(yaml, events, getattr(yaml, "CSafeLoader", yaml.SafeLoader), resolver.Resolver(),
+                 constructor.SafeConstructor(), nodes.ScalarNode)
 
 Path_ = tuple[str | int, ...]
 
@@ -99,10 +114,11 @@ def read_yaml(path: Path) -> YamlDocument:
 
 
 def parse_yaml(text: str) -> YamlDocument:
+    yaml = _yaml().module
     lines: dict[Path_, int] = {}
     builder = _Builder(lines)
     try:
-        for event in yaml.parse(text, Loader=_Parser):
+        for event in yaml.parse(text, Loader=_yaml().parser):
             builder.feed(event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -123,8 +139,10 @@ class _Builder:
         self.stack: list[tuple[Any, Path_, list[Any]]] = []  # (container, its path, [pending key, key line])
         self.result: Any = None
         self.documents = 0
+        self.yaml = _yaml()
 
     def feed(self, event: events.Event) -> None:
+        events = self.yaml.events
         line = event.start_mark.line + 1 if event.start_mark else None
         if isinstance(event, events.DocumentStartEvent):
             self.documents += 1
@@ -154,12 +172,12 @@ class _Builder:
     def _scalar(self, event: events.ScalarEvent, line: int | None) -> Any:
         tag = event.tag if event.tag not in (None, "!") else None
         if tag is None:
-            tag = _resolver.resolve(ScalarNode, event.value, event.implicit)
+            tag = self.yaml.resolver.resolve(self.yaml.scalar_node, event.value, event.implicit)
             if tag == "tag:yaml.org,2002:timestamp":  # dates stay text: "2022-03-03"
                 return event.value
         if tag not in _PLAIN_TAGS:
             raise YamlProblem(line, f"uses the tag {tag}; only plain text, numbers, lists and mappings are allowed")
-        return _constructor.construct_object(ScalarNode(tag, event.value))
+        return self.yaml.constructor.construct_object(self.yaml.scalar_node(tag, event.value))
 
     def _open(self, container: Any, line: int | None) -> None:
         if len(self.stack) >= MAX_DEPTH:
