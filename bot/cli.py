@@ -5,12 +5,18 @@
     mle-advisor kb check [DIR]                                    validate the knowledge (exit 1 on errors)
     mle-advisor kb stats [DIR]                                    counts, load time, sources covered
     mle-advisor kb gaps [--db PATH] [--guild ID] [-n N]           what members asked that went unanswered
-    mle-advisor kb teach QUESTION TOPIC_ID [--by NAME]            make QUESTION a phrasing of TOPIC_ID
-    mle-advisor kb import FILE [--as PATH] [--by NAME]            replace or add one knowledge file
+    mle-advisor kb list                                           every step and entry: id, kind, edited or shipped, title
+    mle-advisor kb info TOPIC                                     who changed it and when, answers, 👍/👎
+    mle-advisor kb teach QUESTION TOPIC [--by NAME]               make QUESTION a phrasing of TOPIC
+    mle-advisor kb edit TOPIC [--by NAME]                         edit a step or entry's YAML in $EDITOR
+    mle-advisor kb add [FILE] [--by NAME]                         add an entry (YAML from FILE, or $EDITOR)
+    mle-advisor kb import FILE [--as PATH] [--by NAME]            replace or add one knowledge file's items
     mle-advisor kb export OUT.zip                                 every knowledge file, in one zip
     mle-advisor kb history [-n N]                                 the changes, newest first
-    mle-advisor kb undo [ID] [--by NAME]                          restore the files as before change ID
-    mle-advisor kb diff                                           edited files an upgrade also changed
+    mle-advisor kb undo [ID] [--by NAME]                          put back what change ID changed
+    mle-advisor kb diff                                           what upstream changed under each edited entry
+
+TOPIC is an id, a title, or an unambiguous beginning of either.
     mle-advisor doctor                                            check a setup before the first start
     mle-advisor run                                               start the Discord bot (needs DISCORD_TOKEN)
     mle-advisor start                                             the bot, or the console chat without a token
@@ -34,12 +40,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from bot.core import yamlfile
+from bot.core import compiled, yamlfile
 from bot.core.advisor import Advisor
-from bot.core.editing import EditError, KnowledgeEditor
+from bot.core.editing import EditError, KnowledgeEditor, resolve_topic
+from bot.core.gaps import group as group_gaps
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply
-from bot.core.storage import DM, LEGACY, LOCAL, Storage, StorageError
+from bot.core.storage import DM, LEGACY, LOCAL, SQLiteStorage, StorageError, Store, is_postgres_url, store_for
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -70,17 +77,42 @@ def _settings() -> Settings:
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
         message = str(first.get("ctx", {}).get("error") or first["msg"]).removeprefix("Value error, ")
         raise SetupError(f"the setting {name} is invalid: {message}; see .env.example") from None
-    yamlfile.use_limits(settings.knowledge_limits)
+    _apply(settings)
     return settings
 
 
-def _load(settings: Settings, database: Path | None = None) -> Knowledge:
-    """The knowledge: the shipped folder with the moderators' edits (beside the database) over it."""
-    directory = settings.knowledge_dir
+def _apply(settings: Settings) -> None:
+    """The settings that hold for the whole process: the knowledge's limits and where it is kept compiled."""
+    yamlfile.use_limits(settings.knowledge_limits)
+    compiled.use_folder(settings.database_path.parent / compiled.FOLDER)
+
+
+def _file_of(storage: Store) -> Path | None:
+    """The SQLite file (an older version's edits folder is found beside it), or None on PostgreSQL."""
+    return storage.path if isinstance(storage, SQLiteStorage) else None
+
+
+async def _load(settings: Settings, storage: Store) -> Knowledge:
+    """The knowledge: the shipped folder with the moderators' edits (in the database) in force."""
+    editor = await _editor(settings, storage)
     try:
-        return load_knowledge(directory, overlay=settings.edits_dir(database))
+        return await editor.load()
     except KnowledgeError as exc:
-        raise SetupError(f"the knowledge in {directory} has problems; nothing was answered:\n{exc}") from None
+        raise SetupError(f"the knowledge in {settings.knowledge_dir} has problems; nothing was answered:\n{exc}") from None
+
+
+async def _editor(settings: Settings, storage: Store) -> KnowledgeEditor:
+    """The editor, once an older version's edits folder (beside the database) has moved into it."""
+    editor = KnowledgeEditor(settings.knowledge_dir, storage)
+    folder = settings.edits_dir(_file_of(storage))
+    try:
+        await editor.migrate_folder(folder)
+    except EditError as exc:
+        raise SetupError(f"the edits in {folder} could not be moved into the database: {exc}"
+                         + "".join(f"\n{p}" for p in exc.problems)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SetupError(f"the edits folder {folder} cannot be read: {exc}") from None
+    return editor
 
 
 def user_id(value: object) -> str:
@@ -144,8 +176,8 @@ def _stdin_lines(stream: BinaryIO) -> Iterable[tuple[int, str]]:
 async def _ask(args: argparse.Namespace) -> int:
     settings = _settings()
     default_user = _user_arg(args.user)
-    async with Storage(args.db or settings.database_path) as storage:
-        advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
+    async with store_for(args.db or settings.database) as storage:
+        advisor = Advisor(await _load(settings, storage), storage, context_minutes=settings.context_minutes)
         lines: Iterable[tuple[int, str]] = [(1, " ".join(args.question))] if args.question else _stdin_lines(sys.stdin.buffer)
         for number, line in lines:
             try:
@@ -163,8 +195,8 @@ async def _ask(args: argparse.Namespace) -> int:
 async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
     settings = _settings()
     interactive = sys.stdin.isatty()
-    async with Storage(args.db or settings.database_path) as storage:
-        advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
+    async with store_for(args.db or settings.database) as storage:
+        advisor = Advisor(await _load(settings, storage), storage, context_minutes=settings.context_minutes)
         console = Console(advisor, _user_arg(args.user))
         if notice:
             print(notice)
@@ -246,31 +278,38 @@ class Console:
 
 # --- kb: the knowledge, for hosts and scripts ---------------------------------------------------------
 
-def _kb_check(args: argparse.Namespace) -> int:
+async def _kb_load(args: argparse.Namespace) -> tuple[Path, Knowledge, str]:
+    """The knowledge `kb check` and `kb stats` describe: DIR alone, or the shipped folder with the edits in
+    the database (when there is one: these commands create none)."""
     settings = _settings()
     directory = Path(args.dir) if args.dir else settings.knowledge_dir
-    overlay = None if args.dir else settings.edits_dir()
+    if args.dir or (not settings.database_url and not settings.database_path.is_file()):
+        return directory, load_knowledge(directory), ""
+    async with store_for(settings.database) as storage:
+        kb = await (await _editor(settings, storage)).load()
+    edited = sum(1 for o in kb.overrides.values() if o.body is not None)
+    return directory, kb, f", {edited} item(s) edited by moderators"
+
+
+async def _kb_check(args: argparse.Namespace) -> int:
     try:
-        kb = load_knowledge(directory, overlay=overlay)
+        directory, kb, edited = await _kb_load(args)
     except KnowledgeError as exc:
         print(exc, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; the knowledge was not loaded.", file=sys.stderr)
         return EXIT_KNOWLEDGE
     counts = ", ".join(f"{n} {k}" for k, n in kb.counts().items())
-    edited = f", {sum(1 for p in kb.paths.values() if overlay and p.is_relative_to(overlay))} edited" if overlay else ""
     print(f"{directory}: OK ({len(kb.files)} files{edited}: {counts})")
     return 0
 
 
-def _kb_stats(args: argparse.Namespace) -> int:
-    settings = _settings()
-    directory = Path(args.dir) if args.dir else settings.knowledge_dir
+async def _kb_stats(args: argparse.Namespace) -> int:
     try:
-        kb = load_knowledge(directory, overlay=None if args.dir else settings.edits_dir())
+        directory, kb, edited = await _kb_load(args)
     except KnowledgeError as exc:
         print(exc, file=sys.stderr)
         return EXIT_KNOWLEDGE
-    print(f"Knowledge in {directory}: {len(kb.files)} files, loaded and validated in {kb.load_seconds * 1000:.1f} ms")
+    print(f"Knowledge in {directory}: {len(kb.files)} files{edited}, loaded and validated in {kb.load_seconds * 1000:.1f} ms")
     for kind, n in kb.counts().items():
         print(f"  {kind:<18} {n}")
     print(f"  {'vocabulary':<18} {len(kb.normalizer.vocabulary)} words")
@@ -286,10 +325,13 @@ def _by(args: argparse.Namespace) -> str:
 
 async def _with_editor(args: argparse.Namespace, work) -> int:
     settings = _settings()
-    async with Storage(args.db or settings.database_path) as storage:
-        editor = KnowledgeEditor(settings.knowledge_dir, settings.edits_dir(storage.path), storage)
+    async with store_for(args.db or settings.database) as storage:
+        editor = await _editor(settings, storage)
         try:
             return await work(editor, storage)
+        except KnowledgeError as exc:
+            print(f"mle-advisor: the knowledge has problems:\n{exc}", file=sys.stderr)
+            return EXIT_KNOWLEDGE
         except EditError as exc:
             print(f"mle-advisor: {exc}", file=sys.stderr)
             for problem in exc.problems:
@@ -298,35 +340,33 @@ async def _with_editor(args: argparse.Namespace, work) -> int:
 
 
 async def _kb_gaps(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         if args.guild:
             places = [args.guild]
         else:  # every server and the command line; never direct messages
             places = [p for p in await storage.places() if p not in (DM, LEGACY)]
         try:  # to leave out what the knowledge answers now; without valid knowledge, every gap is shown
-            source = Advisor(await asyncio.to_thread(load_knowledge, editor.shipped, overlay=editor.edits), storage)
+            source = Advisor(await editor.load(), storage)
         except KnowledgeError:
             source = storage
         gaps = []
         for place in places:
             gaps += await source.gaps(place, limit=args.n)
-        merged: dict[str, list[int]] = {}
-        for gap in gaps:
-            tally = merged.setdefault(gap.question, [0, 0, 0])
-            tally[0] += gap.times
-            tally[1] += gap.unanswered
-            tally[2] += gap.unhelpful
-        for text, (times, unanswered, unhelpful) in sorted(merged.items(), key=lambda kv: (-kv[1][0], kv[0]))[: args.n]:
-            reason = ",".join(r for r, n in (("unanswered", unanswered), ("unhelpful", unhelpful)) if n)
-            print(f"{times}\t{reason}\t{text}")
+        merged = group_gaps(gaps)[: args.n]  # one line per question, across places and near-identical wordings
+        if not merged:
+            print("No gaps: every question was answered and none got a 👎 (or each was dismissed).", file=sys.stderr)
+        for gap in merged:
+            reason = ",".join(r for r, n in (("unanswered", gap.unanswered), ("unhelpful", gap.unhelpful)) if n)
+            print(f"{gap.times}\t{reason}\t{gap.question}")
         return 0
 
     return await _with_editor(args, work)
 
 
 async def _kb_teach(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
-        done = await editor.teach(args.question, args.topic, by_id="cli", by_name=_by(args), place=LOCAL)
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        topic = resolve_topic(await editor.load(), args.topic)
+        done = await editor.teach(args.question, topic, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
 
@@ -347,7 +387,7 @@ async def _kb_import(args: argparse.Namespace) -> int:
         print(f"mle-advisor: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_KNOWLEDGE
 
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         done = await editor.import_file(content, name=path.name, rel=args.as_path, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
@@ -356,8 +396,8 @@ async def _kb_import(args: argparse.Namespace) -> int:
 
 
 async def _kb_export(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
-        data = editor.export_zip()
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        data = await editor.export_zip()
         target = Path(args.out)
         try:
             await asyncio.to_thread(target.write_bytes, data)
@@ -371,17 +411,20 @@ async def _kb_export(args: argparse.Namespace) -> int:
 
 
 async def _kb_history(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
-        for change in await storage.changes(args.n):
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        changes = await storage.changes(args.n)
+        for change in changes:
             by = " ".join(change.by_name.split()) or change.by_id
             print(f"{change.id}\t{change.at}\t{by}\t{' '.join(change.summary.split())}")
+        if not changes:
+            print("No changes yet: the knowledge is as shipped.", file=sys.stderr)  # stdout stays tabular
         return 0
 
     return await _with_editor(args, work)
 
 
 async def _kb_undo(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         done = await editor.undo(args.id, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
@@ -389,24 +432,151 @@ async def _kb_undo(args: argparse.Namespace) -> int:
     return await _with_editor(args, work)
 
 
-def _kb_diff(args: argparse.Namespace) -> int:
-    """For each edited file that also ships: how the shipped version differs from the edited one."""
-    settings = _settings()
-    edits = settings.edits_dir()
-    shown = 0
-    for path in sorted(edits.rglob("*.y*ml")) if edits.is_dir() else []:
-        rel = path.relative_to(edits).as_posix()
-        shipped = settings.knowledge_dir / rel
-        if rel.startswith(".") or not shipped.is_file():
-            continue
-        diff = list(difflib.unified_diff(path.read_text().splitlines(), shipped.read_text().splitlines(),
-                                         f"edited/{rel}", f"shipped/{rel}", lineterm=""))
-        if diff:
-            shown += 1
-            print("\n".join(diff))
-    if not shown:
-        print("No edited file differs from the shipped one it replaces, or nothing is edited.")
-    return 0
+async def _kb_diff(args: argparse.Namespace) -> int:
+    """For each edited entry whose shipped version changed since the edit: what upstream changed (from the
+    shipped version the edit was made on, to the shipped version now), to merge by hand with `kb edit`."""
+
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        moved = await editor.upstream()
+        for override, now in moved:
+            print(f"{override.section}/{override.item_id} (edited in change #{override.change_id}; "
+                  f"{override.file}): upstream {'changed it' if now is not None else 'removed it'} since")
+            print("\n".join(difflib.unified_diff((override.base or "").splitlines(), (now or "").splitlines(),
+                                                 f"shipped when edited/{override.item_id}",
+                                                 f"shipped now/{override.item_id}", lineterm="")))
+        if not moved:
+            edited = sum(1 for o in (await storage.kb_state())[1].values())
+            print(f"No edited entry changed upstream since it was edited ({edited} edited item(s) in all)." if edited
+                  else "Nothing is edited: every entry follows the shipped files.")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+async def _kb_list(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        for topic_id, title, kind, status in await editor.topics():
+            print(f"{topic_id}\t{kind}\t{status}\t{title}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+async def _kb_info(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        topic = resolve_topic(await editor.load(), args.topic)
+        info = await editor.info(topic, None, args.days)
+        assert info is not None
+        print(f"{info['id']}: {info['title']}")
+        print(f"  {info['kind']} in {info['file']}, {info['status']}")
+        print(f"  answered {info['answered']} question(s) in the last {info['days']} days (every place); "
+              f"👍 {info['helpful']}, 👎 {info['unhelpful']}")
+        if not info["changes"]:
+            print("  no changes: it reads as the shipped files have it")
+        for change in info["changes"]:
+            by = " ".join(change.by_name.split()) or change.by_id
+            print(f"  #{change.id}\t{change.at}\t{by}\t{' '.join(change.summary.split())}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+EDIT_HEAD = ("# {what}. Save and close to store it; it is checked first, and nothing is stored if it is\n"
+             "# not valid (your text is then kept in a file named below). Lines starting with # are ignored.\n")
+NEW_ENTRY = """title:
+ask:
+  - how people ask it
+answer: >-
+  The answer, in your own words.
+sources: [moderators]
+"""
+
+
+def _in_editor(text: str) -> tuple[str, Path]:
+    """Open $VISUAL or $EDITOR (else vi) on `text` in a private temporary file; its text after."""
+    import shlex
+    import subprocess
+    import tempfile
+
+    command = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+    fd, name = tempfile.mkstemp(prefix="mle-advisor-", suffix=".yaml")
+    path = Path(name)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    try:
+        result = subprocess.run([*command, str(path)], check=False)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise SetupError(f"cannot start the editor {command[0]!r} ({exc.strerror or exc}): set EDITOR") from None
+    if result.returncode != 0:
+        path.unlink(missing_ok=True)
+        raise SetupError(f"the editor exited with status {result.returncode}; nothing was saved")
+    return path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def _without_comments(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("#"))
+
+
+async def _kb_edit(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        topic = resolve_topic(await editor.load(), args.topic)
+        found = await editor.entry_yaml(topic)
+        assert found is not None
+        body, version = found
+        head = EDIT_HEAD.format(what=f"Editing {topic}")
+        drift = next(((o, now) for o, now in await editor.upstream() if o.item_id == topic), None)
+        if drift is not None:
+            diff = difflib.unified_diff((drift[0].base or "").splitlines(), (drift[1] or "").splitlines(),
+                                        "shipped when edited", "shipped now", lineterm="")
+            head += "# Upstream changed this entry since it was edited; merge what you want to keep:\n" + "".join(
+                f"#   {line}\n" for line in diff)
+        text, path = await asyncio.to_thread(_in_editor, head + body)
+        if _without_comments(text).strip() == _without_comments(body).strip():
+            path.unlink(missing_ok=True)
+            print("No change: nothing was saved.")
+            return 0
+        try:
+            done = await editor.replace_item(topic, _without_comments(text), version=version, by_id="cli",
+                                             by_name=_by(args), place=LOCAL)
+        except EditError:
+            print(f"mle-advisor: your text is kept in {path}", file=sys.stderr)
+            raise
+        path.unlink(missing_ok=True)
+        print(f"change #{done.change.id}: {done.summary}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+async def _kb_add(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        path = None
+        if args.file == "-":
+            text = sys.stdin.read()
+        elif args.file:
+            try:
+                text = (await asyncio.to_thread(_read_capped, Path(args.file))).decode("utf-8", errors="replace")
+            except OSError as exc:
+                raise EditError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        else:
+            text, path = await asyncio.to_thread(_in_editor, EDIT_HEAD.format(what="A new entry") + NEW_ENTRY)
+            if _without_comments(text).strip() == NEW_ENTRY.strip():
+                path.unlink(missing_ok=True)
+                print("No change: nothing was saved.")
+                return 0
+        try:
+            done = await editor.add_item(_without_comments(text), by_id="cli", by_name=_by(args), place=LOCAL)
+        except EditError:
+            if path is not None:
+                print(f"mle-advisor: your text is kept in {path}", file=sys.stderr)
+            raise
+        if path is not None:
+            path.unlink(missing_ok=True)
+        print(f"change #{done.change.id}: {done.summary}")
+        return 0
+
+    return await _with_editor(args, work)
 
 
 # --- doctor: a setup checked before the first start ------------------------------------------------------
@@ -429,7 +599,7 @@ def _doctor(args: argparse.Namespace) -> int:
             problems += 1
             invalid[name] = Settings.model_fields[name].default if name in Settings.model_fields else None
         settings = Settings(**invalid)
-    yamlfile.use_limits(settings.knowledge_limits)
+    _apply(settings)
     for ok, line in checkup(settings, env=os.environ):
         if "discord_token" in invalid and "DISCORD_TOKEN" in line:
             continue  # already said
@@ -468,6 +638,39 @@ def _sync(args: argparse.Namespace) -> int:
     return sync_commands(_settings_with_token(), args.guild)
 
 
+def _days(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 3650:
+        raise argparse.ArgumentTypeError("a whole number of days from 1 to 3650")
+    return int(value)
+
+
+async def _db_copy(args: argparse.Namespace) -> int:
+    from bot.core.storage.copy import copy_into
+    from bot.core.storage.postgres import PostgresStorage
+
+    settings = _settings()
+    url = args.to or (settings.database_url.get_secret_value() if settings.database_url else "")
+    if not is_postgres_url(url):
+        raise SetupError("give the PostgreSQL database to copy into: --to postgresql://user:password@host/db "
+                         "(or set DATABASE_URL)")
+    source_file = args.db or settings.database_path
+    if not await asyncio.to_thread(Path(source_file).is_file):
+        raise SetupError(f"there is no SQLite database at {source_file} to copy (set DATABASE_PATH or --db)")
+    async with SQLiteStorage(source_file) as source, PostgresStorage(url) as target:
+        counts = await copy_into(source, target)
+        where = target.where
+    short = False
+    for table, (had, has) in counts.items():
+        short |= has < had
+        print(f"{table:<11} {had:>8} in {source_file}   {has:>8} in PostgreSQL{'   MISSING ROWS' if has < had else ''}")
+    if short:
+        print(f"mle-advisor: some rows did not reach {where}; nothing was deleted from {source_file}. Run the copy "
+              "again; if it persists, check the PostgreSQL log", file=sys.stderr)
+        return EXIT_SETUP
+    print(f"copied into {where}; safe to run again. Next: set DATABASE_URL to it and restart the bot.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mle-advisor", description="MLE Advisor: from anywhere to ML engineer.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -497,7 +700,7 @@ def build_parser() -> argparse.ArgumentParser:
     gaps.add_argument("-n", type=int, default=20, help="at most this many lines (default: %(default)s)")
     teach = with_db(kb_sub.add_parser("teach", help="make QUESTION a phrasing of TOPIC_ID"))
     teach.add_argument("question")
-    teach.add_argument("topic")
+    teach.add_argument("topic", help="an id, a title, or an unambiguous beginning of either")
     teach.add_argument("--by", help="who made the change (for the history)")
     imp = with_db(kb_sub.add_parser("import", help="FILE replaces the knowledge file at PATH (or adds it)"))
     imp.add_argument("file")
@@ -511,7 +714,23 @@ def build_parser() -> argparse.ArgumentParser:
     undo = with_db(kb_sub.add_parser("undo", help="restore the files as before change ID (default: the latest)"))
     undo.add_argument("id", nargs="?", type=int)
     undo.add_argument("--by", help="who made the change (for the history)")
-    kb_sub.add_parser("diff", help="where an upgrade changed a shipped file that has edits")
+    with_db(kb_sub.add_parser("diff", help="what upstream changed under each edited entry since it was edited"))
+    with_db(kb_sub.add_parser("list", help="every step and entry: id, kind, edited or shipped, title"))
+    info = with_db(kb_sub.add_parser("info", help="who changed TOPIC and when, its answers and 👍/👎"))
+    info.add_argument("topic", help="an id, a title, or an unambiguous beginning of either")
+    info.add_argument("--days", type=_days, default=30, help="answers counted over this many days (default: %(default)s)")
+    edit = with_db(kb_sub.add_parser("edit", help="edit a step or entry's YAML in $EDITOR; checked before it is stored"))
+    edit.add_argument("topic", help="an id, a title, or an unambiguous beginning of either")
+    edit.add_argument("--by", help="who made the change (for the history)")
+    add = with_db(kb_sub.add_parser("add", help="add an entry: its YAML from FILE ('-': standard input), else $EDITOR"))
+    add.add_argument("file", nargs="?")
+    add.add_argument("--by", help="who made the change (for the history)")
+
+    db = sub.add_parser("db", help="the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser("copy", help="copy the SQLite database into PostgreSQL (safe to run again)")
+    copy.add_argument("--to", help="postgresql://user:password@host/db (default: DATABASE_URL)")
+    copy.add_argument("--db", type=Path, help="the SQLite file to copy (default: DATABASE_PATH)")
 
     sub.add_parser("doctor", help="check the setup (token, database, knowledge, settings) and say what to fix")
     sub.add_parser("run", help="start the Discord bot")
@@ -521,9 +740,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-KB_COMMANDS = {"check": _kb_check, "stats": _kb_stats, "diff": _kb_diff}
-KB_ASYNC = {"gaps": _kb_gaps, "teach": _kb_teach, "import": _kb_import, "export": _kb_export, "history": _kb_history,
-            "undo": _kb_undo}
+KB_ASYNC = {"check": _kb_check, "stats": _kb_stats, "diff": _kb_diff, "gaps": _kb_gaps, "teach": _kb_teach,
+            "import": _kb_import, "export": _kb_export, "history": _kb_history, "undo": _kb_undo, "list": _kb_list,
+            "info": _kb_info, "edit": _kb_edit, "add": _kb_add}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -534,9 +753,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "chat":
             return asyncio.run(_chat(args))
         if args.command == "kb":
-            if args.kb_command in KB_ASYNC:
-                return asyncio.run(KB_ASYNC[args.kb_command](args))
-            return KB_COMMANDS[args.kb_command](args)
+            return asyncio.run(KB_ASYNC[args.kb_command](args))
+        if args.command == "db":
+            return asyncio.run(_db_copy(args))
         if args.command == "doctor":
             return _doctor(args)
         if args.command == "run":

@@ -10,9 +10,11 @@ import os
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from bot.core.knowledge import KnowledgeError, load_knowledge
-from bot.core.storage import MIGRATIONS, OUR_TABLES
+from bot.core.knowledge import KnowledgeError
+from bot.core.overrides import Override, Shipped, from_rows, load_with, moved_upstream
+from bot.core.storage import MIGRATIONS, OUR_TABLES, read_kb_state
 from bot.settings import Settings
 
 Check = tuple[bool, str]
@@ -61,20 +63,91 @@ def _database(path: Path) -> Check:
     return True, f"database {path} is readable and writable (schema {version})"
 
 
+def _postgres(url: str) -> Check:
+    """Connect (5 s at most), and read without writing whether the database is ours and not newer."""
+    import asyncio
+
+    import asyncpg
+
+    from bot.core.storage.postgres import MIGRATIONS as PG_MIGRATIONS
+    from bot.core.storage.postgres import OUR_TABLES as PG_TABLES
+    from bot.core.storage.postgres import SCHEMA_TABLE, PostgresStorage
+
+    store = PostgresStorage(url)
+
+    async def look() -> tuple[int, set[str]]:
+        conn = await asyncpg.connect(url, timeout=5)
+        try:
+            tables = {r[0] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+            version = (await conn.fetchval(f"SELECT COALESCE(MAX(version), 0) FROM {SCHEMA_TABLE}")  # noqa: S608
+                       if SCHEMA_TABLE in tables else 0)
+            return int(version), tables
+        finally:
+            await conn.close()
+
+    try:
+        version, tables = asyncio.run(look())
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError, ValueError) as exc:
+        return False, f"DATABASE_URL: {store.error(exc)}"
+    if version == 0 and tables - PG_TABLES:
+        return False, f"DATABASE_URL {store.where} holds another program's tables: give the bot a database of its own"
+    if version > len(PG_MIGRATIONS):
+        return False, f"DATABASE_URL {store.where} was written by a newer MLE Advisor (schema {version}): upgrade the bot"
+    state = f"schema {version}" if version else "empty: the bot creates its tables at the first start"
+    return True, f"PostgreSQL {store.where} answers ({state})"
+
+
+def _shards(settings: Settings) -> list[Check]:
+    if not settings.sharded:
+        return []
+    mine = ",".join(map(str, settings.my_shards))
+    checks: list[Check] = [(True, f"this process serves shard(s) {mine} of {settings.shard_count}")]
+    if len(settings.my_shards) < (settings.shard_count or 1) and not settings.database_url:
+        checks.append((False, "SHARD_IDS leaves shards to other processes, but they can only share a PostgreSQL "
+                              "database: set DATABASE_URL (see README, running on several machines)"))
+    if not settings.kb_edit_guild_ids:
+        checks.append((True, "note: sharded, the knowledge can be edited from Discord only in the servers "
+                             "KB_EDIT_GUILD_IDS lists (none now)"))
+    return checks
+
+
 def _knowledge(settings: Settings) -> list[Check]:
     try:
-        kb = load_knowledge(settings.knowledge_dir, overlay=settings.edits_dir())
+        kb, moved = _with_edits(settings)
     except KnowledgeError as exc:
         shown = [(False, f"knowledge: {p}") for p in exc.problems[:5]]
         if len(exc.problems) > 5:
             shown.append((False, f"knowledge: …and {len(exc.problems) - 5} more (mle-advisor kb check)"))
         return shown
     counts = ", ".join(f"{n} {k}" for k, n in kb.counts().items())
-    checks = [(True, f"knowledge in {settings.knowledge_dir} is valid ({counts})")]
-    edits = settings.edits_dir()
-    if _writable_folder(edits) is None:
-        checks.append((False, f"moderators' edits folder {edits} is not writable: /kb edits would fail; fix the permissions"))
+    edited = sum(1 for o in kb.overrides.values() if o.body is not None)
+    where = ("the moderators' edits in PostgreSQL are not read here: `mle-advisor kb check` checks with them"
+             if settings.database_url else f"{edited} item(s) edited by moderators")
+    checks = [(True, f"knowledge in {settings.knowledge_dir} is valid ({counts}; {where})")]
+    if moved:
+        names = ", ".join(o.item_id for o in moved[:5]) + ("…" if len(moved) > 5 else "")
+        checks.append((True, f"note: {len(moved)} edited item(s) changed upstream since they were edited ({names}): "
+                             "the edit is what members get; `mle-advisor kb diff` shows what upstream changed"))
+    folder = settings.edits_dir()
+    if folder.is_dir() and any(folder.rglob("*.y*ml")):
+        checks.append((True, f"note: the edits folder {folder} of an older version moves into the database at the next start"))
     return checks
+
+
+def _with_edits(settings: Settings) -> tuple[Any, list[Override]]:
+    """The knowledge with the moderators' edits from the database (read-only, when it exists and reads),
+    and the edited items whose shipped version moved since they were edited."""
+    path = settings.database_path
+    if settings.database_url:  # doctor changes nothing, and opening PostgreSQL would migrate it: shipped only
+        return load_with(settings.knowledge_dir, {}), []
+    try:
+        change_id, rows = read_kb_state(path) if path.is_file() else (0, {})
+    except (sqlite3.Error, ValueError):  # the database check says what is wrong with it
+        change_id, rows = 0, {}
+    overrides = from_rows(rows)
+    shipped = Shipped(settings.knowledge_dir)
+    kb = load_with(settings.knowledge_dir, overrides, change_id=change_id, shipped=shipped)
+    return kb, [override for override, _now in moved_upstream(shipped, overrides)]
 
 
 def _files_and_settings(settings: Settings, env: Mapping[str, str]) -> list[Check]:
@@ -95,7 +168,9 @@ def checkup(settings: Settings, env: Mapping[str, str] | None = None) -> list[Ch
     """Every check, in order; (ok, line)."""
     merged = dict(_dotenv())
     merged.update(env or {})
-    return [_token(settings), _database(settings.database_path), *_knowledge(settings),
+    database = (_postgres(settings.database_url.get_secret_value()) if settings.database_url
+                else _database(settings.database_path))
+    return [_token(settings), database, *_shards(settings), *_knowledge(settings),
             *_files_and_settings(settings, merged)]
 
 

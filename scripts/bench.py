@@ -282,6 +282,10 @@ def main() -> int:
         else:
             print("2. Discord, through the local API emulator")
             run_discord_bench()
+            from tests.e2e.bench_shards import run_shards_bench
+
+            print("   Sustained load, one process on SQLite and two processes split by shard on PostgreSQL")
+            run_shards_bench()
     one_shot_ask()
     install_size()
     print(f"(bench took {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} at the end)")

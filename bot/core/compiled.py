@@ -2,9 +2,10 @@
 
 Reading, validating and indexing 10,000 entries takes seconds; unpickling the result takes a fraction of
 that. After a load that validated, the Knowledge (index included) is written to one file in FOLDER
-(by default beside the moderators' edits folder), named after the knowledge folders, with a header
-holding everything it depends on: the files' fingerprint (path, mtime, size, inode of each), the limits
-in force, and a digest of this package's code and data. A load whose header differs in anything reads
+(the command line puts it beside the SQLite file's default place), named after the knowledge folder
+and the moderators' edits in force, with a header holding everything it depends on: the files'
+fingerprint (path, mtime, size, inode of each), the edits' text, the limits in force, and a digest of
+this package's code and data. The KEEP newest are kept. A load whose header differs in anything reads
 the files again; nothing is ever answered from knowledge the files no longer say.
 
 Trust: like Python's own __pycache__, the cache is code the process will run, so it is read only from a
@@ -24,6 +25,7 @@ import stat
 import sys
 import tempfile
 import types
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("mle_advisor.compiled")
 
 FOLDER = ".knowledge-cache"
+KEEP = 3
+"""Compiled knowledges kept in the folder (the newest): the one in force and a few recent edits'."""
+_folder: Path | None = None
+
+
+def use_folder(folder: Path | None) -> None:
+    """Where knowledge is kept compiled for this process (None: nowhere); the command line sets it from
+    the settings (beside the SQLite file's default place)."""
+    global _folder
+    _folder = folder
+
+
+def folder() -> Path | None:
+    return _folder
 
 
 def _proxy(mapping: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
@@ -55,13 +71,21 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def _file(folder: Path, directory: Path, overlay: Path | None) -> Path:
-    name = hashlib.sha256(f"{directory.resolve()}\0{overlay.resolve() if overlay else ''}".encode()).hexdigest()[:20]
+def texts_digest(replace: Mapping[str, str | None] | None) -> str:
+    """What the texts standing in for files (the moderators' edits) say, in a few bytes."""
+    digest = hashlib.sha256()
+    for rel, text in sorted((replace or {}).items()):
+        digest.update(f"{rel}\0{text is None}\0{text or ''}\0".encode())
+    return digest.hexdigest()
+
+
+def _file(folder: Path, directory: Path, overlay: Path | None, texts: str) -> Path:
+    name = hashlib.sha256(f"{directory.resolve()}\0{overlay.resolve() if overlay else ''}\0{texts}".encode()).hexdigest()[:20]
     return folder / f"{name}.pickle"
 
 
-def _header(knowledge_print: tuple[Any, ...], limits: Any) -> tuple[Any, ...]:
-    return ("mle-advisor compiled knowledge 1", code_digest(), knowledge_print, limits)
+def _header(knowledge_print: tuple[Any, ...], limits: Any, texts: str) -> tuple[Any, ...]:
+    return ("mle-advisor compiled knowledge 2", code_digest(), knowledge_print, limits, texts)
 
 
 def _trusted(path: Path) -> bool:
@@ -73,14 +97,15 @@ def _trusted(path: Path) -> bool:
     return True
 
 
-def load(folder: Path, directory: Path, overlay: Path | None, knowledge_print: tuple[Any, ...], limits: Any) -> Knowledge | None:
-    """The compiled knowledge for these files as they are now, or None."""
-    path = _file(folder, directory, overlay)
+def load(folder: Path, directory: Path, overlay: Path | None, knowledge_print: tuple[Any, ...], limits: Any,
+         texts: str) -> Knowledge | None:
+    """The compiled knowledge for these files as they are now (and these edits), or None."""
+    path = _file(folder, directory, overlay, texts)
     try:
         if not path.is_file() or not _trusted(path):
             return None
         with path.open("rb") as stream:
-            if pickle.load(stream) != _header(knowledge_print, limits):
+            if pickle.load(stream) != _header(knowledge_print, limits, texts):
                 return None
             enabled = gc.isenabled()
             gc.disable()  # millions of objects, none of them garbage: collecting meanwhile only costs time
@@ -94,17 +119,19 @@ def load(folder: Path, directory: Path, overlay: Path | None, knowledge_print: t
         return None
 
 
-def store(folder: Path, knowledge: Knowledge, limits: Any) -> None:
+def store(folder: Path, knowledge: Knowledge, limits: Any, texts: str) -> None:
     """Keep `knowledge` for the next load (quietly does nothing when the folder can't be written)."""
-    path = _file(folder, knowledge.directory, knowledge.overlay)
+    path = _file(folder, knowledge.directory, knowledge.overlay, texts)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")  # mode 0600
         try:
             with os.fdopen(fd, "wb") as stream:
-                pickle.dump(_header(knowledge.fingerprint, limits), stream, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(_header(knowledge.fingerprint, limits, texts), stream, protocol=pickle.HIGHEST_PROTOCOL)
                 pickle.dump(knowledge, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, path)
+            for old in sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]:
+                old.unlink(missing_ok=True)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise

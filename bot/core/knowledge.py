@@ -81,6 +81,9 @@ class Knowledge:
     names: ResourceNames = field(repr=False)
     load_seconds: float = 0.0
     fingerprint: tuple[tuple[str, str, int, int, int], ...] = ()
+    change_id: int = 0  # the latest moderators' change (in the database) this knowledge includes
+    overrides: Mapping[Any, Any] = field(default_factory=dict, repr=False)  # (section, id) → Override in force
+    edited_files: tuple[str, ...] = ()  # files that differ from the shipped ones because of those overrides
 
     # Lookups built once per loaded knowledge (autocomplete asks on every keystroke).
     @cached_property
@@ -185,19 +188,20 @@ def load_knowledge(directory: Path | str, *, overlay: Path | str | None = None,
     `replace` maps a file's path inside the folder to text that stands in for it (None: the file is gone):
     how an edit is validated, whole, before anything is written.
 
-    With `cache` (a folder; by default the one beside the edits folder), knowledge that validated is kept
-    there compiled, and loaded from there while no file has changed (see compiled.py)."""
+    With `cache` (a folder; by default compiled.folder(), which the command line sets), knowledge that
+    validated is kept there compiled, and loaded from there while no file and no edit has changed (see
+    compiled.py)."""
     started = time.perf_counter()
     directory = Path(directory)
     overlay = Path(overlay) if overlay is not None else None
-    if cache is None and overlay is not None:
-        cache = overlay.parent / compiled.FOLDER
-    if replace is None and cache is not None and directory.is_dir():
-        known = compiled.load(cache, directory, overlay, fingerprint(directory, overlay), yamlfile.LIMITS)
+    cache = cache if cache is not None else compiled.folder()
+    if cache is not None and directory.is_dir():
+        texts = compiled.texts_digest(replace)
+        known = compiled.load(cache, directory, overlay, fingerprint(directory, overlay), yamlfile.LIMITS, texts)
         if known is not None:
             return dataclasses.replace(known, load_seconds=time.perf_counter() - started)
-        knowledge = _load(directory, overlay, None, started)
-        compiled.store(cache, knowledge, yamlfile.LIMITS)
+        knowledge = _load(directory, overlay, replace, started)
+        compiled.store(cache, knowledge, yamlfile.LIMITS, texts)
         return knowledge
     return _load(directory, overlay, replace, started)
 
@@ -272,7 +276,8 @@ def _load(directory: Path, overlay: Path | None, replace: Mapping[str, str | Non
     index = Index(normalizer, [_document(t, resources) for t in topics], outside=outside)
     detector = BackgroundDetector(normalizer, ((b.id, b.aliases) for b in backgrounds.values()),
                                   ((b.id, b.tools) for b in backgrounds.values()),
-                                  ((b.id, b.workplaces) for b in backgrounds.values()))
+                                  ((b.id, b.workplaces) for b in backgrounds.values()),
+                                  yielding=[b.id for b in backgrounds.values() if b.lacking])
     names = ResourceNames(normalizer, {r.id: _resource_names(r) for r in resources.values()}, index.share)
     return Knowledge(
         directory=directory,
@@ -323,6 +328,15 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0  # reported when the file is read
+
+
+def validate_items(doc: YamlDocument, rel: str) -> list[Problem]:
+    """Each item of one file checked against the schema alone (no references to other files): how an
+    uploaded file's own mistakes are named by its own line numbers."""
+    problems: list[Problem] = []
+    for _ in _validated(doc, rel, problems):
+        pass
+    return problems
 
 
 def check_knowledge(directory: Path | str, *, overlay: Path | str | None = None) -> list[Problem]:
@@ -429,6 +443,40 @@ def _plain(error: dict[str, Any], model_type: type[Model]) -> str:
     return f"'{where}': {error['msg']}"
 
 
+def _provenance(found: dict[str, list[_Item]], sources: Mapping[str, _Item]) -> list[Problem]:
+    """Basis and views name sources the item credits; a `free` flag says who states it; a background's
+    `nearest` is another background that the guides name themselves."""
+    problems: list[Problem] = []
+
+    def say(item: _Item, message: str) -> None:
+        problems.append(Problem(item.file, item.line, item.model.id, message))
+
+    for item in found["resources"] + found["steps"] + found["entries"] + found["backgrounds"]:
+        credited = set(item.model.sources)
+        for key in ("basis", "views"):
+            for n, part in enumerate(getattr(item.model, key, ()), 1):
+                if part.source not in sources:
+                    say(item, f"'{key}' item {n} names the source '{part.source}', which does not exist")
+                elif part.source not in credited:
+                    say(item, f"'{key}' item {n} names '{part.source}', which is not in this item's 'sources'")
+    for item in found["resources"]:
+        if item.model.free is not None and not any(b.for_ == "free" for b in item.model.basis):
+            say(item, "'free' needs a 'basis' item with 'for: free' naming the guide (or moderators) that says so")
+    backgrounds = {i.model.id: i.model for i in found["backgrounds"]}
+    for item in found["backgrounds"]:
+        near = item.model.nearest
+        if near is None:
+            continue
+        if near == item.model.id or near not in backgrounds:
+            say(item, f"'nearest' names '{near}', which is not another background")
+        elif backgrounds[near].nearest is not None:
+            say(item, f"'nearest' names '{near}', which the guides do not name either; point to one they do")
+        if item.model.time or item.model.difficulty:
+            say(item, "a background with 'nearest' gives no 'time' or 'difficulty' of its own: the answer shows the "
+                      "nearest background's, labelled as such")
+    return problems
+
+
 def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
     problems: list[Problem] = []
 
@@ -468,6 +516,7 @@ def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
     for item in found["backgrounds"]:
         refer(item, "sources", sources, "source")
         refer(item, "route", steps, "roadmap step")
+    problems.extend(_provenance(found, sources))
 
     variants: dict[str, tuple[str, _Item]] = {}
     for item in found["synonyms"]:
@@ -487,8 +536,10 @@ def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
                                         f"the answer with its resources and credits is {size} characters; "
                                         f"keep it under {MESSAGE_LIMIT - compose.RESERVE} to fit one Discord message"))
         step_titles = {s.model.id: s.model for s in found["steps"]}
+        backgrounds = {b.model.id: b.model for b in found["backgrounds"]}
         for item in found["backgrounds"]:
-            size = len(compose.background_text(item.model, step_titles, cites))
+            near = backgrounds.get(item.model.nearest) if item.model.nearest else None
+            size = len(compose.background_text(item.model, step_titles, cites, near))
             if size > MESSAGE_LIMIT - compose.RESERVE:
                 problems.append(Problem(item.file, item.line, item.model.id,
                                         f"the route answer is {size} characters; keep it under {MESSAGE_LIMIT - compose.RESERVE}"))

@@ -1,8 +1,4 @@
-"""Everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
-
-Every row about a member belongs to a *place*: a server id, "dm" for direct messages, or "local" for
-the command line. Moderators only ever read their own server's rows; `forget` removes a member from
-every place.
+"""The embedded backend: everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
 
 Tables:
   profiles    stated background per place and member (and whether it was stated privately)
@@ -11,7 +7,8 @@ Tables:
   feedback    👍/👎 on a question
   context     the topic of the last answer per place, channel and member (for follow-up questions)
   settings    per-server settings made from Discord (/config); the .env values are the defaults
-  kb_changes  the history of knowledge edits (who, when, which files, the content before and after)
+  kb_changes  the history of knowledge edits (who, when, what); kb_change_items what each did per item
+  kb_overrides the moderators' edits in force, one row per item; the shipped files are never changed
 
 One connection, one operation at a time: each public method holds a lock for its whole transaction,
 so concurrent members never interleave statements, and a write either commits or raises StorageError
@@ -23,24 +20,35 @@ or another program's database raises StorageError with its own plain message, an
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import contextlib
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
 import aiosqlite
 
-T = TypeVar("T")
+from bot.core.storage.base import (
+    COPIED_TABLES,
+    MAX_QUESTION_CHARS,
+    MEMBER_TABLES,
+    Change,
+    Gap,
+    KbConflict,
+    Profile,
+    QuestionRef,
+    StorageError,
+    Store,
+    Usage,
+    change_from_row,
+    memory_from_rows,
+    now,
+    question_token,
+)
 
-LEGACY = "legacy"
-"""The place of rows written before places existed (schema 1): never shown to any server's moderators;
-a legacy background is treated as privately stated."""
-DM, LOCAL = "dm", "local"
+T = TypeVar("T")
 
 MIGRATIONS: Sequence[str] = (
     # 1: the first schema
@@ -166,88 +174,41 @@ MIGRATIONS: Sequence[str] = (
         files TEXT NOT NULL
     );
     """,
+    # 3: moderators' edits live here, per item, instead of as files in an edits folder. kb_overrides holds
+    # the edit in force for each item (section + id) that differs from the shipped files; kb_change_items
+    # what each change did to each item (the override before and after, JSON or NULL), so undo and import
+    # can tell when a later change touched the same item. A change, its items and the overrides are written
+    # in one transaction. kb_meta marks one-off steps such as moving an old edits folder in.
+    """
+    CREATE TABLE kb_overrides (
+        section TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        change_id INTEGER NOT NULL,
+        PRIMARY KEY (section, item_id)
+    );
+    CREATE TABLE kb_change_items (
+        change_id INTEGER NOT NULL REFERENCES kb_changes (id),
+        section TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        PRIMARY KEY (change_id, section, item_id)
+    );
+    CREATE INDEX kb_change_items_by_item ON kb_change_items (section, item_id, change_id);
+    ALTER TABLE kb_changes ADD COLUMN shared_summary TEXT NOT NULL DEFAULT '';
+    CREATE TABLE kb_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX questions_by_match ON questions (match_id, asked_at);
+    """,
 )
 
 OUR_TABLES = frozenset({"profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes",
+                        "kb_overrides", "kb_change_items", "kb_meta",
                         "sqlite_sequence", "profiles2", "progress2", "questions2", "feedback2"})
-MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
-"""Tables with rows about members (user_id): what forget-me empties."""
-
-MAX_QUESTION_CHARS = 2000
 BUSY_TIMEOUT = 10.0
-
-
-class StorageError(Exception):
-    """The database cannot be used right now; the message names the file and says what to do.
-
-    `kind` is one of: corrupt, not-a-database, not-ours, newer, locked, read-only, full, cannot-open,
-    io, closed."""
-
-    def __init__(self, message: str, kind: str = "error") -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Profile:
-    user_id: str
-    background: str | None
-    background_stated_at: str | None
-    background_private: bool = False
-
-
-@dataclass(frozen=True)
-class QuestionRef:
-    """A stored question, and a check that a 👍/👎 button names this question and no other."""
-
-    id: int
-    token: str
-
-
-@dataclass(frozen=True)
-class Gap:
-    question: str
-    times: int
-    unanswered: int
-    unhelpful: int
-    last_asked: str
-    asked_as: str = ""  # one of the questions as the member wrote it (the question above is folded to lowercase)
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What a server's members asked over a period: for /kb stats."""
-
-    days: int
-    asked: int
-    answered: int
-    helpful: int
-    unhelpful: int
-    top_topics: list[tuple[str, int]]
-    top_gaps: list[tuple[str, int]]
-    per_day: list[int]  # oldest first, one count per day
-
-
-@dataclass(frozen=True)
-class Change:
-    """One edit of the knowledge files: `files` maps each path to (content before, content after);
-    None stands for "no such file"."""
-
-    id: int
-    at: str
-    by_id: str
-    by_name: str
-    place: str
-    summary: str
-    files: dict[str, tuple[str | None, str | None]]
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def question_token(question_id: int, asked_at: str) -> str:
-    return hashlib.sha256(f"{question_id}:{asked_at}".encode()).hexdigest()[:8]
 
 
 _KIND_BY_CODE = {
@@ -270,19 +231,15 @@ def _kind_of(exc: BaseException) -> str:
     return "error"
 
 
-class Storage:
+class SQLiteStorage(Store):
+    migrations = MIGRATIONS
+
     def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
+        self.where = str(self.path)
         self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
-
-    async def __aenter__(self) -> Storage:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        await self.close()
 
     # --- opening and errors ---------------------------------------------------------------------
 
@@ -408,26 +365,21 @@ class Storage:
                      context_age: timedelta) -> tuple[Profile, set[str], str | None]:
         """What answering a question needs, read at once: profile, done steps, conversation topic."""
 
-        async def work(db: aiosqlite.Connection) -> tuple[Profile, set[str], str | None]:
-            return (await _profile(db, place, user_id), await _done(db, place, user_id),
-                    await _context(db, place, channel, user_id, context_age))
-
-        return await self._read(work)
+        since = (datetime.now(UTC) - context_age).isoformat(timespec="seconds")
+        # One statement, so one trip to the database's thread: profile row, done steps, topic, tagged.
+        rows = await self._read(lambda db: db.execute_fetchall(
+            """SELECT * FROM (SELECT 'p', background, background_stated_at, background_private FROM profiles
+                              WHERE user_id = ?1 AND place IN (?2, 'legacy') ORDER BY place = 'legacy' LIMIT 1)
+               UNION ALL SELECT 'd', step_id, NULL, NULL FROM progress WHERE user_id = ?1 AND place IN (?2, 'legacy')
+               UNION ALL SELECT 'c', topic_id, NULL, NULL FROM context
+                   WHERE place = ?2 AND channel = ?3 AND user_id = ?1 AND updated_at >= ?4""",
+            (user_id, place, channel, since)))
+        return memory_from_rows(user_id, rows)
 
     async def set_background(self, place: str, user_id: str, background: str | None, *, private: bool = False) -> None:
         stamp = now()
 
-        async def work(db: aiosqlite.Connection) -> None:
-            await db.execute(
-                """INSERT INTO profiles (place, user_id, background, background_stated_at, background_private, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (place, user_id) DO UPDATE SET background = excluded.background,
-                   background_stated_at = excluded.background_stated_at,
-                   background_private = excluded.background_private, updated_at = excluded.updated_at""",
-                (place, user_id, background, stamp if background else None, int(private), stamp))
-            await db.execute("DELETE FROM profiles WHERE place = 'legacy' AND user_id = ?", (user_id,))
-
-        await self._write(work)
+        await self._write(lambda db: _set_background(db, place, user_id, background, private, stamp))
 
     # --- progress -------------------------------------------------------------------------------
 
@@ -450,18 +402,9 @@ class Storage:
 
     # --- questions and feedback -----------------------------------------------------------------
 
-    async def log_question(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
-                           answered: bool, *, channel: str = "", off_topic: bool = False) -> QuestionRef:
-        """Store a question. `off_topic` marks one declined because it is about another subject: not a
-        gap the moderators could fill, so it is left out of /kb gaps."""
-        return await self.record_turn(place, user_id, question, match_id, score, answered, channel=channel,
-                                      off_topic=off_topic)
-
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
-                          context_topic: str | None = None) -> QuestionRef:
-        """Store a question and, when `context_topic` is given, make it the conversation's topic: one
-        transaction, so both are saved or neither is."""
+                          context_topic: str | None = None, background: tuple[str, bool] | None = None) -> QuestionRef:
         asked_at = now()
 
         async def work(db: aiosqlite.Connection) -> int:
@@ -472,6 +415,8 @@ class Storage:
                  int(off_topic)))
             if context_topic is not None:
                 await _set_context(db, place, channel, user_id, context_topic)
+            if background is not None:
+                await _set_background(db, place, user_id, background[0], background[1], asked_at)
             return int(cursor.lastrowid or 0)
 
         number = await self._write(work)
@@ -573,17 +518,21 @@ class Storage:
             out.setdefault(place, {})[key] = json.loads(value)
         return out
 
-    async def set_setting(self, place: str, key: str, value: Any, by: str = "") -> None:
-        """Store one setting for a place; None removes it (back to the default)."""
+    async def set_settings(self, place: str, values: dict[str, Any], by: str = "") -> None:
+        """Store several settings of a place in one transaction: all of them or, on any failure, none.
+        None removes a setting (back to the default)."""
+        encoded = {key: None if value is None else json.dumps(value) for key, value in values.items()}
 
         async def work(db: aiosqlite.Connection) -> None:
-            if value is None:
-                await db.execute("DELETE FROM settings WHERE place = ? AND key = ?", (place, key))
-            else:
-                await db.execute(
-                    """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
-                       ON CONFLICT (place, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
-                       updated_by = excluded.updated_by""", (place, key, json.dumps(value), now(), by))
+            for key, value in encoded.items():
+                if value is None:
+                    await db.execute("DELETE FROM settings WHERE place = ? AND key = ?", (place, key))
+                else:
+                    await db.execute(
+                        """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+                           ON CONFLICT (place, key) DO UPDATE SET value = excluded.value,
+                           updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
+                        (place, key, value, now(), by))
 
         await self._write(work)
 
@@ -591,6 +540,7 @@ class Storage:
 
     async def record_change(self, by_id: str, by_name: str, place: str, summary: str,
                             files: dict[str, tuple[str | None, str | None]]) -> int:
+        """A change of whole files (how edits were kept before they moved into the database)."""
         payload = json.dumps({path: {"before": before, "after": after} for path, (before, after) in files.items()})
 
         async def work(db: aiosqlite.Connection) -> int:
@@ -601,18 +551,105 @@ class Storage:
 
         return await self._write(work)
 
+    async def kb_state(self) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+        """The latest change's id and every override in force: (section, id) → (state, change id); one read."""
+
+        async def work(db: aiosqlite.Connection) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+            last = await _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM kb_changes")
+            rows = await db.execute_fetchall("SELECT section, item_id, state, change_id FROM kb_overrides")
+            return int(last), {(r[0], r[1]): (json.loads(r[2]), r[3]) for r in rows}
+
+        return await self._read(work)
+
+    async def kb_last_change(self) -> int:
+        """The id of the latest knowledge change (0: none): a cheap check whether another process changed it."""
+        return int(await self._read(lambda db: _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM kb_changes")))
+
+    async def kb_commit(self, expected_last: int, items: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, Any] | None]],
+                        *, by_id: str, by_name: str, place: str, summary: str, shared_summary: str = "",
+                        mark: str | None = None) -> int:
+        """Record a knowledge change and put its overrides in force, in ONE transaction: both land or
+        neither does. Raises KbConflict when a change was recorded after `expected_last` (another process
+        got there first: catch up and prepare the change again). `mark` records a one-off step as done."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            last = await _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM kb_changes")
+            if int(last) != expected_last:
+                raise KbConflict(f"change #{last} was made meanwhile")
+            cursor = await db.execute(
+                "INSERT INTO kb_changes (at, by_id, by_name, place, summary, files, shared_summary) VALUES (?, ?, ?, ?, ?, '{}', ?)",
+                (now(), by_id, by_name, place, summary, shared_summary))
+            change_id = int(cursor.lastrowid or 0)
+            for (section, item_id), (before, after) in items.items():
+                await db.execute(
+                    "INSERT INTO kb_change_items (change_id, section, item_id, before, after) VALUES (?, ?, ?, ?, ?)",
+                    (change_id, section, item_id, _json_or_none(before), _json_or_none(after)))
+                if after is None:
+                    await db.execute("DELETE FROM kb_overrides WHERE section = ? AND item_id = ?", (section, item_id))
+                else:
+                    await db.execute(
+                        """INSERT INTO kb_overrides (section, item_id, state, change_id) VALUES (?, ?, ?, ?)
+                           ON CONFLICT (section, item_id) DO UPDATE SET state = excluded.state, change_id = excluded.change_id""",
+                        (section, item_id, json.dumps(after), change_id))
+            if mark is not None:
+                await db.execute("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", (mark, str(change_id)))
+            return change_id
+
+        return await self._write(work)
+
+    async def kb_meta(self, key: str) -> str | None:
+        rows = await self._read(lambda db: db.execute_fetchall("SELECT value FROM kb_meta WHERE key = ?", (key,)))
+        return rows[0][0] if rows else None
+
     async def changes(self, limit: int = 20) -> list[Change]:
         rows = await self._read(lambda db: db.execute_fetchall(
-            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes ORDER BY id DESC LIMIT ?", (limit,)))
-        return [_change(r) for r in rows]
+            "SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes ORDER BY id DESC LIMIT ?", (max(0, min(limit, 10_000)),)))
+        return [change_from_row(r) for r in rows]
+
+    async def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
+        """The changes after `change_id`, oldest first, with what each did per item: how a process catches up."""
+
+        async def work(db: aiosqlite.Connection) -> list[Change]:
+            rows = await db.execute_fetchall(
+                "SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id > ? ORDER BY id LIMIT ?", (change_id, limit))
+            return [change_from_row(r, await _change_items(db, r[0])) for r in rows]
+
+        return await self._read(work)
 
     async def change(self, change_id: int | None = None) -> Change | None:
-        """One change by id, or the latest."""
-        sql = "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes "
+        """One change by id, or the latest, with what it did per item."""
+
+        async def work(db: aiosqlite.Connection) -> Change | None:
+            if change_id is not None:
+                rows = await db.execute_fetchall("SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id = ?", (change_id,))
+            else:
+                rows = await db.execute_fetchall("SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes ORDER BY id DESC LIMIT 1")
+            return change_from_row(rows[0], await _change_items(db, rows[0][0])) if rows else None
+
+        return await self._read(work)
+
+    async def item_changes(self, section: str, item_id: str, *, after: int = 0, limit: int = 20) -> list[Change]:
+        """The changes that touched one item after change `after`, newest first (without their items)."""
         rows = await self._read(lambda db: db.execute_fetchall(
-            sql + "WHERE id = ?" if change_id is not None else sql + "ORDER BY id DESC LIMIT 1",
-            (change_id,) if change_id is not None else ()))
-        return _change(rows[0]) if rows else None
+            """SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id IN
+                (SELECT change_id FROM kb_change_items WHERE section = ? AND item_id = ? AND change_id > ?)
+                ORDER BY id DESC LIMIT ?""", (section, item_id, after, limit)))
+        return [change_from_row(r) for r in rows]
+
+    async def topic_usage(self, topic_id: str, days: int, place: str | None = None) -> tuple[int, int, int]:
+        """How often `topic_id` answered in the last `days` (in one place, or every place), and its 👍 and 👎."""
+        since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+        where = "q.match_id = ? AND q.answered = 1 AND q.asked_at >= ?" + (" AND q.place = ?" if place is not None else "")
+        params = (topic_id, since, *((place,) if place is not None else ()))
+
+        async def work(db: aiosqlite.Connection) -> tuple[int, int, int]:
+            answered = await _scalar(db, f"SELECT COUNT(*) FROM questions q WHERE {where}", params)  # noqa: S608 - fixed text
+            up, down = await (await db.execute(
+                f"""SELECT COALESCE(SUM(f.helpful = 1), 0), COALESCE(SUM(f.helpful = 0), 0) FROM feedback f
+                    JOIN questions q ON q.id = f.question_id WHERE {where}""", params)).fetchone()  # noqa: S608
+            return int(answered), int(up), int(down)
+
+        return await self._read(work)
 
     # --- retention and the member's own data -----------------------------------------------------
 
@@ -659,21 +696,23 @@ class Storage:
 
         return await self._read(work)
 
-    async def forget(self, user_id: str) -> int:
-        """Delete every row about `user_id`, in every place, in one transaction; then checkpoint the
-        WAL so the deleted words are off the disk. Returns the rows removed."""
+    async def forget(self, user_id: str, place: str | None = None) -> int:
+        """Delete every row about `user_id`, in every place (or, with `place`, in that place only: its
+        rows, the feedback the member gave there, and others' feedback on their questions there), in one
+        transaction; then checkpoint the WAL so the deleted words are off the disk. Returns the rows removed."""
+        where, params = ("user_id = ?", (user_id,)) if place is None else ("user_id = ? AND place = ?", (user_id, place))
 
         async def work(db: aiosqlite.Connection) -> int:
             removed = 0
             for sql in (
-                "DELETE FROM feedback WHERE user_id = ?",
-                "DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE user_id = ?)",
-                "DELETE FROM questions WHERE user_id = ?",
-                "DELETE FROM progress WHERE user_id = ?",
-                "DELETE FROM profiles WHERE user_id = ?",
-                "DELETE FROM context WHERE user_id = ?",
+                f"DELETE FROM feedback WHERE {where}",  # noqa: S608 - fixed text
+                f"DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE {where})",  # noqa: S608
+                f"DELETE FROM questions WHERE {where}",  # noqa: S608
+                f"DELETE FROM progress WHERE {where}",  # noqa: S608
+                f"DELETE FROM profiles WHERE {where}",  # noqa: S608
+                f"DELETE FROM context WHERE {where}",  # noqa: S608
             ):
-                removed += max((await db.execute(sql, (user_id,))).rowcount, 0)
+                removed += max((await db.execute(sql, params)).rowcount, 0)
             return removed
 
         removed = await self._write(work)
@@ -700,6 +739,24 @@ class Storage:
 
         return await self._read(work)
 
+    async def dump(self, table: str) -> tuple[list[str], list[tuple[Any, ...]], int]:
+        """Every row of one of COPIED_TABLES as it is (for `db copy`): column names, rows, and the highest
+        id ever given in it (0 for tables without ids), so the copy never reuses one."""
+        assert table in COPIED_TABLES
+
+        async def work(db: aiosqlite.Connection) -> tuple[list[str], list[tuple[Any, ...]], int]:
+            cursor = await db.execute(f"SELECT * FROM {table}")  # noqa: S608 - a fixed name
+            names = [d[0] for d in cursor.description]
+            rows = [tuple(r) for r in await cursor.fetchall()]
+            floor = await _scalar(db, "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+            return names, rows, int(floor or 0)
+
+        return await self._read(work)
+
+    async def table_counts(self) -> dict[str, int]:
+        union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in COPIED_TABLES)  # noqa: S608 - fixed names
+        return {r[0]: int(r[1]) for r in await self._read(lambda db: db.execute_fetchall(union))}
+
     def size_bytes(self) -> int:
         """The database file plus its WAL, for /status."""
         total = 0
@@ -709,6 +766,17 @@ class Storage:
             except OSError:
                 pass
         return total
+
+
+def read_kb_state(path: Path) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+    """`kb_state` from a database file opened read-only, changing nothing (for `doctor`); none before
+    schema 3. Raises sqlite3.Error when it cannot be read."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)) as db:
+        if db.execute("PRAGMA user_version").fetchone()[0] < 3:
+            return 0, {}
+        last = db.execute("SELECT COALESCE(MAX(id), 0) FROM kb_changes").fetchone()[0]
+        rows = db.execute("SELECT section, item_id, state, change_id FROM kb_overrides").fetchall()
+        return int(last), {(r[0], r[1]): (json.loads(r[2]), r[3]) for r in rows}
 
 
 async def _scalar(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
@@ -723,9 +791,16 @@ async def _rollback(db: aiosqlite.Connection) -> None:
         pass
 
 
-def _change(row: Sequence[Any]) -> Change:
-    files = {path: (v.get("before"), v.get("after")) for path, v in json.loads(row[6]).items()}
-    return Change(row[0], row[1], row[2], row[3], row[4], row[5], files)
+async def _change_items(db: aiosqlite.Connection, change_id: int) -> dict[tuple[str, str], tuple[Any, Any]]:
+    rows = await db.execute_fetchall(
+        "SELECT section, item_id, before, after FROM kb_change_items WHERE change_id = ? ORDER BY section, item_id",
+        (change_id,))
+    return {(r[0], r[1]): (json.loads(r[2]) if r[2] is not None else None, json.loads(r[3]) if r[3] is not None else None)
+            for r in rows}
+
+
+def _json_or_none(value: Any) -> str | None:
+    return json.dumps(value) if value is not None else None
 
 
 # --- queries shared by several operations (each runs inside the caller's read or transaction) ---------
@@ -751,6 +826,18 @@ async def _context(db: aiosqlite.Connection, place: str, channel: str, user_id: 
         "SELECT topic_id FROM context WHERE place = ? AND channel = ? AND user_id = ? AND updated_at >= ?",
         (place, channel, user_id, since))
     return rows[0][0] if rows else None
+
+
+async def _set_background(db: aiosqlite.Connection, place: str, user_id: str, background: str | None, private: bool,
+                          stamp: str) -> None:
+    await db.execute(
+        """INSERT INTO profiles (place, user_id, background, background_stated_at, background_private, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (place, user_id) DO UPDATE SET background = excluded.background,
+           background_stated_at = excluded.background_stated_at,
+           background_private = excluded.background_private, updated_at = excluded.updated_at""",
+        (place, user_id, background, stamp if background else None, int(private), stamp))
+    await db.execute("DELETE FROM profiles WHERE place = 'legacy' AND user_id = ?", (user_id,))
 
 
 async def _set_context(db: aiosqlite.Connection, place: str, channel: str, user_id: str, topic_id: str | None) -> None:
