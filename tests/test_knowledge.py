@@ -370,3 +370,40 @@ def test_a_nearest_backgrounds_figures_are_shown_labelled(kb_copy: Path) -> None
     time_line = next(line for line in text.splitlines() if line.startswith("**Time:**"))
     assert "no figure for flying" in time_line and f"nearest is for {software.name}" in time_line
     assert software.time in time_line
+
+
+# --- compiled knowledge (issue 17) ---------------------------------------------------------------------
+
+def test_compiled_knowledge_is_used_only_while_nothing_it_was_made_from_changed(kb_copy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = load_knowledge(kb_copy, cache=cache)
+    assert list(cache.glob("*.pickle")), "the validated knowledge is kept compiled"
+    again = load_knowledge(kb_copy, cache=cache)
+    assert dict(again.topics) == dict(first.topics)
+    assert again.index.search(again.normalizer.stems("which book for deep learning?")) == \
+        first.index.search(first.normalizer.stems("which book for deep learning?"))
+    entries = kb_copy / "entries" / "learning.yaml"
+    entries.write_text(entries.read_text().replace("title: ", "title: Renamed ", 1))
+    edited = load_knowledge(kb_copy, cache=cache)  # a file changed: read from the files, not the cache
+    assert any(t.title.startswith("Renamed ") for t in edited.topics.values())
+    texts = {"entries/learning.yaml": entries.read_text().replace("title: Renamed ", "title: Edited ", 1)}
+    assert any(t.title.startswith("Edited ") for t in load_knowledge(kb_copy, cache=cache, replace=texts).topics.values())
+    assert any(t.title.startswith("Renamed ") for t in load_knowledge(kb_copy, cache=cache).topics.values())
+
+
+def test_a_compiled_knowledge_others_may_write_is_never_read(kb_copy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    load_knowledge(kb_copy, cache=cache)
+    (kept,) = cache.glob("*.pickle")
+    assert kept.stat().st_mode & 0o077 == 0  # written for this user alone
+    kept.chmod(0o666)  # anyone could have rewritten it: it is code this process would run
+    from bot.core import compiled
+
+    assert compiled.load(cache, kb_copy, None, compiled_print(kb_copy), yamlfile.LIMITS, compiled.texts_digest(None)) is None
+    assert load_knowledge(kb_copy, cache=cache).topics  # read from the files instead
+
+
+def compiled_print(folder: Path) -> tuple:
+    from bot.core.knowledge import fingerprint
+
+    return fingerprint(folder)
