@@ -24,7 +24,8 @@ TOPIC is an id, a title, or an unambiguous beginning of either.
 
 ask, chat, kb and doctor never import discord.py, so they start fast. Exit status: 0 fine, 1 invalid
 knowledge or a refused change (kb) or problems found (doctor), 2 a setting, the database or the token
-is unusable. Errors are one plain line, never a traceback.
+is unusable. Errors are one plain line, never a traceback. `mle-advisor --env PATH COMMAND` reads the
+settings from that .env file alone. What the commands create is readable by this user only (umask 077).
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ if TYPE_CHECKING:
 LOCAL_USER = "local"
 EXIT_KNOWLEDGE, EXIT_SETUP = 1, 2
 MAX_LINE_CHARS = 20_000
+MAX_LINES = 100_000
 _USER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class SetupError(Exception):
@@ -65,13 +68,19 @@ class BadLine(ValueError):
     """A line of `ask`'s input that is refused (with why), while the rest of the batch is answered."""
 
 
-def _settings() -> Settings:
+ENV_FILE: Path | None = None
+"""--env PATH: the one .env file to read (default: see bot/settings.py)."""
+
+
+def _settings(database: Path | None = None) -> Settings:
     from pydantic import ValidationError
 
-    from bot.settings import Settings
+    from bot.settings import load
 
+    if ENV_FILE is not None and not ENV_FILE.is_file():
+        raise SetupError(f"--env {ENV_FILE}: no such file")
     try:
-        settings = Settings()
+        settings = load(ENV_FILE, database)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
@@ -99,6 +108,9 @@ async def _load(settings: Settings, storage: Store) -> Knowledge:
         return await editor.load()
     except KnowledgeError as exc:
         raise SetupError(f"the knowledge in {settings.knowledge_dir} has problems; nothing was answered:\n{exc}") from None
+    except OSError as exc:
+        raise SetupError(f"cannot read the knowledge in {settings.knowledge_dir} ({exc.strerror or exc}): set "
+                         "KNOWLEDGE_DIR to the folder of the knowledge YAML files") from None
 
 
 async def _editor(settings: Settings, storage: Store) -> KnowledgeEditor:
@@ -162,6 +174,8 @@ def parse_line(line: str, default_user: str) -> tuple[str, str]:
     question = obj.get("question")
     if not isinstance(question, str):
         raise BadLine('"question" must be text')
+    if _SURROGATE.search(question):
+        raise BadLine('"question" holds a lone surrogate (like \\ud800), which is not text: fix the line that wrote it')
     return (user_id(obj["user"]) if "user" in obj else default_user), question
 
 
@@ -174,11 +188,13 @@ def _stdin_lines(stream: BinaryIO) -> Iterable[tuple[int, str]]:
 
 
 async def _ask(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = _settings(args.db)
     default_user = _user_arg(args.user)
     async with store_for(args.db or settings.database) as storage:
         advisor = Advisor(await _load(settings, storage), storage, context_minutes=settings.context_minutes)
-        lines: Iterable[tuple[int, str]] = [(1, " ".join(args.question))] if args.question else _stdin_lines(sys.stdin.buffer)
+        # Arguments that are not UTF-8 arrive with lone surrogates (surrogateescape): shown as U+FFFD.
+        asked = _SURROGATE.sub("\ufffd", " ".join(args.question))
+        lines: Iterable[tuple[int, str]] = [(1, asked)] if args.question else _stdin_lines(sys.stdin.buffer)
         for number, line in lines:
             try:
                 user, question = (default_user, line) if args.question else parse_line(line, default_user)
@@ -193,7 +209,7 @@ async def _ask(args: argparse.Namespace) -> int:
 
 
 async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
-    settings = _settings()
+    settings = _settings(args.db)
     interactive = sys.stdin.isatty()
     async with store_for(args.db or settings.database) as storage:
         advisor = Advisor(await _load(settings, storage), storage, context_minutes=settings.context_minutes)
@@ -324,7 +340,7 @@ def _by(args: argparse.Namespace) -> str:
 
 
 async def _with_editor(args: argparse.Namespace, work) -> int:
-    settings = _settings()
+    settings = _settings(args.db)
     async with store_for(args.db or settings.database) as storage:
         editor = await _editor(settings, storage)
         try:
@@ -337,6 +353,9 @@ async def _with_editor(args: argparse.Namespace, work) -> int:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             return EXIT_KNOWLEDGE
+        except OSError as exc:  # a file the command reads or writes: read-only, full, or a folder in its place
+            print(f"mle-advisor: cannot use {exc.filename or 'a file'}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_SETUP
 
 
 async def _kb_gaps(args: argparse.Namespace) -> int:
@@ -430,6 +449,17 @@ async def _kb_undo(args: argparse.Namespace) -> int:
         return 0
 
     return await _with_editor(args, work)
+
+
+def _count(text: str) -> int:
+    """-n: a whole number of lines to show."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_LINES:
+        raise argparse.ArgumentTypeError(f"use a number from 1 to {MAX_LINES:,}")
+    return value
 
 
 async def _kb_diff(args: argparse.Namespace) -> int:
@@ -585,12 +615,15 @@ def _doctor(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from bot.doctor import checkup
-    from bot.settings import Settings
+    from bot.settings import Settings, env_files, load
 
     problems = 0
     invalid: dict[str, object] = {}
+    if ENV_FILE is not None and not ENV_FILE.is_file():
+        raise SetupError(f"--env {ENV_FILE}: no such file")
+    files = env_files(ENV_FILE)
     try:
-        settings = Settings()
+        settings = load(ENV_FILE)
     except ValidationError as exc:  # say what is wrong with each setting, then check the rest as if unset
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "?"
@@ -598,9 +631,9 @@ def _doctor(args: argparse.Namespace) -> int:
             print(f"FIX  the setting {name.upper()} is invalid: {message}")
             problems += 1
             invalid[name] = Settings.model_fields[name].default if name in Settings.model_fields else None
-        settings = Settings(**invalid)
+        settings = Settings(_env_file=files, **invalid)  # type: ignore[call-arg]
     _apply(settings)
-    for ok, line in checkup(settings, env=os.environ):
+    for ok, line in checkup(settings, env=os.environ, files=files):
         if "discord_token" in invalid and "DISCORD_TOKEN" in line:
             continue  # already said
         print(("ok   " if ok else "FIX  ") + line)
@@ -673,6 +706,8 @@ async def _db_copy(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mle-advisor", description="MLE Advisor: from anywhere to ML engineer.")
+    parser.add_argument("--env", type=Path, metavar="PATH", help="read the settings from this .env file (default: the "
+                        "project's .env, the one beside the database, then the current folder's)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ask = sub.add_parser("ask", help="answer QUESTION, or each line of standard input")
@@ -697,7 +732,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gaps = with_db(kb_sub.add_parser("gaps", help="questions that went unanswered or got 👎, most frequent first"))
     gaps.add_argument("--guild", help="only this server's (default: every server and the command line, never DMs)")
-    gaps.add_argument("-n", type=int, default=20, help="at most this many lines (default: %(default)s)")
+    gaps.add_argument("-n", type=_count, default=20, help="at most this many lines (default: %(default)s)")
     teach = with_db(kb_sub.add_parser("teach", help="make QUESTION a phrasing of TOPIC_ID"))
     teach.add_argument("question")
     teach.add_argument("topic", help="an id, a title, or an unambiguous beginning of either")
@@ -710,7 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = with_db(kb_sub.add_parser("export", help="write every knowledge file into one zip"))
     export.add_argument("out")
     history = with_db(kb_sub.add_parser("history", help="the changes, newest first"))
-    history.add_argument("-n", type=int, default=20)
+    history.add_argument("-n", type=_count, default=20, help="at most this many changes (default: %(default)s)")
     undo = with_db(kb_sub.add_parser("undo", help="restore the files as before change ID (default: the latest)"))
     undo.add_argument("id", nargs="?", type=int)
     undo.add_argument("--by", help="who made the change (for the history)")
@@ -746,7 +781,10 @@ KB_ASYNC = {"check": _kb_check, "stats": _kb_stats, "diff": _kb_diff, "gaps": _k
 
 
 def main(argv: list[str] | None = None) -> int:
+    global ENV_FILE
     args = build_parser().parse_args(argv)
+    ENV_FILE = args.env
+    os.umask(os.umask(0o077) | 0o077)  # what the bot writes (database, WAL, edits, logs) is this user's alone
     try:
         if args.command == "ask":
             return asyncio.run(_ask(args))
@@ -772,6 +810,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `mle-advisor kb stats | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
+    except OSError as exc:  # a file or folder the command needs: one line, never a traceback
+        print(f"mle-advisor: {exc.filename or 'a file'}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_SETUP
     return 0
 
 

@@ -6,16 +6,17 @@ writing, and the token is only checked for its shape (Discord itself is not cont
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.core.knowledge import KnowledgeError
 from bot.core.overrides import Override, Shipped, from_rows, load_with, moved_upstream
 from bot.core.storage import MIGRATIONS, OUR_TABLES, read_kb_state
-from bot.settings import Settings
+from bot.settings import ENV_ENCODING, Settings
 
 Check = tuple[bool, str]
 
@@ -39,8 +40,10 @@ def _token(settings: Settings) -> Check:
 
 
 def _database(path: Path) -> Check:
-    if path.exists() and not path.is_file():
+    if path.is_dir():
         return False, f"DATABASE_PATH {path} is a folder: set it to a file path, like data/advisor.db"
+    if path.exists() and not path.is_file():
+        return False, f"DATABASE_PATH {path} is not a regular file (a device or a pipe): set it to a file path, like data/advisor.db"
     if not path.exists():
         if _writable_folder(path.parent) is None:
             return False, f"DATABASE_PATH {path}: the bot cannot create its folder or write there; fix the permissions"
@@ -48,7 +51,8 @@ def _database(path: Path) -> Check:
     if not os.access(path, os.R_OK | os.W_OK) or _writable_folder(path.parent) is None:
         return False, f"database {path} (or its folder) is not writable by this user: fix the permissions"
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2) as db:
+        # As a URI, so that "?" or "#" in the file's name are part of the name (quoted), not options.
+        with contextlib.closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=2)) as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             check = db.execute("PRAGMA quick_check").fetchone()[0]
@@ -114,6 +118,9 @@ def _shards(settings: Settings) -> list[Check]:
 def _knowledge(settings: Settings) -> list[Check]:
     try:
         kb, moved = _with_edits(settings)
+    except OSError as exc:  # a folder like /proc, whose files come and go, or one this user can't read
+        return [(False, f"KNOWLEDGE_DIR {settings.knowledge_dir} cannot be read ({exc.strerror or exc}): set it to the "
+                        "folder of the knowledge YAML files")]
     except KnowledgeError as exc:
         shown = [(False, f"knowledge: {p}") for p in exc.problems[:5]]
         if len(exc.problems) > 5:
@@ -164,9 +171,9 @@ def _files_and_settings(settings: Settings, env: Mapping[str, str]) -> list[Chec
     return checks
 
 
-def checkup(settings: Settings, env: Mapping[str, str] | None = None) -> list[Check]:
-    """Every check, in order; (ok, line)."""
-    merged = dict(_dotenv())
+def checkup(settings: Settings, env: Mapping[str, str] | None = None, files: Sequence[Path] = ()) -> list[Check]:
+    """Every check, in order; (ok, line). `files`: the .env files the settings were read from."""
+    merged = dict(_dotenv(files))
     merged.update(env or {})
     database = (_postgres(settings.database_url.get_secret_value()) if settings.database_url
                 else _database(settings.database_path))
@@ -174,9 +181,13 @@ def checkup(settings: Settings, env: Mapping[str, str] | None = None) -> list[Ch
             *_files_and_settings(settings, merged)]
 
 
-def _dotenv() -> dict[str, str]:
-    try:
-        from dotenv import dotenv_values  # pydantic-settings' own dependency
-    except ImportError:
-        return {}
-    return {k: v for k, v in dotenv_values(".env").items() if v is not None} if Path(".env").is_file() else {}
+def _dotenv(files: Sequence[Path]) -> dict[str, str]:
+    from dotenv import dotenv_values  # pydantic-settings' own dependency
+
+    values: dict[str, str] = {}
+    for file in files:
+        try:
+            values.update({k: v for k, v in dotenv_values(file, encoding=ENV_ENCODING).items() if v is not None})
+        except (OSError, UnicodeDecodeError):
+            continue
+    return values

@@ -216,9 +216,12 @@ async def test_hidden_and_outside_paths_are_refused_up_front(editor: KnowledgeEd
         await editor.import_file(good, name="x.yaml", rel="entries/x.txt", **WHO)
     with pytest.raises(EditError, match="at most 1024 KiB .the setting KNOWLEDGE_MAX_FILE_KIB"):
         await editor.import_file(b"#" * (1100 * 1024), name="big.yaml", rel=None, **WHO)
+    odd = await editor.import_file(good, name="x.yaml", rel="./entries//secret.yaml", **WHO)
+    assert "entries/secret.yaml" in odd.summary and (await editor.entry_fields("secret"))["file"] == "entries/secret.yaml"
+    await editor.undo(None, **WHO)
     with pytest.raises(EditError, match="not UTF-8"):
         await editor.import_file(b"entries: [\xff]\n", name="bad.yaml", rel=None, **WHO)
-    assert await editor.storage.changes() == []
+    assert [c.summary.split()[0] for c in await editor.storage.changes()] == ["undid", "added"]
 
 
 async def test_one_teach_does_not_freeze_the_rest_of_its_shipped_file(editor: KnowledgeEditor) -> None:

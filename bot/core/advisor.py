@@ -50,6 +50,7 @@ NOT_SAVED = ("\n\n⚠️ My memory (the database) isn't working right now: this 
 PRIVATELY = ("\n\nYou told me where you start from privately, so I won't use it here: ask me with `/ask` (only you "
              "see that answer) or in a DM for an answer that fits you.")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, always a lone one (json.loads joins pairs)
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ class Memory:
 
 
 def clean(question: str) -> str:
-    """One line of plain text: control characters dropped, whitespace collapsed, length capped."""
-    return " ".join(_CONTROL.sub(" ", question).split())[:MAX_QUESTION_CHARS]
+    """One line of plain text: control characters dropped, whitespace collapsed, length capped; a lone
+    surrogate (JSON can carry one, UTF-8 cannot) becomes U+FFFD, so the text can always be stored."""
+    return " ".join(_CONTROL.sub(" ", _SURROGATE.sub("\ufffd", question)).split())[:MAX_QUESTION_CHARS]
 
 
 class Advisor:
@@ -166,7 +168,9 @@ class Advisor:
         """Topics for one question on its own (no conversation), best first, and its background."""
         return self.reader.match(clean(question))
 
-    async def ask(self, user: str, question: str, place: Place = LOCAL_PLACE) -> Reply:
+    async def ask(self, user: str, question: str, place: Place = LOCAL_PLACE, *, by_them: bool = True) -> Reply:
+        """Answer `user`'s question. by_them=False: someone else asked with the member's message (the
+        message menu): for a member who asked to be forgotten, nothing about them is stored."""
         question = clean(question)
         if not question:
             return compose.help_reply()
@@ -210,7 +214,8 @@ class Advisor:
         # The conversation's topic is refreshed even when unchanged: the quiet period starts again.
         ok, ref = await self._try(self.storage.record_turn(
             place.id, user, question, top.id if top else None, top.score if top else None, reply.answered,
-            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject, background=stated_now))
+            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject, background=stated_now,
+            by_them=by_them))
         saved = saved and ok
         if not saved:
             reply = replace(reply, body=reply.body + NOT_SAVED)

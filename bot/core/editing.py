@@ -26,7 +26,7 @@ import unicodedata
 import zipfile
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from bot.core import yamlfile
@@ -573,6 +573,7 @@ class KnowledgeEditor:
             raise EditError(f"{name} is not UTF-8 text (byte {exc.start})") from None
         target = rel or self._default_target(name)
         check_path(target)
+        target = PurePosixPath(target).as_posix()  # "entries//x.yaml" and "./entries/x.yaml" name entries/x.yaml
         try:
             doc = parse_yaml(text)
         except YamlProblem as exc:
@@ -762,7 +763,7 @@ def visible_summary(change: Change, place: str | None) -> str:
 def check_path(target: str) -> None:
     """A knowledge file path an import may write: inside the folder, a .yaml file, not hidden (the loader
     skips hidden files, so it would never be read)."""
-    parts = Path(target).parts
+    parts = [p for p in PurePosixPath(target).parts if p != "."]
     if not re.fullmatch(r"[A-Za-z0-9_./-]+\.ya?ml", target) or ".." in parts or target.startswith("/"):
         raise EditError(f"'{_short(target, 80)}' is not a knowledge file path inside the folder (like entries/jobs.yaml)")
     if any(part.startswith(".") for part in parts):

@@ -54,8 +54,9 @@ EXTENSIONS = (
 )
 RETRY_CAP = 300.0
 """The longest wait between two tries to reach Discord at start."""
-IDENTIFY_SPACING = 5.0
-"""Discord allows one IDENTIFY per max_concurrency bucket every 5 seconds, across all of a bot's processes."""
+IDENTIFY_SPACING = 5.5
+"""Discord allows one IDENTIFY per max_concurrency bucket every 5 seconds, across all of a bot's processes,
+counted as they arrive; the half second more covers a busy process waking late after the one before it."""
 
 
 class StartupError(Exception):
@@ -353,6 +354,16 @@ async def _serve(settings: Settings, token: str) -> None:
         delay = min(delay * 2, RETRY_CAP)
 
 
+async def _preflight(settings: Settings) -> None:
+    """What can be checked without Discord, checked before logging in: an unusable database (a folder that
+    can't be made, a read-only, damaged or foreign file) is one line and exit 2, not a retry loop."""
+    try:
+        async with store_for(settings.database):
+            pass
+    except StorageError as exc:
+        raise StartupError(str(exc)) from None
+
+
 def run_bot(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.log_file)
     if settings.discord_api_base:  # a REST proxy shared by every process (README, running on several machines)
@@ -362,6 +373,7 @@ def run_bot(settings: Settings) -> int:
         print("mle-advisor: DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example)", file=sys.stderr)
         return 2
     try:
+        asyncio.run(_preflight(settings))
         asyncio.run(_serve(settings, token))
     except discord.LoginFailure:
         print("mle-advisor: Discord rejected DISCORD_TOKEN: check the token in .env (see .env.example)", file=sys.stderr)
@@ -393,6 +405,7 @@ def sync_commands(settings: Settings, guild_id: int | None) -> int:
         return 0
 
     try:
+        asyncio.run(_preflight(settings))
         return asyncio.run(go())
     except discord.LoginFailure:
         print("mle-advisor: Discord rejected DISCORD_TOKEN: check the token in .env (see .env.example)", file=sys.stderr)

@@ -32,7 +32,7 @@ MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
 """Tables with rows about members (user_id): what forget-me empties."""
 
 COPIED_TABLES = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes", "kb_change_items",
-                 "kb_overrides", "kb_meta")
+                 "kb_overrides", "kb_meta", "forgotten")
 """Every table of ours with data in it: what `mle-advisor db copy` moves and counts."""
 
 MAX_QUESTION_CHARS = 2000
@@ -42,7 +42,7 @@ class StorageError(Exception):
     """The database cannot be used right now; the message names the database and says what to do.
 
     `kind` is one of: corrupt, not-a-database, not-ours, newer, locked, read-only, full, cannot-open,
-    io, closed."""
+    io, closed, bad-text."""
 
     def __init__(self, message: str, kind: str = "error") -> None:
         super().__init__(message)
@@ -122,8 +122,27 @@ class Heartbeat:
     last_error: str
 
 
+CLOCK_SLACK = timedelta(hours=1)
+"""How far a retention sweep's reference may run ahead of the time really elapsed (small corrections)."""
+
+
+def wall_clock() -> datetime:
+    """The host's clock (one place, so tests can step it)."""
+    return datetime.now(UTC)
+
+
+def monotonic_clock() -> float:
+    """Seconds that really elapsed, whatever the host's clock does (one place, so tests can move it)."""
+    return time.monotonic()
+
+
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return wall_clock().isoformat(timespec="seconds")
+
+
+def member_hash(user_id: str) -> str:
+    """What a tombstone keeps of a forgotten member: not their id itself."""
+    return hashlib.sha256(f"forgotten:{user_id}".encode()).hexdigest()
 
 
 def question_token(question_id: int, asked_at: str) -> str:
@@ -146,6 +165,24 @@ def memory_from_rows(user_id: str, rows: Sequence[Sequence[Any]]) -> tuple[Profi
 
 class Store(ABC):
     """What the advisor remembers, whatever holds it. Each method is one read or one transaction."""
+
+    _last_sweep: tuple[datetime, float] | None = None
+    """This process's previous retention sweep: its reference, and the monotonic clock then."""
+
+    def sweep_reference(self) -> datetime:
+        """A retention sweep's reference time. The host's clock can step; the monotonic clock cannot.
+        Within a process, a sweep's reference is the host's clock but never later than the previous
+        sweep's plus the time really elapsed (monotonic) and CLOCK_SLACK: a clock stepped a year ahead
+        while the bot runs deletes nothing fresh, and a clock put back is followed at once. The first
+        sweep after a start has only the host's clock to go by (after a downtime, old rows do go then)."""
+        wall = wall_clock().replace(microsecond=0)
+        tick = monotonic_clock()
+        reference = wall
+        if self._last_sweep is not None:
+            before, then = self._last_sweep
+            reference = min(wall, before + timedelta(seconds=tick - then) + CLOCK_SLACK)
+        self._last_sweep = (reference, tick)
+        return reference
 
     migrations: Sequence[str]
     """This backend's numbered schema changes, in order."""
@@ -204,16 +241,23 @@ class Store(ABC):
                            answered: bool, *, channel: str = "", off_topic: bool = False) -> QuestionRef:
         """Store a question. `off_topic` marks one declined because it is about another subject: not a
         gap the moderators could fill, so it is left out of /kb gaps."""
-        return await self.record_turn(place, user_id, question, match_id, score, answered, channel=channel,
-                                      off_topic=off_topic)
+        ref = await self.record_turn(place, user_id, question, match_id, score, answered, channel=channel,
+                                     off_topic=off_topic)
+        assert ref is not None  # asked by the member themselves: always stored
+        return ref
 
     @abstractmethod
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
-                          context_topic: str | None = None, background: tuple[str, bool] | None = None) -> QuestionRef:
+                          context_topic: str | None = None, background: tuple[str, bool] | None = None,
+                          by_them: bool = True) -> QuestionRef | None:
         """Store a question; when `context_topic` is given, make it the conversation's topic; when
         `background` (id, stated privately) is given, remember it as the member's background here. One
-        transaction: all of it is saved or none is (a question's one write)."""
+        transaction: all of it is saved or none is (a question's one write).
+
+        by_them=False: someone else asked with the member's message (the message menu). If the member
+        asked to be forgotten here or everywhere, nothing is stored (None); their own next question
+        (by_them) lifts that."""
 
     @abstractmethod
     async def add_feedback(self, ref: QuestionRef, user_id: str, helpful: bool) -> bool:
@@ -307,9 +351,20 @@ class Store(ABC):
     # --- retention and the member's own data -----------------------------------------------------
 
     @abstractmethod
-    async def purge(self, place: str, older_than_days: float) -> int:
+    async def retention_clock(self) -> datetime:
+        """Start a retention sweep: its reference time (see `next_reference`), recorded with the highest
+        question id so far."""
+
+    @abstractmethod
+    async def purge(self, place: str, older_than_days: float, *, reference: datetime | None = None) -> int:
         """Delete this place's questions (with their feedback) and conversation context older than the
-        retention period; how many rows."""
+        retention period by the retention clock (one `reference` per sweep; a new one when None); how
+        many rows.
+
+        A question goes when its time is before the cut-off, or when it was already stored at a sweep
+        whose reference is before the cut-off: one written while the clock was ahead (its time in the
+        future) still goes once the retention period has passed after the clock was right again.
+        Context stamped more than a day in the future is dropped (it is only ever kept for minutes)."""
 
     @abstractmethod
     async def places(self) -> set[str]:
@@ -323,8 +378,14 @@ class Store(ABC):
     async def forget(self, user_id: str, place: str | None = None) -> int:
         """Delete every row about `user_id`, in every place (or, with `place`, in that place only: its
         rows, the feedback the member gave there, and others' feedback on their questions there), in one
-        transaction, and then make the backend drop the deleted rows from its files as far as it can.
-        Returns the rows removed."""
+        transaction with a tombstone (a hash of the id, and the place or "*": see `record_turn`), and
+        then make the backend drop the deleted rows from its files as far as it can. Returns the rows
+        removed."""
+
+    @abstractmethod
+    async def forgotten(self, user_id: str, place: str | None = None) -> bool:
+        """Whether the member asked to be forgotten (in `place`, or anywhere when None) and has not
+        spoken to the bot since."""
 
     @abstractmethod
     async def rows_about(self, user_id: str) -> int:

@@ -35,7 +35,7 @@ from bot.core.format import quote_user_text
 from bot.core.knowledge import KnowledgeError
 from bot.core.reply import Reply
 from bot.core.storage import StorageError
-from bot.discord import render
+from bot.discord import errors, render
 from bot.discord.app import AdvisorBot
 from bot.discord.checks import ModeratorGroup, autocomplete_allowed
 from bot.discord.kb_views import (
@@ -230,13 +230,13 @@ class Moderation(commands.Cog):
     async def gap_texts(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         if not autocomplete_allowed(interaction):
             return []
-        gaps = await self.bot.advisor.gaps(str(interaction.guild_id), limit=25)
+        gaps = await errors.or_default(self.bot.advisor.gaps(str(interaction.guild_id), limit=25), [])
         needle = current.lower().strip()
         return render.choices([(g.question, g.question) for g in gaps if needle in g.question] or
                               ([(current, current)] if current else []))
 
     async def change_numbers(self, interaction: discord.Interaction, current: int) -> list[app_commands.Choice[int]]:
-        changes = await self.bot.storage.changes(25)
+        changes = await errors.or_default(self.bot.storage.changes(25), [])
         place = str(interaction.guild_id)
         return [app_commands.Choice(name=render.clip(f"#{c.id} {visible_summary(c, place)}", 100), value=c.id)
                 for c in changes]

@@ -93,11 +93,13 @@ class Privacy(commands.Cog):
             if storage.shared:
                 await self.bot.servers.load()
             today = datetime.now(UTC).date().isoformat()
+            reference = await storage.retention_clock()  # one reference for the whole sweep
             for place in await storage.places():
                 if storage.shared and not await storage.claim("retention", f"{place} {today}"):
                     continue  # swept today already, by this process or another
                 guild = int(place) if place not in (DM, LOCAL, LEGACY) and place.isdigit() else None
-                removed += await self.bot.storage.purge(place, self.bot.server_config(guild).retention_days)
+                removed += await self.bot.storage.purge(place, self.bot.server_config(guild).retention_days,
+                                                         reference=reference)
             if removed:
                 log.info("retention: deleted %d old question, feedback and context rows", removed)
         except StorageError as exc:
