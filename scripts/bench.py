@@ -123,6 +123,32 @@ async def storage_throughput(users: int = 1000) -> None:
     print(f"  profiles, {users} users at once: {writes:,.0f} writes/s, {reads:,.0f} reads/s")
 
 
+async def round_trips_per_question(kb: Knowledge) -> None:
+    """Trips to aiosqlite's thread (each one a hand-over to another thread and back) for one question
+    through the advisor, on SQLite, with and without a background stated in it (issue 17: at most 2)."""
+    from bot.core.place import Place
+
+    class Counted:  # aiosqlite's queue of work for its thread: one put, one trip
+        def __init__(self, queue) -> None:
+            self.queue, self.trips = queue, 0
+
+        def put_nowait(self, item) -> None:
+            self.trips += 1
+            self.queue.put_nowait(item)
+
+    figures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        async with Storage(Path(tmp) / "bench.db") as storage:
+            advisor = Advisor(kb, storage)
+            for label, question in (("without a background", "how do I become an ML engineer?"),
+                                    ("stating a background", "I'm a physicist, how do I become an ML engineer?")):
+                counted = storage.db._tx = Counted(storage.db._tx)
+                await advisor.ask(f"trips-{len(figures)}", question, Place("bench", channel="c", public=False))
+                storage.db._tx = counted.queue
+                figures.append(f"{counted.trips} {label}")
+    print(f"  SQLite round trips a question: {', '.join(figures)}")
+
+
 def one_shot_ask() -> None:
     exe = ROOT / ".venv" / "bin" / "mle-advisor"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot"]
@@ -166,6 +192,7 @@ def main() -> int:
 
     print("Storage")
     asyncio.run(storage_throughput())
+    asyncio.run(round_trips_per_question(kb))
 
     print("Command line")
     one_shot_ask()
