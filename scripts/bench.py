@@ -12,6 +12,7 @@ compare a figure with its anchor in the same run, not with another run's.
    on the same local emulator (tests/e2e): the highest rate they sustain with p99 ≤ 50 ms, and the
    longest garbage-collection pause in the bot over its interactions (tests/e2e/bench_discord.py).
 3. One-shot `mle-advisor ask` (a new process each time) and the size of the run-only install.
+4. Storage: trips to the database's thread for one question on SQLite (read and write).
 
     python scripts/bench.py [--sizes 0,1000,10000,100000] [--questions 2000] [--no-discord]
 """
@@ -262,6 +263,40 @@ def install_size() -> None:
           "plus the project and pip")
 
 
+def round_trips_per_question() -> None:
+    """Trips to aiosqlite's thread (each a hand-over to another thread and back) for one question through
+    the advisor on SQLite, with and without a background stated in it (issue 17: at most 2)."""
+    import asyncio
+
+    from bot.core.advisor import Advisor
+    from bot.core.knowledge import load_knowledge
+    from bot.core.place import Place
+    from bot.core.storage import Storage
+
+    class Counted:  # aiosqlite's queue of work for its thread: one put, one trip
+        def __init__(self, queue: object) -> None:
+            self.queue, self.trips = queue, 0
+
+        def put_nowait(self, item: object) -> None:
+            self.trips += 1
+            self.queue.put_nowait(item)  # type: ignore[attr-defined]
+
+    async def count() -> list[str]:
+        figures = []
+        with tempfile.TemporaryDirectory() as tmp:
+            async with Storage(Path(tmp) / "bench.db") as storage:
+                advisor = Advisor(load_knowledge(KNOWLEDGE), storage)
+                for label, question in (("without a background", "how do I become an ML engineer?"),
+                                        ("stating a background", "I'm a physicist, how do I become an ML engineer?")):
+                    counted = storage.db._tx = Counted(storage.db._tx)
+                    await advisor.ask(f"trips-{len(figures)}", question, Place("bench", channel="c", public=False))
+                    storage.db._tx = counted.queue
+                    figures.append(f"{counted.trips} {label}")
+        return figures
+
+    print(f"4. Storage: SQLite round trips a question: {', '.join(asyncio.run(count()))}")
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--engine":
         folder, cache, questions, count, phase = sys.argv[2:7]
@@ -292,6 +327,7 @@ def main() -> int:
             run_shards_bench()
     one_shot_ask()
     install_size()
+    round_trips_per_question()
     print(f"(bench took {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} at the end)")
     return 0
 
