@@ -67,6 +67,13 @@ def clean(question: str) -> str:
     return " ".join(_CONTROL.sub(" ", question).split())[:MAX_QUESTION_CHARS]
 
 
+def readable(reader: Reader, question: str) -> str:
+    """What the reader reads: the message with its Markdown set aside (parts.py), its lines kept (a line
+    ends a sentence), control characters dropped and the length capped."""
+    lines = (clean(line) for line in reader.prose(question[: MAX_QUESTION_CHARS * 4]).split("\n"))
+    return "\n".join(line for line in lines if line)[:MAX_QUESTION_CHARS]
+
+
 class Advisor:
     def __init__(self, knowledge: Knowledge, storage: Storage, *, threshold: float = DEFAULT_THRESHOLD,
                  context_minutes: float = CONTEXT_MINUTES) -> None:
@@ -131,15 +138,16 @@ class Advisor:
 
     def match(self, question: str) -> tuple[list[Match], Any]:
         """Topics for one question on its own (no conversation), best first, and its background."""
-        return self.reader.match(clean(question))
+        return self.reader.match(readable(self.reader, question) or clean(question))
 
     async def ask(self, user: str, question: str, place: Place = LOCAL_PLACE) -> Reply:
-        question = clean(question)
+        raw, question = question, clean(question)
         if not question:
             return compose.help_reply()
         kb, reader = self.knowledge, self.reader  # one snapshot for the whole answer, even if a reload lands
         memory = await self._memory(user, place)
-        reading = await asyncio.to_thread(reader.read, question, previous=memory.previous)
+        asked = readable(reader, raw) or question  # code, quotes, links and list markers set aside
+        reading = await asyncio.to_thread(reader.read, asked, previous=memory.previous)
         remembered = memory.profile.background if memory.profile.background in kb.backgrounds else None
         if reading.kind == "smalltalk":
             return replace(compose.smalltalk_reply(reading.smalltalk or "ack"), background=remembered)
@@ -188,6 +196,11 @@ class Advisor:
                  lead: str | None) -> tuple[Reply, str | None]:
         """The reply to a reading, and what a follow-up's "that" will refer to afterwards (None: unchanged)."""
         kb, reader = self.knowledge, self.reader
+        if reading.feeling:  # acknowledged in one line, before the advice
+            lead = compose.join_leads(compose.acknowledge(reading.feeling), lead)
+        if reading.kind == "several":
+            answers = [self._compose(replace(part, feeling=None), question, background, done, None) for part in reading.parts]
+            return compose.several(kb, [a for a, _ in answers], lead), answers[-1][1]
         if reading.kind == "statement" and background is not None:
             route_start = next((s for s in background.route if s not in done), None)
             return compose.statement_reply(kb, background, done, lead), route_start

@@ -86,6 +86,13 @@ _NUMBERS = frozenset("""a an one two three four five six seven eight nine ten el
     couple several many""".split())
 _DURATION = frozenset({"year", "years", "yrs", "yr", "month", "months", "decade", "decades"})
 _EMPLOYER = frozenset({"at", "for", "with", "in"})
+_BUSINESSES = frozenset("""startup startups company companies firm firms business businesses client clients
+    chain chains group brand agency agencies sector industry app apps platform product products corp
+    corporation giant""".split())
+_PRODUCTS = frozenset("app apps website websites platform software system systems product products api".split())
+_TEACHING = frozenset({"teach", "teaching", "taught", "teaches", "tutor", "tutoring", "lecture", "lecturing"})
+_DOING = frozenset("""doing working building writing running making managing handling analysing analyzing
+    maintaining designing coding programming supporting""".split())
 _CUES = (NEGATIONS | _SELF_VERBS | _MY_NOUNS | _TRAILING | _WISHES | _CLAUSE_START_VERBS | _WORK_VERBS | _CREDENTIALS
          | {"i", "my", "as", "coming", "from", "used", "to", "here", "myself"})
 
@@ -114,6 +121,9 @@ class BackgroundDetector:
                  tools: Iterable[tuple[str, Iterable[str]]] = (), workplaces: Iterable[tuple[str, Iterable[str]]] = ()) -> None:
         self.normalizer = normalizer
         table: dict[tuple[str, ...], tuple[str, int]] = {}
+        aliases = [(background, tuple(names)) for background, names in aliases]
+        # "I teach chemistry": the subject taught is not the teacher's field; they are a teacher.
+        self.teacher = next((b for b, names in aliases if "teacher" in names), None)
         for strength, source in ((2, aliases), (1, tools), (0, workplaces)):
             for background, names in source:
                 for name in names:
@@ -159,9 +169,14 @@ class BackgroundDetector:
         return position
 
     def _judge(self, tokens: Sequence[str], start: int, end: int, background: str, strength: int) -> Found | None:
-        weak = strength < 2
         clause = self._clause_start(tokens, start)
         opener = list(tokens[clause:start])
+        if strength == 2 and self._modifier(opener, tokens[end : end + 2]):
+            strength = 0  # "Swift for a banking startup": the employer's trade, not the asker's role
+        taught = [w for w in opener if w not in _FILLER][-1:]
+        if strength == 2 and taught and taught[0] in _TEACHING and self.teacher:
+            background = self.teacher  # "I teach chemistry", "teaching biology at a school"
+        weak = strength < 2
         meaningful = [w for w in opener if w not in _FILLER]
         if any(w in NEGATIONS for w in meaningful[-3:]) and "only" not in meaningful[-2:]:
             return None
@@ -181,6 +196,9 @@ class BackgroundDetector:
         if cue is not None and not self._cue_counts([*opener[cue:], *tokens[start:end]], weak):
             cue = None
         lasting = self._lasting(tokens, clause, start, end)  # "2 years of Django", "translator since 6 years"
+        lasting = lasting or self._owned_after(tokens, end)  # "Java microservices are my day job"
+        if not [w for w in opener if w not in _FILLER] and tokens[end : end + 1] and tokens[end] in _DOING:
+            lasting = True  # "data analyst doing SQL all day", "nurse working nights"
         if weak:  # a tool or a workplace says where someone starts only when they work with it or there
             about_self = cue is not None or lasting
             if not about_self:
@@ -240,7 +258,8 @@ class BackgroundDetector:
         counts only with a verb of working ("I write Kotlin", "I manage a coffee shop")."""
         verbs = [w for w in statement if w in _SELF_VERBS or w in _CLAUSE_START_VERBS]
         if weak:
-            return any(w in _WORK_VERBS for w in verbs) or statement[:1] == ["as"]
+            mine = statement[:1] == ["my"] and len(statement) > 1 and statement[1] in _MY_NOUNS  # "my day job is SEO"
+            return any(w in _WORK_VERBS for w in verbs) or statement[:1] == ["as"] or mine
         if verbs and verbs[0] in ("have", "had", "has", "got"):
             return any(w in _CREDENTIALS or w in ("no", "never", "zero") for w in statement)
         return True
@@ -275,7 +294,27 @@ class BackgroundDetector:
             if w == BREAK:
                 break
             after.append(w)
-        return bool(after) and after[0] in ("since", "for") and any(w in _DURATION for w in after)
+        return bool(after) and after[0] in ("since", "for", "with") and any(w in _DURATION for w in after)
+
+    @staticmethod
+    def _owned_after(tokens: Sequence[str], end: int) -> bool:
+        """"Java microservices are my day job", "pandas is my bread and butter": the clause after the
+        alias says it is one's own work."""
+        after = []
+        for w in tokens[end : end + 6]:
+            if w == BREAK:
+                break
+            after.append(w)
+        return any(a in ("is", "are", "was", "were") and b == "my" for a, b in zip(after, after[1:], strict=False)) \
+            and any(w in _MY_NOUNS or w in ("bread", "living") for w in after)
+
+    @staticmethod
+    def _modifier(opener: Sequence[str], after: Sequence[str]) -> bool:
+        """The alias describes an employer or a product, not a person: "for a banking startup", "at a
+        law firm's IT desk", "a banking app"."""
+        lead = [w for w in opener if w not in ("a", "an", "the", "big", "small", "large", "local")]
+        return (bool(lead) and lead[-1] in _EMPLOYER and len(opener) > 1 and bool(after)
+                and after[0] in _BUSINESSES) or (bool(after) and after[0] in _PRODUCTS)
 
     @staticmethod
     def _is_past(tokens: Sequence[str], start: int) -> bool:

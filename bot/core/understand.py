@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bot.core import smalltalk, text
+from bot.core import feelings, parts, smalltalk, text
 from bot.core.backgrounds import NEGATIONS, Found
 from bot.core.english import commonness
 from bot.core.knowledge import Knowledge
@@ -84,6 +84,8 @@ class Reading:
     elsewhere: tuple[str, ...] = ()  # off-topic subjects it seems to be about ("music", "travel")
     smalltalk: str | None = None
     did_you_mean: tuple[Match, ...] = field(default=())
+    parts: tuple[Reading, ...] = ()  # kind "several": one reading per question the message asks
+    feeling: str | None = None  # a feeling the message states ("burnt out"), acknowledged before the answer
 
     @property
     def topic(self) -> str | None:
@@ -97,6 +99,7 @@ class Reader:
         self.kb = knowledge
         self.threshold = threshold
         self._topic_words: dict[str, frozenset[str]] = {}  # _words_of, per topic: built on first use
+        self._links: dict[str, str] | None = None  # resource addresses → names, for links in messages
 
     # --- the parts ----------------------------------------------------------------------------------
 
@@ -212,15 +215,74 @@ class Reader:
 
     # --- a whole message ------------------------------------------------------------------------------
 
+    def prose(self, message: str) -> str:
+        """The message with code, quotes, links and list markers set aside for matching (parts.py)."""
+        return parts.prose(message, self._link_names()).text
+
+    def _link_names(self) -> dict[str, str]:
+        if self._links is None:
+            self._links = {parts.url_key(r.url): r.name for r in self.kb.resources.values() if r.url}
+        return self._links
+
     def read(self, message: str, *, previous: str | None = None) -> Reading:
-        """Read one message; `previous` is the topic of the member's last answer in this conversation."""
-        kb = self.kb
-        kind = smalltalk.classify(message)
+        """Read one message; `previous` is the topic of the member's last answer in this conversation.
+        The readers, in order: small talk, the separate questions it asks, then each question's topic."""
+        kind = smalltalk.classify(message) or self._reaction(message)
         if kind is not None:
             return Reading("smalltalk", smalltalk=kind)
+        reading = self._several(message, previous)
+        if reading is None:
+            reading = self._read_one(message, previous=previous)
+        feeling = feelings.feeling(message) if reading.kind in ("topic", "several") else None
+        return replace(reading, feeling=feeling) if feeling else reading
+
+    def _naming(self, part: str) -> int:
+        """How many words of one part of a message could name a topic on their own, loosely: a part
+        with none ("and for free?") belongs to the part before it."""
+        share = self.kb.index.share
+        return sum(1 for s in content(self.kb.normalizer.stems(part)) if share(s) < 1.5 * GENERIC_SHARE and commonness(s) < 0.9)
+
+    def _reaction(self, message: str) -> str | None:
+        """"welp, that's a longer road than I pictured", "you're more helpful than the FAQ": a reaction,
+        unless it tells something about the member (a background) the advisor should remember."""
+        kind = smalltalk.reaction(message)
+        if kind is None:
+            return None
+        found = self.kb.detector.detect(self.kb.detector.words(message))
+        return None if found is not None and found.about_self else kind
+
+    def _several(self, message: str, previous: str | None) -> Reading | None:
+        """Two or three questions in one message, each naming a topic of its own: one reading each."""
+        asking = self.focus(message)
+        pieces = parts.asking_parts(asking, self._naming)
+        if len(pieces) < 2:
+            return None
+        statement = self.kb.detector.detect(self.kb.detector.words(message))
+        statement = statement if statement is not None and statement.about_self else None
+        readings: list[Reading] = []
+        seen: set[str] = set()
+        for piece in pieces:
+            one = self._read_one(piece, previous=previous, statement=statement)
+            if readings and one.followup and one.topic == readings[-1].topic:
+                return None  # "stuck on linear algebra, any course for it?": one question, read whole
+            if one.kind != "topic" or one.topic in seen:
+                continue
+            seen.add(one.topic or "")
+            readings.append(one)
+            previous = one.topic
+        if len(readings) < 2:
+            return None
+        matches = tuple(r.matches[0] for r in readings)
+        return Reading("several", matches, statement or readings[0].found, parts=tuple(readings))
+
+    def _read_one(self, message: str, *, previous: str | None = None, statement: Found | None = None) -> Reading:
+        """One question's reading: a follow-up, a topic, a statement about the asker, or unknown."""
+        kb = self.kb
+        given = statement
         statement = kb.detector.detect(kb.detector.words(message))
         if statement is not None and not statement.about_self:
             statement = None  # a mention counts only in the question itself (below)
+        statement = statement or given
         asked = self.focus(message)
         matches, found, stems = self._match(asked)
         narrow = text.focus(message, enough=1)
