@@ -204,6 +204,11 @@ class Advisor:
         if reading.kind == "statement" and background is not None:
             route_start = next((s for s in background.route if s not in done), None)
             return compose.statement_reply(kb, background, done, lead), route_start
+        uncovered = next((o for o in kb.off_topic if o.id == reading.uncovered), None)
+        if uncovered is not None and reading.kind != "topic":
+            return compose.uncovered_reply(uncovered.about, reading.near), None
+        if uncovered is not None:
+            lead = compose.join_leads(compose.not_in_guides(uncovered.about), lead)
         if reading.kind != "topic" or reading.topic is None:
             return compose.unknown_reply(kb, bold(quote_user_text(question, 120)), reading.near, reading.elsewhere), None
         topic = kb.topic(reading.topic)

@@ -463,3 +463,19 @@ def several(kb: Knowledge, replies: Sequence[Reply], lead: str | None = None) ->
     matches = tuple(m for r in replies for m in r.matches[:1])
     next_step = next((r.next_step for r in reversed(replies) if r.next_step), None)
     return Reply(title, body, credit_text, matches=matches, next_step=next_step)
+
+
+def not_in_guides(about: str) -> str:
+    """The line that says plainly what the guides do not cover, before what they do say."""
+    return f"The guides I'm written from don't cover {about}, so I won't guess; here is the closest advice they give."
+
+
+def uncovered_reply(about: str, nearby: Sequence[Match] = ()) -> Reply:
+    """A question inside the field that the guides don't answer (pay, negotiating, which framework):
+    said plainly, with the topics that come closest; never an unrelated answer passed off as this one."""
+    body = (f"The guides I'm written from don't cover {about}, so I'd rather not guess or pass off another "
+            "answer as this one.")
+    if nearby:
+        body += "\n\nWhat they do say nearby: " + " · ".join(bold(m.title) for m in nearby)
+    body += "\n\nTry `/topics` for everything I know."
+    return Reply("Not covered by the guides", body, kind="unknown", did_you_mean=tuple(nearby))

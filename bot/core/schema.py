@@ -141,6 +141,13 @@ class OffTopic(Model):
     id: Id
     about: Name  # "music", shown in the reply: "that sounds like a question about music"
     words: tuple[Phrase, ...]
+    # A subject inside the field that the guides do not cover (pay, negotiating offers, which framework):
+    # its words count even in a message about ML, and the reply says plainly that the guides don't cover
+    # it, then names the `nearby` topics that say what they do say. With `answered_by`, that topic is
+    # answered, after a line saying what the guides do not say.
+    within: bool = False
+    nearby: tuple[Id, ...] = ()
+    answered_by: Id | None = None
 
 
 class Synonym(Model):

@@ -85,6 +85,7 @@ class Reading:
     smalltalk: str | None = None
     did_you_mean: tuple[Match, ...] = field(default=())
     parts: tuple[Reading, ...] = ()  # kind "several": one reading per question the message asks
+    uncovered: str | None = None  # id of a subject inside the field the guides don't cover (off_topic, within)
     feeling: str | None = None  # a feeling the message states ("burnt out"), acknowledged before the answer
 
     @property
@@ -100,6 +101,8 @@ class Reader:
         self.threshold = threshold
         self._topic_words: dict[str, frozenset[str]] = {}  # _words_of, per topic: built on first use
         self._links: dict[str, str] | None = None  # resource addresses → names, for links in messages
+        # first stem → (stems of a phrase, subject) for subjects inside the field the guides don't cover
+        self._within: dict[str, list[tuple[tuple[str, ...], str]]] | None = None
 
     # --- the parts ----------------------------------------------------------------------------------
 
@@ -304,6 +307,15 @@ class Reader:
             matches, found_whole, stems = self._match(message)
             found = found or found_whole
         background = statement or found
+        uncovered = self._uncovered(asked)
+        if uncovered is not None:  # pay, offers, which framework: say so, and what the guides do say
+            subject = next(o for o in kb.off_topic if o.id == uncovered)
+            answer = kb.topic(subject.answered_by) if subject.answered_by else None
+            if answer is not None:
+                first = next((m for m in matches if m.id == answer.id), Match(answer.id, answer.title, self.threshold))
+                return Reading("topic", (first,), background, uncovered=uncovered)
+            near = tuple(Match(t.id, t.title, 0.0) for t in map(kb.topic, subject.nearby) if t is not None)
+            return Reading("unknown", (), background, near=near, uncovered=uncovered)
         tokens = kb.detector.words(asked)
         words = set(tokens)
         wants = frozenset(k for k, vocab in KINDS.items() if words & vocab) | (frozenset({"free"}) if words & _FREE else frozenset())
@@ -330,6 +342,27 @@ class Reader:
         subjects = {o.id: o.about for o in kb.off_topic}
         elsewhere = tuple(subjects[s] for s in kb.index.elsewhere(kb.normalizer.stems(asked)) if s in subjects)
         return Reading("unknown", (), background, near=() if elsewhere else tuple(self.near(message)), elsewhere=elsewhere)
+
+    def _uncovered(self, asked: str) -> str | None:
+        """The subject inside the field that the guides don't cover which the asking part is about: one of
+        its words or phrases appears whole, read the way the message is read ("bootcamp" → "boot camp")."""
+        if self._within is None:
+            norm = self.kb.normalizer
+            table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+            for o in self.kb.off_topic:
+                for w in o.words if o.within else ():
+                    for key in {tuple(norm.stems(w)), tuple(norm.stems(w, correct=False))}:
+                        if key:
+                            table.setdefault(key[0], []).append((key, o.id))
+            self._within = table
+        if not self._within:
+            return None
+        stems = self.kb.normalizer.stems(asked)
+        for i, s in enumerate(stems):
+            for key, subject in self._within.get(s, ()):
+                if tuple(stems[i : i + len(key)]) == key:
+                    return subject
+        return None
 
     def _followup(self, asked: str, words: set[str], stems: list[str], matches: list[Match], previous: str) -> str | None:
         """How `asked` leans on the previous topic, or None when it starts afresh."""
