@@ -150,3 +150,23 @@ def asking_parts(text: str, telling: Callable[[str], int], *, most: int = 3) -> 
     if len(merged) < 2 or len(merged) > most:
         return [text]
     return [p.strip() for p in merged]
+
+
+# --- maths to solve rather than maths to learn ----------------------------------------------------------
+
+_EXPRESSION = re.compile(r"\[\s*\[|\d\s*[-+*/^=×·]\s*[\dx(]|[a-z]\s*\^\s*\(?[\dx]|∫|\bd[xy]\b|"
+                         r"\b(?:sin|cos|tan|log|ln|exp)\s*\(?\s*[\dx]|\be\s*\^|\bx\s*[-+*/=^]|\d\s*x\b", re.I)
+_SOLVE = frozenset("""solve compute calculate integrate differentiate derive evaluate simplify factor factorise
+    factorize find determine prove work walk""".split())
+
+
+def homework(message: str) -> bool:
+    """A maths exercise to be done ("find the eigenvalues of [[2,1],[1,2]]", "integrate e^x cos x"), not a
+    question about learning maths: a formula or matrix in the message and a verb asking for its solution
+    (or "what is/are … of" a formula)."""
+    if not _EXPRESSION.search(message):
+        return False
+    tokens = [w for w in words(message) if w != BREAK]
+    if _SOLVE.intersection(tokens):
+        return True
+    return any(a in ("what", "whats") and b in ("is", "are") for a, b in zip(tokens, tokens[1:], strict=False))
