@@ -47,7 +47,8 @@ _SELF_VERBS = frozenset(
 )
 _CLAUSE_START_VERBS = frozenset(
     """worked studied did spent been done graduated majored write wrote writing build building built maintain
-    maintaining manage managing run running drive driving teach teaching supervise supervising""".split()
+    maintaining manage managing run running drive driving teach teaching supervise supervising finishing
+    finished completing doing studying working""".split()
 )
 """Verbs that state one's own work with "I" left out, at the start of a clause: "worked retail", "been a
 nurse for 10 years", "write Terraform all day"."""
@@ -174,7 +175,7 @@ class BackgroundDetector:
         if strength == 2 and self._modifier(opener, tokens[end : end + 2]):
             strength = 0  # "Swift for a banking startup": the employer's trade, not the asker's role
         taught = [w for w in opener if w not in _FILLER][-1:]
-        if strength == 2 and taught and taught[0] in _TEACHING and self.teacher:
+        if strength == 2 and taught and taught[0] in _TEACHING and opener[-2:-1] != ["self"] and self.teacher:
             background = self.teacher  # "I teach chemistry", "teaching biology at a school"
         weak = strength < 2
         meaningful = [w for w in opener if w not in _FILLER]
@@ -258,7 +259,7 @@ class BackgroundDetector:
         counts only with a verb of working ("I write Kotlin", "I manage a coffee shop")."""
         verbs = [w for w in statement if w in _SELF_VERBS or w in _CLAUSE_START_VERBS]
         if weak:
-            mine = statement[:1] == ["my"] and len(statement) > 1 and statement[1] in _MY_NOUNS  # "my day job is SEO"
+            mine = statement[:1] == ["my"] and any(w in _MY_NOUNS for w in statement[1:3])  # "my day job is SEO"
             return any(w in _WORK_VERBS for w in verbs) or statement[:1] == ["as"] or mine
         if verbs and verbs[0] in ("have", "had", "has", "got"):
             return any(w in _CREDENTIALS or w in ("no", "never", "zero") for w in statement)
@@ -273,7 +274,7 @@ class BackgroundDetector:
     @staticmethod
     def _bare(tokens: Sequence[str], clause: int, start: int, end: int) -> bool:
         """A clause that is only the background: "complete beginner", "no coding background at all"."""
-        if any(w not in _FILLER for w in tokens[clause:start]):
+        if any(w not in _FILLER and w != "taught" for w in tokens[clause:start]):  # "self-taught dev"
             return False
         rest = []
         for w in tokens[end:]:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+Feeling = Literal["tired", "rejected", "doubt", "afraid", "down"]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
@@ -81,6 +82,9 @@ class Topic(Model):
     resources: tuple[Id, ...] = ()
     sources: tuple[Id, ...]
     related: tuple[Id, ...] = ()
+    # Feelings whose advice this is (feelings.py names them: tired, rejected, doubt, afraid, down): a
+    # message stating one prefers this topic among close candidates, or gets it when it asks nothing else.
+    feelings: tuple[Feeling, ...] = ()
 
     @field_validator("sources")
     @classmethod

@@ -34,6 +34,8 @@ GENERIC_SHARE = 0.3
 """A word that this share of topics use ("ml", "learn") says nothing specific on its own."""
 MENTION_MARGIN = 0.2
 WIDER_MARGIN = 0.1
+FEELING_BAND = 0.15
+"""How far below the best a topic whose advice answers a stated feeling may be and still be preferred."""
 LIKELY_BAND = 0.08
 """How far under the line the closest topic may be and still be answered, when nothing points elsewhere."""
 HOMEWORK = "solving a maths exercise (I can point you to where to learn the maths, not work it out)"
@@ -213,7 +215,20 @@ class Reader:
         return [first, *(m for m in matches if m.id != route.id)]
 
     def focus(self, message: str) -> str:
+        """The asking part (text.focus); short options after a question ("what level? high school?
+        bachelor's?") belong to that question, so they are read with it."""
+        pieces = text.sentences(message)
+        while len(pieces) > 2 and self._option(pieces[-1]) and text.is_asking(pieces[-2]):
+            if not self._option(pieces[-2]):
+                return text.focus(" ".join(pieces[:-1])) + " " + pieces[-1]
+            pieces = [*pieces[:-2], f"{pieces[-2]} {pieces[-1]}"]
         return text.focus(message)
+
+    @staticmethod
+    def _option(sentence: str) -> bool:
+        """A short fragment that asks without asking words: "high school?", "or a masters?"."""
+        tokens = [w for w in text.words(sentence) if w != BREAK]
+        return sentence.rstrip().endswith("?") and 0 < len(tokens) <= 3 and tokens[0] not in text.ASKING_START
 
     def _telling(self, stems: Sequence[str]) -> int:
         """How many of these stems could say what a question is about: words few topics use that are not
@@ -242,8 +257,41 @@ class Reader:
         reading = self._several(message, previous)
         if reading is None:
             reading = self._read_one(message, previous=previous)
-        feeling = feelings.feeling(message) if reading.kind in ("topic", "several") else None
-        return replace(reading, feeling=feeling) if feeling else reading
+        feeling = feelings.feeling(message) if reading.kind in ("topic", "several", "unknown") else None
+        if feeling is None:
+            return reading
+        if reading.kind == "several":
+            return replace(reading, feeling=feeling)
+        return self._for_feeling(reading, feeling, message)
+
+    def _for_feeling(self, reading: Reading, feeling: str, message: str = "") -> Reading:
+        """A message that states a feeling: among close candidates the topic whose advice answers that
+        feeling wins; a message that asks nothing else gets that advice. Either way it is acknowledged."""
+        kb = self.kb
+        if reading.followup or reading.named or reading.uncovered or reading.elsewhere:
+            return replace(reading, feeling=feeling) if reading.kind == "topic" else reading
+        answering = [t for t in kb.topics.values() if feeling in t.feelings]
+        if reading.kind == "topic":
+            top = reading.matches[0].score
+            candidates = list(reading.matches)
+            if message and not any(feeling in getattr(kb.topic(m.id), "feelings", ()) for m in candidates):
+                # the feeling may be stated outside the asking sentence ("40th rejection. what am I doing wrong?")
+                candidates += kb.index.search(kb.normalizer.stems(message), threshold=0.0, limit=1,
+                                              only={t.id for t in answering})
+            fitting = next((m for m in candidates if feeling in getattr(kb.topic(m.id), "feelings", ())
+                            and top - m.score <= FEELING_BAND), None)
+            if fitting is not None and fitting.id != reading.matches[0].id:
+                rest = tuple(m for m in reading.matches if m.id != fitting.id)
+                return replace(reading, matches=(fitting, *rest), did_you_mean=rest[:1], feeling=feeling)
+            return replace(reading, feeling=feeling)
+        near = {m.id: m for m in reading.near}
+        chosen = next((near[t.id] for t in answering if t.id in near), None) or (reading.near[0] if reading.near else None)
+        if chosen is None and answering:
+            chosen = Match(answering[0].id, answering[0].title, self.threshold)
+        if chosen is None:
+            return reading
+        return Reading("topic", (chosen,), reading.found, likely=True, feeling=feeling,
+                       did_you_mean=tuple(m for m in reading.near if m.id != chosen.id)[:1])
 
     def _naming(self, part: str) -> int:
         """How many words of one part of a message could name a topic on their own, loosely: a part
