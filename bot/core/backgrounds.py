@@ -64,6 +64,7 @@ _CREDENTIALS = frozenset(
     """degree degrees phd doctorate masters master bachelor bachelors bsc msc ba ma mba background experience
     diploma certificate qualification years year job career been worked""".split()
 )
+_MY_QUALIFIERS = frozenset("whole entire current main previous last first own real actual daily regular".split())
 _MY_NOUNS = frozenset("background degree major job field career profession experience work title role training day".split())
 _WISHES = frozenset(
     """want wants wanna love hope hoping plan planning dream dreaming aspire aspiring aim aiming become
@@ -238,6 +239,9 @@ class BackgroundDetector:
         "my background/degree …", "as a …", "coming from …", "worked retail"."""
         for i, a in enumerate(opener):
             b = opener[i + 1] if i + 1 < len(opener) else ""
+            c = opener[i + 2] if i + 2 < len(opener) else ""
+            if a == "my" and b in _MY_QUALIFIERS and c in _MY_NOUNS:  # "my whole career has been …"
+                return i
             if (a == "i" and b in _SELF_VERBS) or (a == "my" and b in _MY_NOUNS) or (a in ("coming", "come") and b == "from"):
                 return i
             if a == "i" and b in ("also", "mostly", "currently", "now", "still", "actually", "just") and i + 2 < len(opener) \

@@ -23,6 +23,10 @@ FEELINGS: dict[str, tuple[frozenset[str], str]] = {
     "down": (frozenset("crying cry depressed sad demotivated discouraged frustrated hopeless losing giving".split()),
              "Sorry it feels like that right now."),
 }
+# Ways of stating a feeling without naming it.
+PHRASES = (("only one who", "doubt"), ("not good enough", "doubt"), ("not smart enough", "doubt"),
+           ("out of my depth", "doubt"), ("in over my head", "doubt"), ("feel like giving up", "down"),
+           ("want to give up", "down"), ("at the end of my rope", "tired"), ("no energy", "tired"))
 _NOT_FEELING = frozenset({"behind the", "losing money"})
 
 
@@ -32,6 +36,10 @@ def feeling(message: str) -> str | None:
     present = set(tokens)
     if not ({"i", "me", "my", "im", "am", "feel", "feeling"} & present):
         return None  # a feeling is one's own: "how do recruiters handle rejections?" states none
+    joined = " ".join(tokens)
+    for phrase, name in PHRASES:
+        if phrase in joined:
+            return name
     for name, (cues, _) in FEELINGS.items():
         for i, w in enumerate(tokens):
             if w in cues and " ".join(tokens[i : i + 2]) not in _NOT_FEELING:

@@ -148,9 +148,12 @@ class Reader:
         matches, found, _ = self._match(question)
         return matches, found
 
-    def _match(self, question: str, *, limit: int = 5) -> tuple[list[Match], Found | None, list[str]]:
+    def _match(self, question: str, *, limit: int = 5, given: Found | None = None) -> tuple[list[Match], Found | None, list[str]]:
+        """`given`: a background stated elsewhere in the message (one question of several), which makes
+        personal answers count as they would in the whole message."""
         kb = self.kb
         readings, found, folded = self.analyse(question)
+        found = found or given
         names = self.names(question)
         surfaces = self.surfaces(folded)
         chosen = readings[0]
@@ -341,7 +344,7 @@ class Reader:
             statement = None  # a mention counts only in the question itself (below)
         statement = statement or given
         asked = self.focus(message)
-        matches, found, stems = self._match(asked)
+        matches, found, stems = self._match(asked, given=given)
         narrow = text.focus(message, enough=1)
         if narrow != asked and (statement is not None or (matches and getattr(kb.topic(matches[0].id), "personal", None))):
             # The sentences before the question are about the asker ("Java dev here. I want to move to ML.
