@@ -114,7 +114,11 @@ def _with_quote(rest: str, quote: str) -> str:
 
 # --- the questions a message asks ----------------------------------------------------------------------
 
-_JOINS = re.compile(r",?\s+(?:and also|and then|and|plus|also|as well as)\s+|;\s*", re.I)
+_JOINS = re.compile(r",?\s+(?:and also|and then|plus|also|as well as)\s+|;\s*|,\s+and\s+|\s+and\s+(?=(?:what|which|how|"
+                    r"where|when|why|who|is|are|do|does|did|can|could|should|would|will|any|got)\b)", re.I)
+"""Where one question ends and the next begins: ", and", "plus", ";", or a bare "and" before a question
+word ("… and how long will it take?"); otherwise a bare "and" joins two things of one question
+("commands and syntax")."""
 _COMMA_QUESTION = re.compile(r",\s+(?=(?:what|which|how|where|when|is|are|do|does|can|should|any)\b)", re.I)
 _LEAD = re.compile(r"^\s*(?:two things|two questions|two-parter|2 questions|quick ones?|questions?)\s*[:,-]\s*", re.I)
 

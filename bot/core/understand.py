@@ -34,9 +34,12 @@ GENERIC_SHARE = 0.3
 """A word that this share of topics use ("ml", "learn") says nothing specific on its own."""
 MENTION_MARGIN = 0.2
 WIDER_MARGIN = 0.1
+FOREIGN = 0.75
+"""A word the knowledge never uses weighing this share of its rarest word says the message is about
+something else (english.py: rare in English, so not "meetings" or "silent")."""
 FEELING_BAND = 0.15
 """How far below the best a topic whose advice answers a stated feeling may be and still be preferred."""
-LIKELY_BAND = 0.08
+LIKELY_BAND = 0.06
 """How far under the line the closest topic may be and still be answered, when nothing points elsewhere."""
 HOMEWORK = "solving a maths exercise (I can point you to where to learn the maths, not work it out)"
 NAMED_MARGIN = 0.15
@@ -271,7 +274,7 @@ class Reader:
         """A message that states a feeling: among close candidates the topic whose advice answers that
         feeling wins; a message that asks nothing else gets that advice. Either way it is acknowledged."""
         kb = self.kb
-        if reading.followup or reading.named or reading.uncovered or reading.elsewhere:
+        if reading.followup or reading.uncovered or reading.elsewhere:
             return replace(reading, feeling=feeling) if reading.kind == "topic" else reading
         answering = [t for t in kb.topics.values() if feeling in t.feelings]
         if reading.kind == "topic":
@@ -302,6 +305,15 @@ class Reader:
         share = self.kb.index.share
         return sum(1 for s in content(self.kb.normalizer.stems(part)) if share(s) < 1.5 * GENERIC_SHARE and commonness(s) < 0.9)
 
+    def _foreign(self, message: str) -> bool:
+        """Whether the message uses a rare word the knowledge never does ("organic chemistry", "ballet"):
+        then a topic just under the line is not answered as if it were the subject."""
+        kb = self.kb
+        folded = kb.detector.words(message)
+        names, surfaces = self.names(message), self.surfaces(folded)
+        return any(not kb.index.knows(w) and kb.index.weight(w, names, surfaces.get(w)) > FOREIGN * kb.index.rarest
+                   for w in content(kb.normalizer.stems_of(folded)))
+
     def _reaction(self, message: str) -> str | None:
         """"welp, that's a longer road than I pictured", "you're more helpful than the FAQ": a reaction,
         unless it tells something about the member (a background) the advisor should remember."""
@@ -320,14 +332,15 @@ class Reader:
         statement = self.kb.detector.detect(self.kb.detector.words(message))
         statement = statement if statement is not None and statement.about_self else None
         readings: list[Reading] = []
-        seen: set[str] = set()
+        seen: set[tuple[str, str | None]] = set()  # (topic, follow-up): "…, and what comes after it?" is new
         for piece in pieces:
             one = self._read_one(piece, previous=previous, statement=statement)
-            if readings and one.followup and one.topic == readings[-1].topic:
+            if readings and one.followup not in (None, "next") and one.topic == readings[-1].topic:
                 return None  # "stuck on linear algebra, any course for it?": one question, read whole
-            if one.kind != "topic" or one.topic in seen:
+            key = (one.topic or "", one.followup)
+            if one.kind != "topic" or key in seen or (one.followup is None and one.topic in {t for t, _ in seen}):
                 continue
-            seen.add(one.topic or "")
+            seen.add(key)
             readings.append(one)
             previous = one.topic
         if len(readings) < 2:
@@ -399,7 +412,9 @@ class Reader:
         subjects = {o.id: o.about for o in kb.off_topic}
         elsewhere = tuple(subjects[s] for s in kb.index.elsewhere(kb.normalizer.stems(asked)) if s in subjects)
         near = () if elsewhere else tuple(self.near(message))
-        if near and near[0].score >= self.threshold - LIKELY_BAND:
+        # "a textbook on organic chemistry": a field mentioned, in a message not about ML, is its subject
+        mentioned = found is not None and not found.about_self and not anchored(stems)
+        if near and near[0].score >= self.threshold - LIKELY_BAND and not mentioned and not self._foreign(asked):
             # Just under the line, with nothing pointing elsewhere: the closest topic is usually right
             # (measured on our own fresh sets), so it is answered, with the runner-up as "did you mean".
             return Reading("topic", near[:1], background, did_you_mean=tuple(near[1:2]), likely=True)
@@ -407,14 +422,15 @@ class Reader:
 
     def _uncovered(self, asked: str) -> str | None:
         """The subject inside the field that the guides don't cover which the asking part is about: one of
-        its words or phrases appears whole, read the way the message is read ("bootcamp" → "boot camp")."""
+        its words or phrases appears whole, read the way the message is read ("bootcamp" → "boot camp").
+        A word some topic uses (a moderator wrote an entry about pay) is covered, so it no longer counts."""
         if self._within is None:
             norm = self.kb.normalizer
             table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
             for o in self.kb.off_topic:
                 for w in o.words if o.within else ():
                     for key in {tuple(norm.stems(w)), tuple(norm.stems(w, correct=False))}:
-                        if key:
+                        if key and not all(self.kb.index.knows(t) for t in content(key)):  # a topic covers it now
                             table.setdefault(key[0], []).append((key, o.id))
             self._within = table
         if not self._within:
