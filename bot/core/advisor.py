@@ -154,6 +154,13 @@ class Advisor:
 
         saved = memory.ok
         lead = None
+        finished = kb.step(reading.finished) if reading.finished else None
+        if finished is not None and finished.id not in memory.done:  # "I've finished the maths step": as /done
+            ok, _ = await self._try(self.storage.mark_done(place.id, user, finished.id, True))
+            saved = saved and ok
+            if ok:
+                memory.done.add(finished.id)
+                lead = f"Ticked off ✅ {bold(finished.title)}, as with `/done`. `/undo {finished.id}` takes it back."
         private = memory.profile.background_private
         found = reading.found
         if found and found.about_self and found.background in kb.backgrounds:
@@ -161,8 +168,9 @@ class Advisor:
             if found.background != remembered or private != (not place.public):
                 ok, _ = await self._try(self.storage.set_background(place.id, user, found.background, private=not place.public))
                 saved = saved and ok
-                lead = (f"Noted: you're coming from {bold(stated.name)} (from “{quote_user_text(found.alias, 60)}”). "
-                        "I'll remember that; `/background set` if I got it wrong, `/background clear` to forget it.")
+                lead = compose.join_leads(lead, f"Noted: you're coming from {bold(stated.name)} (from “"
+                                          f"{quote_user_text(found.alias, 60)}”). I'll remember that; `/background set` "
+                                          "if I got it wrong, `/background clear` to forget it.")
             remembered, private = found.background, not place.public
         # A background named in the question wins for this question; otherwise the remembered one.
         in_question = kb.backgrounds.get(found.background) if found else None
@@ -224,7 +232,7 @@ class Advisor:
             if step is None:
                 body = "That's the last step of the roadmap: time to build your portfolio and apply. `/topics` lists the job-hunting topics."
                 return Reply(f"After {topic.title}", body, kind="answer", matches=matches), topic.id
-            lead_next = f"After {bold(topic.title)} comes {bold(step.title)}."
+            lead_next = compose.join_leads(lead, f"After {bold(topic.title)} comes {bold(step.title)}.")
             reply = compose.topic_reply(kb, step, background=background, done=done, lead=lead_next,
                                         matches=(Match(step.id, step.title, 1.0),))
             return reply, step.id

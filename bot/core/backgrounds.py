@@ -88,9 +88,10 @@ _NUMBERS = frozenset("""a an one two three four five six seven eight nine ten el
     couple several many""".split())
 _DURATION = frozenset({"year", "years", "yrs", "yr", "month", "months", "decade", "decades"})
 _EMPLOYER = frozenset({"at", "for", "with", "in"})
+_PARTS_OF_A_ROUTE = frozenset("step steps part parts section sections module modules chapter chapters stage phase".split())
 _BUSINESSES = frozenset("""startup startups company companies firm firms business businesses client clients
     chain chains group brand agency agencies sector industry app apps platform product products corp
-    corporation giant""".split())
+    corporation giant team teams department departments office desk division unit""".split())
 _PRODUCTS = frozenset("app apps website websites platform software system systems product products api".split())
 _TEACHING = frozenset({"teach", "teaching", "taught", "teaches", "tutor", "tutoring", "lecture", "lecturing"})
 _DOING = frozenset("""doing working building writing running making managing handling analysing analyzing
@@ -187,6 +188,8 @@ class BackgroundDetector:
         after = list(tokens[end : end + 2])
         if after in (["no", "longer"], ["not", "anymore"]):
             return None
+        if after[:1] and after[0] in _PARTS_OF_A_ROUTE:
+            return None  # "I've finished the maths step": a step of the roadmap, not a field
         alias = " ".join(tokens[start:end])
         cue = self._cue(opener)
         if cue is not None and any(w in _ASKING for w in opener[cue:]):

@@ -34,6 +34,9 @@ GENERIC_SHARE = 0.3
 """A word that this share of topics use ("ml", "learn") says nothing specific on its own."""
 MENTION_MARGIN = 0.2
 WIDER_MARGIN = 0.1
+OWN_QUESTION = 0.25
+"""How far over the line one part of a message must match on its own to be a new question, not a
+follow-up on the part before it ("…, and which podcasts?" vs "…, any course for it?")."""
 FOREIGN = 0.75
 """A word the knowledge never uses weighing this share of its rarest word says the message is about
 something else (english.py: rare in English, so not "meetings" or "silent")."""
@@ -72,6 +75,7 @@ _PRACTICE = {"practise", "practice", "practicing", "practising", "exercise", "ex
 _KIND_WORDS = set().union(*KINDS.values())
 _DONE = {"learned", "learnt", "finished", "completed", "done", "covered", "mastered", "passed"}
 _NOW = {"now", "next", "then", "after", "afterwards"}
+_OWN = {"i", "have", "just", "finally", "already", "officially", "ve"}
 _REQUEST = (_KIND_WORDS | _FREE | _NEXT | _PRACTICE | _DONE
             | {"recommend", "recommendation", "suggest", "suggestion", "resource", "resources", "good", "any", "got",
                "go", "with", "learn", "study", "there", "for", "need", "want", "once", "now", "what", "about"})
@@ -95,6 +99,7 @@ class Reading:
     parts: tuple[Reading, ...] = ()  # kind "several": one reading per question the message asks
     uncovered: str | None = None  # id of a subject inside the field the guides don't cover (off_topic, within)
     likely: bool = False  # answered from just under the line (LIKELY_BAND): the closest topic, not a sure one
+    finished: str | None = None  # a roadmap step the member says they finished: ticked off as with /done
     feeling: str | None = None  # a feeling the message states ("burnt out"), acknowledged before the answer
 
     @property
@@ -335,6 +340,10 @@ class Reader:
         seen: set[tuple[str, str | None]] = set()  # (topic, follow-up): "…, and what comes after it?" is new
         for piece in pieces:
             one = self._read_one(piece, previous=previous, statement=statement)
+            if readings and one.followup:  # "…, and which podcasts?" may be a question of its own after all
+                alone = self._read_one(piece, statement=statement)
+                if alone.kind == "topic" and alone.matches[0].score >= self.threshold + OWN_QUESTION:
+                    one = alone
             if readings and one.followup not in (None, "next") and one.topic == readings[-1].topic:
                 return None  # "stuck on linear algebra, any course for it?": one question, read whole
             key = (one.topic or "", one.followup)
@@ -392,8 +401,8 @@ class Reader:
         named = tuple(n.resource for n in kb.names.find(asked))
 
         finished = self._finished_step(asked, tokens)
-        if finished is not None:  # "learned python, now what?"
-            return Reading("topic", (finished,), background, "next", wants, named)
+        if finished is not None:  # "learned python, now what?", "I've finished the maths step"
+            return Reading("topic", (finished,), background, "next", wants, named, finished=finished.id)
         if previous is not None and kb.topic(previous) is not None:
             followup = self._followup(asked, words, stems, matches, previous)
             if followup is not None:
@@ -479,13 +488,21 @@ class Reader:
         """"learned python, now what?", "finished the maths, what next": the step just done, whose next
         step is wanted."""
         done = [i for i, w in enumerate(tokens) if w in _DONE]
-        if not done or not _NOW.intersection(tokens):
+        own = any(i == 0 or tokens[i - 1] in _OWN for i in done)  # "I've finished the maths step", "just done with git"
+        if not done or not (own or _NOW.intersection(tokens)):
             return None
         if all(NEGATIONS.intersection(tokens[max(i - 2, 0) : i]) for i in done):
             return None  # "I've never done anything like it": nothing was finished
         kb = self.kb
         stems = [s for s in kb.normalizer.stems(asked) if s not in _REQUEST_STEMS]
         hits = kb.index.search(stems, threshold=self.threshold * 0.6, only={s.id for s in kb.steps}, limit=1)
+        if hits and not _NOW.intersection(tokens):
+            # Without "now what?" it is a statement ("I've finished the maths step"): only one that names
+            # the step ("I've done a dozen courses" names none) counts.
+            step = kb.step(hits[0].id)
+            named = {w for w in content(kb.normalizer.stems(f"{step.short} {step.title}", correct=False))
+                     if kb.index.share(w) < GENERIC_SHARE} if step else set()
+            return hits[0] if named.intersection(stems) else None
         return hits[0] if hits else None
 
     def _words_of(self, topic_id: str) -> frozenset[str]:
