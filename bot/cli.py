@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from bot.core.advisor import Advisor
 from bot.core.editing import EditError, KnowledgeEditor
+from bot.core.gaps import group as group_gaps
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply
-from bot.core.storage import DM, LEGACY, LOCAL, Storage, StorageError
+from bot.core.storage import DM, LEGACY, LOCAL, SQLiteStorage, StorageError, Store, is_postgres_url, store_for
 from bot.core.yamlfile import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
@@ -70,6 +71,11 @@ def _settings() -> Settings:
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
         message = str(first.get("ctx", {}).get("error") or first["msg"]).removeprefix("Value error, ")
         raise SetupError(f"the setting {name} is invalid: {message}; see .env.example") from None
+
+
+def _file_of(storage: Store) -> Path | None:
+    """The SQLite file (moderators' edits live beside it), or None on PostgreSQL."""
+    return storage.path if isinstance(storage, SQLiteStorage) else None
 
 
 def _load(settings: Settings, database: Path | None = None) -> Knowledge:
@@ -142,8 +148,8 @@ def _stdin_lines(stream: BinaryIO) -> Iterable[tuple[int, str]]:
 async def _ask(args: argparse.Namespace) -> int:
     settings = _settings()
     default_user = _user_arg(args.user)
-    async with Storage(args.db or settings.database_path) as storage:
-        advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
+    async with store_for(args.db or settings.database) as storage:
+        advisor = Advisor(_load(settings, _file_of(storage)), storage, context_minutes=settings.context_minutes)
         lines: Iterable[tuple[int, str]] = [(1, " ".join(args.question))] if args.question else _stdin_lines(sys.stdin.buffer)
         for number, line in lines:
             try:
@@ -161,8 +167,8 @@ async def _ask(args: argparse.Namespace) -> int:
 async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
     settings = _settings()
     interactive = sys.stdin.isatty()
-    async with Storage(args.db or settings.database_path) as storage:
-        advisor = Advisor(_load(settings, storage.path), storage, context_minutes=settings.context_minutes)
+    async with store_for(args.db or settings.database) as storage:
+        advisor = Advisor(_load(settings, _file_of(storage)), storage, context_minutes=settings.context_minutes)
         console = Console(advisor, _user_arg(args.user))
         if notice:
             print(notice)
@@ -284,8 +290,8 @@ def _by(args: argparse.Namespace) -> str:
 
 async def _with_editor(args: argparse.Namespace, work) -> int:
     settings = _settings()
-    async with Storage(args.db or settings.database_path) as storage:
-        editor = KnowledgeEditor(settings.knowledge_dir, settings.edits_dir(storage.path), storage)
+    async with store_for(args.db or settings.database) as storage:
+        editor = KnowledgeEditor(settings.knowledge_dir, settings.edits_dir(_file_of(storage)), storage)
         try:
             return await work(editor, storage)
         except EditError as exc:
@@ -296,7 +302,7 @@ async def _with_editor(args: argparse.Namespace, work) -> int:
 
 
 async def _kb_gaps(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         if args.guild:
             places = [args.guild]
         else:  # every server and the command line; never direct messages
@@ -308,22 +314,19 @@ async def _kb_gaps(args: argparse.Namespace) -> int:
         gaps = []
         for place in places:
             gaps += await source.gaps(place, limit=args.n)
-        merged: dict[str, list[int]] = {}
-        for gap in gaps:
-            tally = merged.setdefault(gap.question, [0, 0, 0])
-            tally[0] += gap.times
-            tally[1] += gap.unanswered
-            tally[2] += gap.unhelpful
-        for text, (times, unanswered, unhelpful) in sorted(merged.items(), key=lambda kv: (-kv[1][0], kv[0]))[: args.n]:
-            reason = ",".join(r for r, n in (("unanswered", unanswered), ("unhelpful", unhelpful)) if n)
-            print(f"{times}\t{reason}\t{text}")
+        merged = group_gaps(gaps)[: args.n]  # one line per question, across places and near-identical wordings
+        if not merged:
+            print("No gaps: every question was answered and none got a 👎 (or each was dismissed).", file=sys.stderr)
+        for gap in merged:
+            reason = ",".join(r for r, n in (("unanswered", gap.unanswered), ("unhelpful", gap.unhelpful)) if n)
+            print(f"{gap.times}\t{reason}\t{gap.question}")
         return 0
 
     return await _with_editor(args, work)
 
 
 async def _kb_teach(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         done = await editor.teach(args.question, args.topic, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
@@ -345,7 +348,7 @@ async def _kb_import(args: argparse.Namespace) -> int:
         print(f"mle-advisor: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_KNOWLEDGE
 
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         done = await editor.import_file(content, name=path.name, rel=args.as_path, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
@@ -354,7 +357,7 @@ async def _kb_import(args: argparse.Namespace) -> int:
 
 
 async def _kb_export(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         data = editor.export_zip()
         target = Path(args.out)
         try:
@@ -369,8 +372,12 @@ async def _kb_export(args: argparse.Namespace) -> int:
 
 
 async def _kb_history(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
-        for change in await storage.changes(args.n):
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        changes = await storage.changes(args.n)
+        if not changes:
+            print("No changes yet: the knowledge is as shipped (plus any edits made by hand in the edits folder).",
+                  file=sys.stderr)
+        for change in changes:
             by = " ".join(change.by_name.split()) or change.by_id
             print(f"{change.id}\t{change.at}\t{by}\t{' '.join(change.summary.split())}")
         return 0
@@ -379,7 +386,7 @@ async def _kb_history(args: argparse.Namespace) -> int:
 
 
 async def _kb_undo(args: argparse.Namespace) -> int:
-    async def work(editor: KnowledgeEditor, storage: Storage) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
         done = await editor.undo(args.id, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
@@ -465,6 +472,33 @@ def _sync(args: argparse.Namespace) -> int:
     return sync_commands(_settings_with_token(), args.guild)
 
 
+async def _db_copy(args: argparse.Namespace) -> int:
+    from bot.core.storage.copy import copy_into
+    from bot.core.storage.postgres import PostgresStorage
+
+    settings = _settings()
+    url = args.to or (settings.database_url.get_secret_value() if settings.database_url else "")
+    if not is_postgres_url(url):
+        raise SetupError("give the PostgreSQL database to copy into: --to postgresql://user:password@host/db "
+                         "(or set DATABASE_URL)")
+    source_file = args.db or settings.database_path
+    if not await asyncio.to_thread(Path(source_file).is_file):
+        raise SetupError(f"there is no SQLite database at {source_file} to copy (set DATABASE_PATH or --db)")
+    async with SQLiteStorage(source_file) as source, PostgresStorage(url) as target:
+        counts = await copy_into(source, target)
+        where = target.where
+    short = False
+    for table, (had, has) in counts.items():
+        short |= has < had
+        print(f"{table:<11} {had:>8} in {source_file}   {has:>8} in PostgreSQL{'   MISSING ROWS' if has < had else ''}")
+    if short:
+        print(f"mle-advisor: some rows did not reach {where}; nothing was deleted from {source_file}. Run the copy "
+              "again; if it persists, check the PostgreSQL log", file=sys.stderr)
+        return EXIT_SETUP
+    print(f"copied into {where}; safe to run again. Next: set DATABASE_URL to it and restart the bot.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mle-advisor", description="MLE Advisor: from anywhere to ML engineer.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -510,6 +544,12 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--by", help="who made the change (for the history)")
     kb_sub.add_parser("diff", help="where an upgrade changed a shipped file that has edits")
 
+    db = sub.add_parser("db", help="the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser("copy", help="copy the SQLite database into PostgreSQL (safe to run again)")
+    copy.add_argument("--to", help="postgresql://user:password@host/db (default: DATABASE_URL)")
+    copy.add_argument("--db", type=Path, help="the SQLite file to copy (default: DATABASE_PATH)")
+
     sub.add_parser("doctor", help="check the setup (token, database, knowledge, settings) and say what to fix")
     sub.add_parser("run", help="start the Discord bot")
     sub.add_parser("start", help="start the bot, or the console chat when no token is set")
@@ -534,6 +574,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.kb_command in KB_ASYNC:
                 return asyncio.run(KB_ASYNC[args.kb_command](args))
             return KB_COMMANDS[args.kb_command](args)
+        if args.command == "db":
+            return asyncio.run(_db_copy(args))
         if args.command == "doctor":
             return _doctor(args)
         if args.command == "run":

@@ -61,6 +61,54 @@ def _database(path: Path) -> Check:
     return True, f"database {path} is readable and writable (schema {version})"
 
 
+def _postgres(url: str) -> Check:
+    """Connect (5 s at most), and read without writing whether the database is ours and not newer."""
+    import asyncio
+
+    import asyncpg
+
+    from bot.core.storage.postgres import MIGRATIONS as PG_MIGRATIONS
+    from bot.core.storage.postgres import OUR_TABLES as PG_TABLES
+    from bot.core.storage.postgres import SCHEMA_TABLE, PostgresStorage
+
+    store = PostgresStorage(url)
+
+    async def look() -> tuple[int, set[str]]:
+        conn = await asyncpg.connect(url, timeout=5)
+        try:
+            tables = {r[0] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+            version = (await conn.fetchval(f"SELECT COALESCE(MAX(version), 0) FROM {SCHEMA_TABLE}")  # noqa: S608
+                       if SCHEMA_TABLE in tables else 0)
+            return int(version), tables
+        finally:
+            await conn.close()
+
+    try:
+        version, tables = asyncio.run(look())
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError, ValueError) as exc:
+        return False, f"DATABASE_URL: {store.error(exc)}"
+    if version == 0 and tables - PG_TABLES:
+        return False, f"DATABASE_URL {store.where} holds another program's tables: give the bot a database of its own"
+    if version > len(PG_MIGRATIONS):
+        return False, f"DATABASE_URL {store.where} was written by a newer MLE Advisor (schema {version}): upgrade the bot"
+    state = f"schema {version}" if version else "empty: the bot creates its tables at the first start"
+    return True, f"PostgreSQL {store.where} answers ({state})"
+
+
+def _shards(settings: Settings) -> list[Check]:
+    if not settings.sharded:
+        return []
+    mine = ",".join(map(str, settings.my_shards))
+    checks: list[Check] = [(True, f"this process serves shard(s) {mine} of {settings.shard_count}")]
+    if len(settings.my_shards) < (settings.shard_count or 1) and not settings.database_url:
+        checks.append((False, "SHARD_IDS leaves shards to other processes, but they can only share a PostgreSQL "
+                              "database: set DATABASE_URL (see README, running on several machines)"))
+    if not settings.kb_edit_guild_ids:
+        checks.append((True, "note: sharded, the knowledge can be edited from Discord only in the servers "
+                             "KB_EDIT_GUILD_IDS lists (none now)"))
+    return checks
+
+
 def _knowledge(settings: Settings) -> list[Check]:
     try:
         kb = load_knowledge(settings.knowledge_dir, overlay=settings.edits_dir())
@@ -95,7 +143,9 @@ def checkup(settings: Settings, env: Mapping[str, str] | None = None) -> list[Ch
     """Every check, in order; (ok, line)."""
     merged = dict(_dotenv())
     merged.update(env or {})
-    return [_token(settings), _database(settings.database_path), *_knowledge(settings),
+    database = (_postgres(settings.database_url.get_secret_value()) if settings.database_url
+                else _database(settings.database_path))
+    return [_token(settings), database, *_shards(settings), *_knowledge(settings),
             *_files_and_settings(settings, merged)]
 
 

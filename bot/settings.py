@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The shipped knowledge sits beside the package, so the bot finds it wherever it is started from.
@@ -26,6 +26,12 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = Field(default=None, description="The bot's token from the Developer Portal.")
     database_path: Path = Field(default=DEFAULT_DATABASE, description="SQLite file for what the bot remembers.")
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://user:password@host/db: use PostgreSQL instead of the SQLite file "
+                                  "(needed when several processes serve the bot).")
+    shard_count: int | None = Field(default=None, ge=1, description="Total shards across every process (sharded runs).")
+    shard_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="The shards this process serves, e.g. 0,1 (default: all of SHARD_COUNT).")
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, description="Folder of the shipped knowledge YAML files.")
     knowledge_edits_dir: Path | None = Field(
         default=None, description="Folder for moderators' edits, which override shipped files (default: beside the database).")
@@ -35,21 +41,50 @@ class Settings(BaseSettings):
     moderator_role_id: int | None = Field(default=None, description="Id of the role whose members may manage the knowledge.")
     kb_edit_guild_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Servers whose moderators may change the knowledge from Discord.")
-    question_rate: int = Field(default=5, ge=1, description="Questions a member may ask per QUESTION_PER seconds.")
+    question_rate: int = Field(default=10, ge=1, description="Question allowance per member: a burst of this many, refilled over QUESTION_PER seconds.")
     question_per: float = Field(default=60.0, gt=0)
     kb_watch_seconds: float = Field(default=2.0, ge=0, description="How often to look for edited knowledge files; 0 = never.")
     context_minutes: float = Field(default=30.0, gt=0, description="How long a conversation's last topic is kept for follow-ups.")
     retention_days: float = Field(default=180.0, gt=0, description="Questions, feedback and context older than this are deleted.")
     connect_retry_seconds: float = Field(default=5.0, gt=0, description="First wait before trying Discord again at start.")
+    alert_channel_id: int | None = Field(default=None, description="Channel for the owner's alerts (the owner can "
+                                         "change it with /owner alerts).")
+    alert_disconnect_seconds: float = Field(default=300.0, gt=0, description="Alert the owner when Discord was "
+                                            "unreachable for longer than this.")
+    forum_idle_days: float = Field(default=7.0, ge=0, description="Default: close forum posts idle this many days; 0 = never.")
+    discord_api_base: str | None = Field(
+        default=None, description="Send Discord REST calls here instead, e.g. a REST proxy: http://proxy:8080/api/v10.")
     log_level: str = Field(default="INFO")
     log_file: Path | None = Field(default=None, description="Also log to this file, rotated by size.")
 
-    @field_validator("answer_channel_ids", "kb_edit_guild_ids", mode="before")
+    @field_validator("answer_channel_ids", "kb_edit_guild_ids", "shard_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         # ANSWER_CHANNEL_IDS=123,456 in .env is friendlier than a JSON list.
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _postgres_url(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not value.strip().startswith(("postgresql://", "postgres://")):
+            raise ValueError("it must start with postgresql:// (for SQLite, leave it empty and set DATABASE_PATH)")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("shard_ids", mode="after")
+    @classmethod
+    def _shards_fit(cls, value: list[int], info: ValidationInfo) -> list[int]:
+        count = info.data.get("shard_count")
+        if value and count is None:
+            raise ValueError("it needs SHARD_COUNT (the total number of shards across every process)")
+        bad = [i for i in value if not 0 <= i < (count or 0)]
+        if bad:
+            raise ValueError(f"{bad} are outside 0..{(count or 1) - 1} (SHARD_COUNT {count})")
+        if len(set(value)) != len(value):
+            raise ValueError("it lists a shard twice")
         return value
 
     @field_validator("discord_token", mode="before")
@@ -72,6 +107,20 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str | None:
         return self.discord_token.get_secret_value() if self.discord_token else None
+
+    @property
+    def database(self) -> str:
+        """Where the data lives: DATABASE_URL when set, else the SQLite file DATABASE_PATH."""
+        return self.database_url.get_secret_value() if self.database_url else str(self.database_path)
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
+
+    @property
+    def my_shards(self) -> list[int]:
+        """The shards this process serves."""
+        return list(self.shard_ids) or list(range(self.shard_count or 1))
 
     @property
     def token_looks_right(self) -> bool:

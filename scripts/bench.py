@@ -178,6 +178,10 @@ def main() -> int:
         else:
             print("Discord (through the local API emulator)")
             run_discord_bench()
+            from tests.e2e.bench_shards import run_shards_bench
+
+            print("Sustained load, one process on SQLite and two processes split by shard on PostgreSQL")
+            run_shards_bench()
     return 0
 
 

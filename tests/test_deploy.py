@@ -119,3 +119,11 @@ def test_the_example_settings_are_valid_settings(tmp_path, monkeypatch):
     settings = Settings()
     assert settings.moderator_role_id == 345678901234567890
     assert settings.answer_channel_ids == [123456789012345678, 234567890123456789]
+
+
+def test_the_template_unit_runs_one_process_per_shard_set():
+    template = _sections((ROOT / "deploy" / "mle-advisor@.service").read_text())
+    service = template["Service"]
+    assert service["Environment"] == ["SHARD_IDS=%i"]  # systemctl start mle-advisor@0: this process serves shard 0
+    assert service["Restart"] == ["on-failure"] and service["RestartPreventExitStatus"] == ["2"]
+    assert service["ExecStart"] == _sections(UNIT.read_text())["Service"]["ExecStart"]

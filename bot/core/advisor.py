@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -22,20 +22,25 @@ from typing import Any, TypeVar
 
 from rapidfuzz import fuzz, process
 
-from bot.core import compose
+from bot.core import compose, smalltalk
+from bot.core import gaps as gap_groups
 from bot.core.format import bold, quote_user_text
 from bot.core.knowledge import Knowledge, KnowledgeError, Problem, fingerprint, load_knowledge
 from bot.core.matcher import DEFAULT_THRESHOLD
 from bot.core.place import LOCAL_PLACE, Place
 from bot.core.reply import Match, Reply
 from bot.core.schema import Background, Step
-from bot.core.storage import Gap, Profile, QuestionRef, Storage, StorageError
+from bot.core.storage import Gap, Profile, QuestionRef, StorageError, Store
 from bot.core.understand import Reader, Reading
 
 log = logging.getLogger("mle_advisor.advisor")
 T = TypeVar("T")
 
 MAX_QUESTION_CHARS = 1000
+AUTOCOMPLETE_CHARS, MAX_COMPLETIONS = 100, 4096
+MAX_NAME_CHARS, MAX_BACKGROUND_CHARS = 200, 300
+"""What /step, /done, /resources and /background read of what was typed: names are short, and matching
+a 6,000-character "name" would only cost time."""
 CONTEXT_MINUTES = 30.0
 NOT_SAVED = ("\n\n⚠️ My memory (the database) isn't working right now: this answer doesn't use what you told me "
              "before, and nothing from this message was saved.")
@@ -75,7 +80,7 @@ def readable(reader: Reader, question: str) -> str:
 
 
 class Advisor:
-    def __init__(self, knowledge: Knowledge, storage: Storage, *, threshold: float = DEFAULT_THRESHOLD,
+    def __init__(self, knowledge: Knowledge, storage: Store, *, threshold: float = DEFAULT_THRESHOLD,
                  context_minutes: float = CONTEXT_MINUTES) -> None:
         self.storage = storage
         self.threshold = threshold
@@ -92,6 +97,7 @@ class Advisor:
     def knowledge(self, knowledge: Knowledge) -> None:
         self._knowledge = knowledge
         self.reader = Reader(knowledge, self.threshold)  # one reader per knowledge: replaced together
+        self._completions: dict[tuple[str, str], list[tuple[str, str]]] = {}  # autocomplete answers of this knowledge
 
     # --- knowledge ------------------------------------------------------------------------------
 
@@ -123,7 +129,7 @@ class Advisor:
             profile, done, previous = await self.storage.memory(place.id, place.channel, user, self.context_age)
             return Memory(profile, done, previous)
         except StorageError as exc:
-            log.warning("answering without memory: %s", exc)
+            log.warning("answering without memory: %s", exc, extra={"alert": "storage"})
             return Memory(Profile(user, None, None), ok=False)
 
     async def _try(self, work: Awaitable[T]) -> tuple[bool, T | None]:
@@ -131,10 +137,14 @@ class Advisor:
         try:
             return True, await work
         except StorageError as exc:
-            log.warning("could not save: %s", exc)
+            log.warning("could not save: %s", exc, extra={"alert": "storage"})
             return False, None
 
     # --- questions ------------------------------------------------------------------------------
+
+    def is_small_talk(self, text: str) -> bool:
+        """Hello, thanks, "who are you": cheap to tell (no matching), and free of the question allowance."""
+        return smalltalk.classify(clean(text)[:300]) is not None
 
     def match(self, question: str) -> tuple[list[Match], Any]:
         """Topics for one question on its own (no conversation), best first, and its background."""
@@ -161,13 +171,13 @@ class Advisor:
             if ok:
                 memory.done.add(finished.id)
                 lead = f"Ticked off ✅ {bold(finished.title)}, as with `/done`. `/undo {finished.id}` takes it back."
+        stated_now: tuple[str, bool] | None = None  # saved with the question, in its one transaction
         private = memory.profile.background_private
         found = reading.found
         if found and found.about_self and found.background in kb.backgrounds:
             stated = kb.backgrounds[found.background]
             if found.background != remembered or private != (not place.public):
-                ok, _ = await self._try(self.storage.set_background(place.id, user, found.background, private=not place.public))
-                saved = saved and ok
+                stated_now = (found.background, not place.public)
                 lead = compose.join_leads(lead, f"Noted: you're coming from {bold(stated.name)} (from “"
                                           f"{quote_user_text(found.alias, 60)}”). I'll remember that; `/background set` "
                                           "if I got it wrong, `/background clear` to forget it.")
@@ -193,7 +203,7 @@ class Advisor:
         # The conversation's topic is refreshed even when unchanged: the quiet period starts again.
         ok, ref = await self._try(self.storage.record_turn(
             place.id, user, question, top.id if top else None, top.score if top else None, reply.answered,
-            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject))
+            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject, background=stated_now))
         saved = saved and ok
         if not saved:
             reply = replace(reply, body=reply.body + NOT_SAVED)
@@ -249,10 +259,18 @@ class Advisor:
         gaps = await self.storage.gaps(place, limit=limit * 3 + 10)
         reader = self.reader
 
-        def still_open() -> list[Gap]:
-            return [g for g in gaps if g.unhelpful or reader.read(g.asked_as or g.question).kind == "unknown"]
+        def still_open() -> list[Gap]:  # near-identical wordings are one gap (bot/core/gaps.py)
+            return [g for g in gap_groups.group(gaps) if g.unhelpful or reader.read(g.asked_as or g.question).kind == "unknown"]
 
         return (await asyncio.to_thread(still_open))[:limit]
+
+    async def dismiss_gap(self, place: str, question: str) -> int:
+        """Hide a gap from the list: every wording of it (case, punctuation, trivial words aside); how
+        many questions that hid."""
+        key = gap_groups.gap_key(question)
+        texts = {g.question for g in await self.storage.gaps(place, limit=10_000) if gap_groups.gap_key(g.asked_as or g.question) == key}
+        texts.add(" ".join(question.lower().split()))
+        return sum([await self.storage.dismiss_gap(place, text) for text in sorted(texts)])
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -358,30 +376,50 @@ class Advisor:
         credit = compose.credit(topic.sources, kb.sources)
         return Reply(f"Resources: {topic.title}", "\n".join(lines), credit, kind="info")
 
-    async def forget(self, user: str) -> Reply:
-        """Erase the member everywhere. Raises StorageError when that could not be done."""
-        removed = await self.storage.forget(user)
-        body = (f"Done: I removed everything I had stored about you ({removed} record(s)), in every server and in "
-                "DMs: background, progress, questions, feedback and conversation context.")
+    async def forget(self, user: str, place: str | None = None) -> Reply:
+        """Erase the member everywhere, or in one place only (a server id, or "dm"). Raises StorageError
+        when that could not be done."""
+        if place is None:
+            removed = await self.storage.forget(user)
+            where = "in every server and in DMs"
+        else:
+            removed = await self.storage.forget(user, place=place)
+            where = ("in our DMs" if place == "dm" else "in this server") + "; other places keep theirs (`/forget-me` there, or everywhere)"
+        body = (f"Done: I removed everything I had stored about you ({removed} record(s)) {where}: background, "
+                "progress, questions, feedback and conversation context.")
         return Reply("Forgotten", body, kind="info", private=True)
 
     async def feedback(self, question: QuestionRef, user: str, helpful: bool) -> bool:
         return await self.storage.add_feedback(question, user, helpful)
 
-    async def my_data(self, user: str) -> tuple[Reply, dict[str, Any]]:
-        """What is stored about the member, as a summary and as data (for a JSON file)."""
+    async def my_data(self, user: str, server_names: Mapping[str, str] | None = None) -> tuple[Reply, dict[str, Any]]:
+        """What is stored about the member, as a summary and as data (for a JSON file). Places are named:
+        `server_names` maps server ids to their names (what the Discord adapter knows); "places" in the
+        data says which name each place id stands for."""
         data = await self.storage.my_data(user)
         kb = self.knowledge
+        names = server_names or {}
+        places = sorted({row["place"] for rows in data.values() for row in rows})
+        data["places"] = {place: names.get(place) or _place_name(place, names) for place in places}  # type: ignore[assignment]
+
+        def tally(rows: list[dict[str, Any]]) -> str:
+            if not rows or len(places) < 2:
+                return ""
+            counts: dict[str, int] = {}
+            for row in rows:
+                counts[row["place"]] = counts.get(row["place"], 0) + 1
+            return " (" + ", ".join(f"{n} in {_place_name(p, names)}" for p, n in sorted(counts.items())) + ")"
+
         lines = []
         for row in data["profiles"]:
             bg = kb.backgrounds.get(row["background"] or "")
-            lines.append(f"• Background in {_place_name(row['place'])}: {bg.name if bg else row['background'] or 'none'}")
+            lines.append(f"• Background in {_place_name(row['place'], names)}: {bg.name if bg else row['background'] or 'none'}")
         if data["progress"]:
             lines.append(f"• Steps marked done: {len(data['progress'])} (" + ", ".join(sorted({r['step_id'] for r in data['progress']})) + ")")
-        lines.append(f"• Questions you asked: {len(data['questions'])}")
+        lines.append(f"• Questions you asked: {len(data['questions'])}{tally(data['questions'])}")
         lines.append(f"• 👍/👎 you gave: {len(data['feedback'])}")
         lines.append(f"• Conversations I remember the last topic of: {len(data['context'])}")
-        if not any(data.values()):
+        if not any(data[table] for table in ("profiles", "progress", "questions", "feedback", "context")):
             lines = ["Nothing: I have no record of you."]
         body = "\n".join(lines) + "\n\nThe attached file has all of it. `/forget-me` erases everything."
         return Reply("What I store about you", body, kind="info", private=True), data
@@ -391,7 +429,7 @@ class Advisor:
     def find_step(self, name: str) -> Step | None:
         """A step by id, short name, title, or words that point to it ("python", "maths", "nlp")."""
         kb = self.knowledge
-        name = clean(name)
+        name = clean(name)[:MAX_NAME_CHARS]  # a name, not an essay: matching stays cheap whatever is typed
         if not name:
             return None
         lowered = name.lower()
@@ -409,7 +447,7 @@ class Advisor:
     def find_topic(self, name: str) -> str | None:
         """A topic with resources by id, title, or words that point to it."""
         kb = self.knowledge
-        name = clean(name)
+        name = clean(name)[:MAX_NAME_CHARS]
         if not name:
             return None
         if name in kb.topics:
@@ -427,7 +465,7 @@ class Advisor:
 
     def find_background(self, text: str) -> Background | None:
         kb = self.knowledge
-        text = clean(text)
+        text = clean(text)[:MAX_BACKGROUND_CHARS]
         if not text:
             return None
         if text.lower() in kb.backgrounds:
@@ -474,6 +512,22 @@ class Advisor:
         found = process.extract(prefix[:100], choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
         return [(kb.topics[key].title, key) for _, _, key in found]
 
+    async def complete(self, kind: str, typed: str) -> list[tuple[str, str]]:
+        """Autocomplete for "step", "topic" (with resources) or "any" topic: matched in a worker thread, so
+        the event loop never waits on it, on at most AUTOCOMPLETE_CHARS characters, and remembered per
+        knowledge (the same prefix typed again costs nothing)."""
+        prefix = clean(typed)[:AUTOCOMPLETE_CHARS]
+        key = (kind, prefix.lower())
+        cache = self._completions
+        if key in cache:
+            return cache[key]
+        find = {"step": self.step_choices, "topic": self.topic_choices, "any": self.all_topic_choices}[kind]
+        found = await asyncio.to_thread(find, prefix)
+        if len(cache) >= MAX_COMPLETIONS:
+            cache.clear()
+        cache[key] = found
+        return found
+
     def background_choices(self) -> list[tuple[str, str]]:
         return [(b.name, b.id) for b in self.knowledge.backgrounds.values()]
 
@@ -491,6 +545,13 @@ class Advisor:
         )
 
 
-def _place_name(place: str) -> str:
-    return {"dm": "direct messages", "local": "the command line", "legacy": "an earlier version"}.get(place, f"server {place}")
+def _place_name(place: str, server_names: Mapping[str, str] | None = None) -> str:
+    """How a member reads a place: a server by its name when known, DMs and the command line by what they are."""
+    fixed = {"dm": "direct messages (DMs)", "local": "the command line", "legacy": "an earlier version (every place)"}
+    if place in fixed:
+        return fixed[place]
+    name = (server_names or {}).get(place)
+    if name:
+        return f"the server “{quote_user_text(name, 60)}”"
+    return f"a server I'm not in any more (id {place})" if server_names else f"server {place}"
 

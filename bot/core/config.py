@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.core.storage import Storage
+from bot.core.storage import Store
 
 MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
 
@@ -19,13 +19,16 @@ MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
 class ServerConfig:
     answer_channel_ids: frozenset[int] = frozenset()
     moderator_role_id: int | None = None
-    question_rate: int = 5
+    question_rate: int = 10
     question_per: float = 60.0
     log_channel_id: int | None = None
     retention_days: float = 180.0
+    forum_idle_days: float = 7.0  # 0: posts in forum answer channels are never closed for being idle
 
 
-KEYS = ("answer_channel_ids", "moderator_role_id", "question_rate", "question_per", "log_channel_id", "retention_days")
+KEYS = ("answer_channel_ids", "moderator_role_id", "question_rate", "question_per", "log_channel_id", "retention_days",
+        "forum_idle_days")
+MAX_FORUM_IDLE_DAYS = 365
 
 
 class ConfigError(ValueError):
@@ -34,6 +37,15 @@ class ConfigError(ValueError):
 
 def validate(key: str, value: Any) -> Any:
     """The value to store for `key`, or ConfigError. None means "back to the default"."""
+    try:
+        return _validate(key, value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"{key.replace('_', ' ')} must be a number, not {str(value)[:40]!r}") from None
+
+
+def _validate(key: str, value: Any) -> Any:
     if key not in KEYS:
         raise ConfigError(f"there is no setting called {key!r}")
     if value is None:
@@ -53,6 +65,11 @@ def validate(key: str, value: Any) -> Any:
         if not 1 <= float(value) <= 86400:
             raise ConfigError("the period must be between 1 second and a day")
         return float(value)
+    if key == "forum_idle_days":
+        idle = float(value)
+        if not 0 <= idle <= MAX_FORUM_IDLE_DAYS:
+            raise ConfigError(f"idle forum posts are closed after 0 (never) to {MAX_FORUM_IDLE_DAYS} days")
+        return idle
     days = float(value)
     if not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
         raise ConfigError(f"keep questions between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days")
@@ -63,7 +80,7 @@ class ServerSettings:
     """Every server's settings, read once from the database and kept in memory (checks read them on
     every interaction); each change is written to the database before it takes effect."""
 
-    def __init__(self, defaults: ServerConfig, storage: Storage) -> None:
+    def __init__(self, defaults: ServerConfig, storage: Store) -> None:
         self.defaults = defaults
         self.storage = storage
         self._stored: dict[str, dict[str, Any]] = {}
@@ -88,11 +105,18 @@ class ServerSettings:
 
     async def set(self, guild_id: int | str, key: str, value: Any, *, by: str = "") -> ServerConfig:
         """Validate, store (raises StorageError if it could not be saved), then apply."""
-        clean = validate(key, value)
-        await self.storage.set_setting(str(guild_id), key, clean, by)
+        return await self.set_many(guild_id, {key: value}, by=by)
+
+    async def set_many(self, guild_id: int | str, changes: dict[str, Any], *, by: str = "") -> ServerConfig:
+        """Several settings at once, all or nothing: every value is validated before anything is written
+        (ConfigError names the first bad one), then all are stored in one transaction (StorageError if
+        that failed, and then none changed), then applied."""
+        clean = {key: validate(key, value) for key, value in changes.items()}
+        await self.storage.set_settings(str(guild_id), clean, by)
         values = self._stored.setdefault(str(guild_id), {})
-        if clean is None:
-            values.pop(key, None)
-        else:
-            values[key] = clean
+        for key, value in clean.items():
+            if value is None:
+                values.pop(key, None)
+            else:
+                values[key] = value
         return self.get(guild_id)

@@ -43,7 +43,7 @@ from bot.core.knowledge import (
     knowledge_files,
     load_knowledge,
 )
-from bot.core.storage import Change, Storage
+from bot.core.storage import Change, Store
 from bot.core.yamlfile import MAX_FILE_BYTES, YamlProblem, parse_yaml
 
 try:  # a lock between processes (the bot and `mle-advisor kb …` on the same host)
@@ -170,11 +170,13 @@ class _Located:
 
 
 class KnowledgeEditor:
-    def __init__(self, shipped: Path, edits: Path, storage: Storage) -> None:
+    def __init__(self, shipped: Path, edits: Path, storage: Store) -> None:
         self.shipped = Path(shipped)
         self.edits = Path(edits)
         self.storage = storage
         self._lock = asyncio.Lock()
+        self.applied = 0
+        """The last change of the database's log written into this machine's edits folder (shared database)."""
 
     # --- reading ------------------------------------------------------------------------------------
 
@@ -230,9 +232,38 @@ class KnowledgeEditor:
         """Write the new content of some files (a file's path inside the folder → its content, None to drop
         the edited copy) once the whole knowledge validates with them; record the change. `change` may be a
         function returning (new contents, summary), called once no other change can happen meanwhile."""
-        async with self._lock:
-            return await asyncio.to_thread(self._apply_locked, change, by_id, by_name, place, summary,
+        # With a shared database, one editor at a time across every process: catch up with the others'
+        # changes first, so the "changed meanwhile" checks below compare with the latest text.
+        async with self.storage.knowledge_lock(), self._lock:
+            await self._catch_up_locked()
+            done = await asyncio.to_thread(self._apply_locked, change, by_id, by_name, place, summary,
                                            asyncio.get_running_loop())
+            if self.storage.shared:
+                self.applied = max(self.applied, done.change.id)
+            return done
+
+    async def catch_up(self) -> int:
+        """With a shared database (PostgreSQL), write the knowledge changes other processes recorded since
+        the last one applied here into this machine's edits folder; how many. The change log in the
+        database is the source of truth for moderators' edits; the folder is each machine's copy of it."""
+        async with self._lock:
+            return await self._catch_up_locked()
+
+    async def _catch_up_locked(self) -> int:
+        if not self.storage.shared:
+            return 0
+        changes = await self.storage.changes_since(self.applied)
+        if changes:
+            await asyncio.to_thread(self._replay, changes)
+            self.applied = changes[-1].id
+        return len(changes)
+
+    def _replay(self, changes: Sequence[Change]) -> None:
+        with self._file_lock():
+            for change in changes:
+                for rel, (_before, after) in change.files.items():
+                    if self._edited(rel) != after:
+                        self._write(rel, after)
 
     def _apply_locked(self, change: Any, by_id: str, by_name: str, place: str, summary: str,
                       loop: asyncio.AbstractEventLoop) -> Done:

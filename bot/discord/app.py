@@ -16,7 +16,9 @@ import asyncio
 import collections
 import logging
 import logging.handlers
+import os
 import signal
+import socket
 import sys
 import time
 from typing import Any
@@ -29,10 +31,12 @@ from discord.ext import commands
 from bot.core.advisor import Advisor
 from bot.core.config import ServerConfig, ServerSettings
 from bot.core.editing import KnowledgeEditor
+from bot.core.health import CpuMeter, LoopLag
 from bot.core.knowledge import KnowledgeError, load_knowledge
-from bot.core.ratelimit import RateLimiter
-from bot.core.storage import DM, Storage, StorageError
+from bot.core.ratelimit import QUESTION, RateLimiter
+from bot.core.storage import DM, StorageError, store_for
 from bot.discord import errors, views
+from bot.discord.alerts import AlertLogHandler, Alerts
 from bot.discord.render import NO_MENTIONS
 from bot.settings import Settings
 
@@ -45,9 +49,12 @@ EXTENSIONS = (
     "bot.discord.extensions.moderation",
     "bot.discord.extensions.admin",
     "bot.discord.extensions.owner",
+    "bot.discord.extensions.forums",
 )
 RETRY_CAP = 300.0
 """The longest wait between two tries to reach Discord at start."""
+IDENTIFY_SPACING = 5.0
+"""Discord allows one IDENTIFY per max_concurrency bucket every 5 seconds, across all of a bot's processes."""
 
 
 class StartupError(Exception):
@@ -89,56 +96,111 @@ class AdvisorBot(commands.Bot):
             **options,  # type: ignore[arg-type]
         )
         self.settings = settings
-        self.storage = Storage(settings.database_path)
+        self.process_name = f"{socket.gethostname()}:{os.getpid()}"
+        self._max_concurrency: int | None = None
+        self.storage = store_for(settings.database)
         self.servers = ServerSettings(default_server_config(settings), self.storage)
         self.rate_limiter = RateLimiter()
+        self.alerts = Alerts(self)
+        self.loop_lag = LoopLag()
+        self.cpu = CpuMeter()
+        self.disconnected_at: float | None = None
         self.started_at = time.time()
         self.last_reload: float | None = None
         self.tree.on_error = self.on_app_command_error  # the one error handler for every slash command (errors.py)
 
     async def setup_hook(self) -> None:
+        if len(self.settings.my_shards) < (self.settings.shard_count or 1) and not self.storage.shared:
+            raise StartupError("SHARD_IDS leaves shards to other processes, and processes can only share a PostgreSQL "
+                               "database: set DATABASE_URL (see README, running on several machines)")
+        self.loop_lag.start()
+        alert_handler = AlertLogHandler(self.alerts)
+        logging.getLogger("mle_advisor").addHandler(alert_handler)
+        self._alert_handler = alert_handler
         try:
             await self.storage.open(verify=True)
             await self.servers.load()
         except StorageError as exc:
             raise StartupError(str(exc)) from None
         edits = self.settings.edits_dir()
+        self.editor = KnowledgeEditor(self.settings.knowledge_dir, edits, self.storage)
+        try:
+            await self.editor.catch_up()  # a shared database holds the moderators' edits: start from its log
+        except (StorageError, OSError) as exc:
+            raise StartupError(f"cannot bring the moderators' edits in {edits} up to date: {exc}") from None
         try:
             knowledge = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir, overlay=edits)
         except KnowledgeError as exc:
             raise StartupError(f"the knowledge in {self.settings.knowledge_dir} has problems:\n{exc}") from None
         self.advisor = Advisor(knowledge, self.storage, context_minutes=self.settings.context_minutes)
-        self.editor = KnowledgeEditor(self.settings.knowledge_dir, edits, self.storage)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*views.PERSISTENT_ITEMS)
-        if self.settings.dev_guild_id:
+        # Only the process serving the dev server's shard syncs its commands (once, not once per process).
+        if self.settings.dev_guild_id and self.serves_guild(self.settings.dev_guild_id):
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d slash commands to the dev server %s", len(synced), self.settings.dev_guild_id)
         log.info("knowledge loaded: %s", ", ".join(f"{n} {k}" for k, n in knowledge.counts().items()))
 
+    # --- shards ----------------------------------------------------------------------------------------
+
+    def serves_guild(self, guild_id: int) -> bool:
+        """Whether this process serves the shard Discord routes `guild_id`'s events to."""
+        if not self.settings.sharded:
+            return True
+        return (guild_id >> 22) % (self.settings.shard_count or 1) in self.settings.my_shards
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Sharded: book this shard's IDENTIFY slot in the database, so identifies of one max_concurrency
+        bucket are 5 s apart across every process; then wait for it."""
+        if not self.settings.sharded:
+            return await super().before_identify_hook(shard_id, initial=initial)
+        try:
+            if self._max_concurrency is None:
+                limits = (await self.http.get_bot_gateway())[2]
+                self._max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
+            wait = await self.storage.reserve_identify((shard_id or 0) % self._max_concurrency, IDENTIFY_SPACING)
+        except (StorageError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            log.warning("could not book an identify slot (%s); waiting %.0f s instead", exc, IDENTIFY_SPACING)
+            wait = IDENTIFY_SPACING
+        if wait > 0:
+            log.info("shard %s identifies in %.1f s (Discord's spacing across processes)", shard_id, wait)
+            await asyncio.sleep(wait)
+
     # --- per server ----------------------------------------------------------------------------------
+    # Per-server state kept in this process's memory (the rate limiter's buckets, the settings cache of
+    # self.servers) stays right when the bot is split across processes by shard: Discord sends a server's
+    # events (messages, commands, buttons, /config) only to the one shard that serves it, and every DM to
+    # shard 0, so one process alone counts and changes what belongs to a server or to DMs.
 
     def server_config(self, guild_id: int | None) -> ServerConfig:
         """This server's settings: what its admins set with /config, else the .env defaults."""
         return self.servers.get(guild_id)
 
-    def rate_limited(self, guild_id: int | None, user_id: int) -> float:
-        """0 if the member may ask a question now (and counts it), else seconds to wait. One bucket per
-        member and server for mentions, answer channels, /ask and the message menu."""
+    def rate_limited(self, guild_id: int | None, user_id: int, cost: float = QUESTION) -> float:
+        """0 if the member may go ahead now (and pays `cost`), else seconds to wait. One allowance per
+        member and server for mentions, answer channels, /ask, the message menu, /step, /resources and
+        autocomplete; small talk and help cost nothing (see bot/core/ratelimit.py)."""
         config = self.server_config(guild_id)
         place = str(guild_id) if guild_id is not None else DM
-        return self.rate_limiter.retry_after(place, str(user_id), config.question_rate, config.question_per)
+        return self.rate_limiter.retry_after(place, str(user_id), config.question_rate, config.question_per, cost)
+
+    def first_refusal(self, guild_id: int | None, user_id: int) -> bool:
+        """Whether to say "easy there" now (once per run of refusals, so the refusals are no flood either)."""
+        return self.rate_limiter.first_refusal(str(guild_id) if guild_id is not None else DM, str(user_id))
 
     def may_edit_knowledge(self, guild_id: int | None) -> bool:
         """The knowledge is shared by every server the bot is in: it may be changed from Discord only in
-        the servers KB_EDIT_GUILD_IDS lists, or, when that is empty, in the one server the bot is in."""
+        the servers KB_EDIT_GUILD_IDS lists, or, when that is empty, in the one server the bot is in.
+        Split into processes by shard, no process sees every server, so only the explicit list counts."""
         if guild_id is None:
             return False
         if self.settings.kb_edit_guild_ids:
             return guild_id in self.settings.kb_edit_guild_ids
+        if self.settings.sharded:
+            return False
         return len(self.guilds) == 1 and self.guilds[0].id == guild_id
 
     # --- events ----------------------------------------------------------------------------------------
@@ -147,16 +209,61 @@ class AdvisorBot(commands.Bot):
         """No text commands here: messages are answered by the conversation extension alone (the default
         would parse "@bot how do I…" as a command named "how" and log an error for every mention)."""
 
+    async def on_disconnect(self) -> None:
+        if self.disconnected_at is None:
+            self.disconnected_at = self.alerts.incidents.clock()
+
+    async def on_resumed(self) -> None:
+        await self._reconnected()
+
+    async def on_connect(self) -> None:
+        await self._reconnected()
+
+    async def check_disconnect(self) -> None:
+        """Still disconnected after ALERT_DISCONNECT_SECONDS: tell the owner now (REST often works while the
+        gateway does not), rather than only once it is back. Called every 30 s by the owner extension."""
+        if self.disconnected_at is None:
+            return
+        down = self.alerts.incidents.clock() - self.disconnected_at
+        if down >= self.settings.alert_disconnect_seconds:
+            await self.alerts.report("disconnect", f"The connection to Discord has been lost for {down / 60:.0f} min; "
+                                                   "discord.py keeps reconnecting.")
+
+    async def _reconnected(self) -> None:
+        """Back on the gateway: if it took long, tell the owner (one alert per outage)."""
+        if self.disconnected_at is None:
+            return
+        down = self.alerts.incidents.clock() - self.disconnected_at
+        self.disconnected_at = None
+        if down >= self.settings.alert_disconnect_seconds:
+            await self.alerts.report("disconnect", f"The connection to Discord was lost for {down / 60:.0f} min; "
+                                                   "it is back now.")
+        self.alerts.resolved("disconnect")
+
     async def on_ready(self) -> None:
         log.info("connected as %s (id %s) to %d server(s)%s", self.user, getattr(self.user, "id", "?"), len(self.guilds),
                  "" if self.intents.message_content else "; without the Message Content intent: answer channels are off")
 
     async def close(self) -> None:
+        self.loop_lag.stop()
+        handler = getattr(self, "_alert_handler", None)
+        if handler is not None:
+            logging.getLogger("mle_advisor").removeHandler(handler)
         await super().close()
         await self.storage.close()
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await errors.answer(interaction, error)
+
+
+class ShardedAdvisorBot(AdvisorBot, commands.AutoShardedBot):
+    """The same bot, serving SHARD_IDS of SHARD_COUNT shards (discord.py's own sharding)."""
+
+
+def make_bot(settings: Settings, **options: Any) -> AdvisorBot:
+    if settings.sharded:
+        return ShardedAdvisorBot(settings, shard_count=settings.shard_count, shard_ids=settings.my_shards, **options)
+    return AdvisorBot(settings, **options)
 
 
 def default_server_config(settings: Settings) -> ServerConfig:
@@ -166,6 +273,7 @@ def default_server_config(settings: Settings) -> ServerConfig:
         question_rate=settings.question_rate,
         question_per=settings.question_per,
         retention_days=settings.retention_days,
+        forum_idle_days=settings.forum_idle_days,
     )
 
 
@@ -208,7 +316,7 @@ async def _serve(settings: Settings, token: str) -> None:
     delay = settings.connect_retry_seconds
     message_content = True
     while True:
-        bot = AdvisorBot(settings, message_content=message_content)
+        bot = make_bot(settings, message_content=message_content)
         runner = asyncio.create_task(bot.start(token))
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -243,6 +351,8 @@ async def _serve(settings: Settings, token: str) -> None:
 
 def run_bot(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.log_file)
+    if settings.discord_api_base:  # a REST proxy shared by every process (README, running on several machines)
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
     token = settings.token
     if not token:
         print("mle-advisor: DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example)", file=sys.stderr)

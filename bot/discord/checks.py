@@ -16,6 +16,8 @@ from typing import TypeVar
 import discord
 from discord import app_commands
 
+from bot.core.ratelimit import AUTOCOMPLETE, FREE, QUESTION
+
 T = TypeVar("T")
 
 
@@ -32,10 +34,20 @@ class TooManyQuestions(Refused):
 
 
 def rate_limit(interaction: discord.Interaction) -> bool:
-    wait = interaction.client.rate_limited(interaction.guild_id, interaction.user.id)  # type: ignore[attr-defined]
+    """A question's cost from the member's allowance; small talk typed into /ask ("thanks!") is free."""
+    client = interaction.client
+    question = getattr(interaction.namespace, "question", None)
+    free = isinstance(question, str) and client.advisor.is_small_talk(question)  # type: ignore[attr-defined]
+    wait = client.rate_limited(interaction.guild_id, interaction.user.id, FREE if free else QUESTION)  # type: ignore[attr-defined]
     if wait:
         raise TooManyQuestions(wait)
     return True
+
+
+def autocomplete_allowed(interaction: discord.Interaction) -> bool:
+    """Typing in an autocomplete costs a small part of a question: a member over their allowance gets no
+    suggestions until it refills, and nobody can keep the bot matching for others."""
+    return not interaction.client.rate_limited(interaction.guild_id, interaction.user.id, AUTOCOMPLETE)  # type: ignore[attr-defined]
 
 
 class NotModerator(Refused):

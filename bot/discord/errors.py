@@ -41,7 +41,7 @@ def explain(interaction: discord.Interaction, error: BaseException) -> str:
     if isinstance(error, app_commands.CheckFailure):
         return "You're not allowed to use that here."
     if isinstance(original, StorageError):
-        log.error("database problem in %s: %s", where, original)
+        log.error("database problem in %s: %s", where, original, extra={"alert": "storage"})
         return "I can't reach my database right now, so nothing was saved. Please try again later."
     first = str(original).splitlines()[0][:200] if str(original) else ""
     log.error("error in %s (user %s): %s: %s", where, interaction.user.id, type(original).__name__, first,

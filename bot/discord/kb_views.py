@@ -321,7 +321,7 @@ class GapActions(SafeView):
     @discord.ui.button(label="Dismiss", style=discord.ButtonStyle.danger)
     async def dismiss(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         bot: AdvisorBot = interaction.client  # type: ignore[assignment]
-        count = await bot.storage.dismiss_gap(str(interaction.guild_id), self.question)
+        count = await bot.advisor.dismiss_gap(str(interaction.guild_id), self.question)
         await report(interaction, "Dismissed", f"Hidden from `/kb gaps` ({count} time(s) asked). If it's asked again, "
                                                "it comes back.")
 

@@ -40,8 +40,10 @@ def embed_for(reply: Reply) -> discord.Embed:
     return embed
 
 
-def view_for(reply: Reply) -> discord.ui.View | None:
-    """Buttons that keep working after a restart: their custom ids carry everything they need."""
+def view_for(reply: Reply, *, owner: int | None = None, solved_by: int | None = None) -> discord.ui.View | None:
+    """Buttons that keep working after a restart: their custom ids carry everything they need. `owner`: the
+    member a public answer answered, who (or a moderator) may delete it with 🗑; `solved_by`: the author
+    of the forum post it answers, who (or a moderator) may mark the post solved."""
     items: list[discord.ui.Item] = []
     if reply.question_id and reply.question_token and reply.kind in ("answer", "statement"):
         items += [views.Feedback.make(reply.question_id, reply.question_token, True),
@@ -50,6 +52,10 @@ def view_for(reply: Reply) -> discord.ui.View | None:
         items.append(views.ShowTopic.make(match.id, match.title))
     if reply.next_step:
         items.append(views.ShowStep.make(reply.next_step))
+    if solved_by is not None:
+        items.append(views.Solved.make(solved_by))
+    if owner is not None:
+        items.append(views.DeleteAnswer.make(owner))
     if not items:
         return None
     view = discord.ui.View(timeout=None)
@@ -58,18 +64,20 @@ def view_for(reply: Reply) -> discord.ui.View | None:
     return view
 
 
-def message_kwargs(reply: Reply) -> dict:
+def message_kwargs(reply: Reply, *, owner: int | None = None, solved_by: int | None = None) -> dict:
     kwargs: dict = {"embed": embed_for(reply), "allowed_mentions": NO_MENTIONS}
-    view = view_for(reply)
+    view = view_for(reply, owner=owner, solved_by=solved_by)
     if view is not None:
         kwargs["view"] = view
     return kwargs
 
 
-async def send(interaction: discord.Interaction, reply: Reply, *, ephemeral: bool | None = None) -> None:
-    """Answer an interaction with `reply`, whether or not it was deferred. Private replies are ephemeral."""
+async def send(interaction: discord.Interaction, reply: Reply, *, ephemeral: bool | None = None,
+               owner: int | None = None) -> None:
+    """Answer an interaction with `reply`, whether or not it was deferred. Private replies are ephemeral;
+    a public one gets 🗑 for `owner` (the member it answers) and moderators."""
     private = reply.private if ephemeral is None else ephemeral
-    kwargs = message_kwargs(reply)
+    kwargs = message_kwargs(reply, owner=None if private else owner)
     if interaction.response.is_done():
         await interaction.followup.send(ephemeral=private, **kwargs)
     else:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 
 from bot.core.storage import QuestionRef
-from bot.discord import errors, where
+from bot.discord import checks, errors, where
 
 if TYPE_CHECKING:
     from bot.core.advisor import Advisor
@@ -145,29 +145,40 @@ class ShowStep(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:step:(?
         await _send(interaction, _advisor(interaction).step_reply(self.step))
 
 
-class ConfirmForget(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:forget:(?P<user>\d+):(?P<yes>[01])"):
-    """/forget-me's confirmation: only the member who asked can press it."""
+class ConfirmForget(discord.ui.DynamicItem[discord.ui.Button],
+                    template=r"mle:forget:(?P<user>\d+):(?P<yes>[01])(?::(?P<place>\d+|dm))?"):
+    """/forget-me's confirmation: only the member who asked can press it. With a place (a server id, or
+    "dm"), only that place is forgotten; without one, everywhere (buttons from before the choice existed
+    meant everywhere too)."""
 
-    def __init__(self, user: int, yes: bool) -> None:
+    def __init__(self, user: int, yes: bool, place: str | None = None) -> None:
+        if not yes:
+            label = "Cancel"
+        elif place is None:
+            label = "Everywhere"
+        else:
+            label = "Only our DMs" if place == "dm" else "Only this server"
         super().__init__(
             discord.ui.Button(
-                label="Yes, forget me" if yes else "Cancel",
+                label=label,
                 style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
-                custom_id=f"mle:forget:{user}:{int(yes)}",
+                custom_id=f"mle:forget:{user}:{int(yes)}" + (f":{place}" if yes and place else ""),
             )
         )
-        self.user, self.yes = user, yes
+        self.user, self.yes, self.place = user, yes, place
 
     @classmethod
-    def prompt(cls, user: int) -> discord.ui.View:
+    def prompt(cls, user: int, place: str | None = None) -> discord.ui.View:
         view = discord.ui.View(timeout=None)
+        if place is not None:
+            view.add_item(cls(user, True, place))
         view.add_item(cls(user, True))
         view.add_item(cls(user, False))
         return view
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> ConfirmForget:
-        return cls(int(match["user"]), match["yes"] == "1")
+        return cls(int(match["user"]), match["yes"] == "1", match["place"])
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.user:
@@ -180,8 +191,100 @@ class ConfirmForget(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fo
         if not self.yes:
             await interaction.response.edit_message(content="Kept everything: nothing was erased.", view=None)
             return
-        reply = await _advisor(interaction).forget(str(interaction.user.id))
+        reply = await _advisor(interaction).forget(str(interaction.user.id), place=self.place)
         await interaction.response.edit_message(content=reply.body, view=None)
 
 
-PERSISTENT_ITEMS = (Feedback, OldFeedback, ShowTopic, ShowStep, ConfirmForget)
+def _may_act_for(interaction: discord.Interaction, member_id: int) -> bool:
+    """The member a message is about, or a moderator of the server it is in (checked by id)."""
+    if interaction.user.id == member_id:
+        return True
+    user = interaction.user
+    if interaction.guild_id is None or not isinstance(user, discord.Member) or user.guild.id != interaction.guild_id:
+        return False
+    return checks.is_moderator(user, checks.moderator_role(interaction))
+
+
+class DeleteAnswer(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:del:(?P<owner>\d+)"):
+    """🗑 under a public answer: the member it answered, or a moderator, can delete it (as python-discord's
+    bot does). Anyone else is told so and nothing happens."""
+
+    def __init__(self, owner: int) -> None:
+        super().__init__(discord.ui.Button(emoji="🗑️", style=discord.ButtonStyle.secondary, custom_id=f"mle:del:{owner}"))
+        self.owner = owner
+
+    @classmethod
+    def make(cls, owner: int) -> DeleteAnswer:
+        return cls(owner)
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> DeleteAnswer:
+        return cls(int(match["owner"]))
+
+    @answered
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if not _may_act_for(interaction, self.owner):
+            await interaction.response.send_message("Only the member this answered, or a moderator, can delete it.",
+                                                    ephemeral=True)
+            return
+        await interaction.response.defer()  # acknowledged at once; then the message the button is on goes
+        await interaction.delete_original_response()
+
+
+SOLVED_TAGS = ("solved", "resolved", "answered", "✅")
+"""A forum tag with one of these names (any case) is applied to a post marked solved."""
+
+
+async def close_post(thread: discord.Thread, *, solved: bool, reason: str) -> bool:
+    """Tag a forum post (when solved and the forum has a "Solved" tag), then archive and lock it, as
+    Discord's own "Close post" does. False when the bot may not (it needs Manage Threads)."""
+    tags = list(thread.applied_tags)
+    parent = thread.parent
+    if solved and isinstance(parent, discord.ForumChannel):
+        tag = next((t for t in parent.available_tags if t.name.strip().lower() in SOLVED_TAGS), None)
+        if tag is not None and tag not in tags:
+            tags = [*tags, tag][:5]  # Discord allows five tags on a post
+    try:
+        await thread.edit(archived=True, locked=True, applied_tags=tags, reason=reason)
+        return True
+    except discord.Forbidden:
+        return False
+
+
+class Solved(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:solved:(?P<author>\d+)"):
+    """"Solved" under the bot's answer to a forum post: the post's author, or a moderator, marks the post
+    solved, which tags it (when the forum has a "Solved" tag) and closes it."""
+
+    def __init__(self, author: int) -> None:
+        super().__init__(discord.ui.Button(label="Solved", emoji="✅", style=discord.ButtonStyle.success,
+                                           custom_id=f"mle:solved:{author}"))
+        self.author = author
+
+    @classmethod
+    def make(cls, author: int) -> Solved:
+        return cls(author)
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> Solved:
+        return cls(int(match["author"]))
+
+    @answered
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if not _may_act_for(interaction, self.author):
+            await interaction.response.send_message("Only the post's author, or a moderator, can mark it solved.",
+                                                    ephemeral=True)
+            return
+        thread = interaction.channel
+        if not isinstance(thread, discord.Thread) and interaction.channel_id is not None:
+            thread = await interaction.client.fetch_channel(interaction.channel_id)  # type: ignore[assignment]
+        if not isinstance(thread, discord.Thread):
+            await interaction.response.send_message("This isn't a forum post, so there's nothing to close.", ephemeral=True)
+            return
+        await interaction.response.send_message(f"Marked solved by {interaction.user.mention}: closing this post. "
+                                                "Write in it to open it again.", allowed_mentions=discord.AllowedMentions.none())
+        if not await close_post(thread, solved=True, reason=f"marked solved by {interaction.user.id}"):
+            await interaction.followup.send("I couldn't close it: I need the Manage Threads permission in this forum.",
+                                            ephemeral=True)
+
+
+PERSISTENT_ITEMS = (Feedback, OldFeedback, ShowTopic, ShowStep, ConfirmForget, DeleteAnswer, Solved)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -140,8 +141,9 @@ class Outcome:
 class DiscordEmulator:
     REJECTED_TOKEN = "rejected-token"
 
-    def __init__(self, *, servers: int = 2) -> None:
+    def __init__(self, *, servers: int = 2, shard_count: int = 1) -> None:
         self.servers = servers  # 1: the bot is in the first server only
+        self.shard_count = shard_count
         self._ids = itertools.count(1_100_000_000_000_000_000)
         self.app_id = self.snowflake()
         self.bot = Member(self.app_id, "MLE Advisor", bot=True)  # its role is added below
@@ -150,6 +152,7 @@ class DiscordEmulator:
         self.channel_id = self.snowflake()
         self.answers_channel_id = self.snowflake()
         self.forum_id = self.snowflake()
+        self.solved_tag_id = self.snowflake()  # the forum's "Solved" tag
         self.thread_id = self.snowflake()  # a thread under the answers channel
         self.log_channel_id = self.snowflake()
         self.moderator_role = self.snowflake()
@@ -164,6 +167,8 @@ class DiscordEmulator:
         self.impostor = Member(self.snowflake(), "impostor", roles=[self.impostor_role])
         # A second server: the same member, its own admin, no moderator role.
         self.other_guild_id = self.snowflake()
+        if shard_count > 1:  # the second server on the next shard: (id >> 22) % shard_count differs by one
+            self.other_guild_id = str(int(self.guild_id) + (1 << 22))
         self.other_channel_id = self.snowflake()
         self.other_bot_role = self.snowflake()
         self.other_admin_role = self.snowflake()
@@ -176,8 +181,11 @@ class DiscordEmulator:
         self._tokens: dict[str, str] = {}  # interaction token -> interaction id
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
+        self._shard_sockets: dict[int, web.WebSocketResponse] = {}  # the live connection of each shard
         self._seq = 0
         self.identified = asyncio.Event()
+        self.identifies: list[tuple[float, int]] = []  # (time.monotonic(), shard) of each IDENTIFY, in order
+        self.refused_identifies: list[list[int]] = []
         self.app = web.Application()
         self.app.router.add_get("/gateway", self._gateway)
         self.app.router.add_get("/attachments/{id}/{name}", self._attachment)
@@ -226,29 +234,46 @@ class DiscordEmulator:
                 await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
             elif data["op"] == 2:  # identify
                 self.identify = data["d"]
-                await self.dispatch("READY", self._ready(), ws)
-                await self.dispatch("GUILD_CREATE", self._guild(), ws)
-                if self.servers > 1:
+                shard, count = (data["d"].get("shard") or [0, 1])
+                if count != self.shard_count or not 0 <= shard < count:
+                    self.refused_identifies.append([shard, count])
+                    await ws.close(code=4010, message=b"Invalid shard")  # as Discord does
+                    break
+                self.identifies.append((time.monotonic(), shard))
+                self._shard_sockets[shard] = ws
+                await self.dispatch("READY", self._ready(shard), ws)
+                if self.shard_of(self.guild_id) == shard:
+                    await self.dispatch("GUILD_CREATE", self._guild(), ws)
+                if self.servers > 1 and self.shard_of(self.other_guild_id) == shard:
                     await self.dispatch("GUILD_CREATE", self._other_guild(), ws)
                 self.identified.set()
         if ws in self._sockets:
             self._sockets.remove(ws)
+        for shard, live in list(self._shard_sockets.items()):
+            if live is ws:
+                del self._shard_sockets[shard]
         return ws
+
+    def shard_of(self, guild_id: str | None) -> int:
+        """Discord's routing: a server's events go to shard (id >> 22) % shard_count; DMs to shard 0."""
+        return (int(guild_id) >> 22) % self.shard_count if guild_id else 0
 
     async def dispatch(self, event: str, data: dict[str, Any], ws: web.WebSocketResponse | None = None) -> None:
         self._seq += 1
         frame = json.dumps({"op": 0, "t": event, "s": self._seq, "d": data})
+        if ws is None and self.shard_count > 1:
+            ws = self._shard_sockets.get(self.shard_of(data.get("guild_id")))
         target = ws or (self._sockets[-1] if self._sockets else None)
         if target is None:
             raise RuntimeError("the bot is not connected to the gateway")
         await target.send_str(frame)
 
-    def _ready(self) -> dict[str, Any]:
-        guilds = [self.guild_id, self.other_guild_id][: self.servers]
+    def _ready(self, shard: int = 0) -> dict[str, Any]:
+        guilds = [g for g in [self.guild_id, self.other_guild_id][: self.servers] if self.shard_of(g) == shard]
         return {"v": 10, "user": self.bot.user(), "guilds": [{"id": g, "unavailable": True} for g in guilds],
                 "session_id": "emulated-session", "resume_gateway_url": self.gateway_url,
                 "application": {"id": self.app_id, "flags": 0}, "private_channels": [], "relationships": [],
-                "user_settings": {}, "shard": [0, 1]}
+                "user_settings": {}, "shard": [shard, self.shard_count]}
 
     def channel(self, channel_id: str, name: str, kind: int = TEXT, parent: str | None = None,
                 guild: str | None = None) -> dict[str, Any]:
@@ -260,7 +285,8 @@ class DiscordEmulator:
                                                                    "archive_timestamp": now(), "locked": False},
                      "member_count": 1, "message_count": 0}
         if kind == FORUM:
-            data |= {"available_tags": [], "default_reaction_emoji": None, "flags": 0}
+            data |= {"available_tags": [{"id": self.solved_tag_id, "name": "Solved", "moderated": False,
+                                         "emoji_id": None, "emoji_name": "✅"}], "default_reaction_emoji": None, "flags": 0}
         return data
 
     def _role(self, role_id: str, name: str, permissions: int, position: int) -> dict[str, Any]:
@@ -308,8 +334,10 @@ class DiscordEmulator:
 
     @staticmethod
     def _json(data: Any, status: int = 200) -> web.Response:
-        # discord.py reads JSON only when Content-Type is exactly application/json (no charset).
-        return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+        # discord.py reads JSON only when Content-Type is exactly application/json (no charset). A stored
+        # message keeps its uploaded bytes under "files" for tests; Discord answers with "attachments" only.
+        return web.Response(body=json.dumps(_as_discord_sends(data)).encode(), status=status,
+                            headers={"Content-Type": "application/json"})
 
     async def _attachment(self, request: web.Request) -> web.Response:
         upload = self.uploads.get(request.match_info["id"])
@@ -353,7 +381,7 @@ class DiscordEmulator:
                                "bot_public": True, "bot_require_code_grant": False, "owner": self.owner.user(),
                                "verify_key": "0" * 64, "flags": 0, "team": None, "summary": "", "rpc_origins": []})
         if parts[:1] == ["gateway"]:
-            return self._json({"url": self.gateway_url, "shards": 1,
+            return self._json({"url": self.gateway_url, "shards": self.shard_count,
                                "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
         if parts[:2] == ["applications", self.app_id] and parts[-1] == "commands":
             scope = parts[3] if len(parts) == 5 else "global"
@@ -389,6 +417,11 @@ class DiscordEmulator:
                 self._outcomes.setdefault(str(reference), Outcome()).messages.append(message)
             self._outcomes.setdefault(f"channel:{parts[1]}", Outcome()).messages.append(message)
             return self._json(message)
+        if parts[0] == "channels" and len(parts) == 2 and method == "PATCH":  # edit a channel (close a forum post)
+            thread = self.channel(parts[1], "post", THREAD, parent=self.forum_id)
+            thread["thread_metadata"] |= {k: body[k] for k in ("archived", "locked") if k in body}
+            thread["applied_tags"] = body.get("applied_tags", [])
+            return self._json(thread)
         if parts[0] == "channels" and parts[-1] == "typing":
             return web.Response(status=204)
         if parts[0] == "channels" and parts[2:3] == ["messages"] and method == "DELETE":
@@ -403,6 +436,12 @@ class DiscordEmulator:
                    "timestamp": now(), "edited_timestamp": None, "tts": False, "mention_everyone": False,
                    "mentions": [], "mention_roles": [], "attachments": [], "pinned": False, "type": 0,
                    "files": files or []}  # not in Discord's message either: what was uploaded, for tests
+        for file in files or []:  # as Discord does: each upload becomes an attachment with a URL to fetch it
+            upload = self.upload(file["filename"] or "file", file["content"])
+            message["attachments"].append({
+                "id": upload.id, "filename": upload.filename, "size": len(upload.content),
+                "url": f"http://127.0.0.1:{self.port}/attachments/{upload.id}/{upload.filename}",
+                "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{upload.id}/{upload.filename}"})
         if body.get("message_reference"):
             message["message_reference"] = body["message_reference"]
         self.messages[message["id"]] = message
@@ -502,10 +541,10 @@ class DiscordEmulator:
         return await self._wait(payload["id"], lambda o: o.type == AUTOCOMPLETE_RESULT, 10)
 
     async def click(self, message: dict[str, Any], custom_id: str, user: Member | None = None, within: float = 10,
-                    guild: str | None = None) -> Outcome:
-        """Press a button the bot rendered in `message`."""
+                    guild: str | None = None, channel: str | None = None) -> Outcome:
+        """Press a button the bot rendered in `message` (in `channel`, e.g. a forum post, if not the usual one)."""
         payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user or self.member,
-                                    message=message, guild=guild)
+                                    message=message, guild=guild, channel=channel)
         await self.dispatch("INTERACTION_CREATE", payload)
         return await self._wait(payload["id"], _answered, within)
 
@@ -518,7 +557,7 @@ class DiscordEmulator:
         return await self._wait(payload["id"], _answered, within)
 
     async def submit(self, opened: Outcome, values: dict[str, str] | None = None, user: Member | None = None,
-                     within: float = 10) -> Outcome:
+                     within: float = 10, guild: str | None = None) -> Outcome:
         """Submit the modal the bot opened in `opened`, changing the fields whose label starts with a key
         of `values` and leaving the others as the bot filled them."""
         modal = opened.modal
@@ -531,7 +570,8 @@ class DiscordEmulator:
                 if field_.get("label", "").lower().startswith(label.lower()):
                     value = new
             rows.append({"type": 1, "components": [{"type": 4, "custom_id": field_["custom_id"], "value": value}]})
-        payload = self._interaction(5, {"custom_id": modal["custom_id"], "components": rows}, user or self.member)
+        payload = self._interaction(5, {"custom_id": modal["custom_id"], "components": rows}, user or self.member,
+                                    guild=guild)
         await self.dispatch("INTERACTION_CREATE", payload)
         return await self._wait(payload["id"], _answered, within)
 
@@ -594,8 +634,19 @@ class DiscordEmulator:
         return [body for m, path, body in self.requests if m == method and fragment in path]
 
 
+def _as_discord_sends(data: Any) -> Any:
+    """A response body without the emulator's own "files" (raw uploaded bytes, kept for tests only)."""
+    if isinstance(data, dict):
+        return {k: _as_discord_sends(v) for k, v in data.items() if k != "files"}
+    if isinstance(data, list):
+        return [_as_discord_sends(v) for v in data]
+    return data
+
+
 def _answered(outcome: Outcome) -> bool:
     """A member sees something: a direct message or update, a form, or a follow-up after a deferral."""
     if outcome.type in (MESSAGE, UPDATE_MESSAGE, MODAL):
+        return True
+    if outcome.type == DEFERRED_UPDATE and outcome.deleted:  # a button that deleted the message it was on
         return True
     return outcome.type in (DEFERRED_MESSAGE, DEFERRED_UPDATE) and bool(outcome.messages)

@@ -14,7 +14,7 @@ from tests.e2e.emulator import AUTOCOMPLETE_RESULT, DiscordEmulator
 pytestmark = pytest.mark.e2e
 
 ALL_COMMANDS = {"ask", "roadmap", "step", "next", "done", "undo", "background", "topics", "resources", "help", "about",
-                "forget-me", "my-data", "kb", "config", "sync", "status", "Ask MLE Advisor"}
+                "forget-me", "my-data", "kb", "config", "sync", "status", "owner", "Ask MLE Advisor"}
 
 
 async def test_start_up_logs_in_and_syncs_commands_to_the_dev_server(bot: AdvisorBot, emulator: DiscordEmulator) -> None:

@@ -20,10 +20,10 @@ from bot.discord.checks import AdminGroup
 
 log = logging.getLogger("mle_advisor.config")
 
-Setting = Literal["answer channels", "moderator role", "question rate", "log channel", "retention"]
+Setting = Literal["answer channels", "moderator role", "question rate", "log channel", "retention", "forum idle"]
 _RESET = {"answer channels": ("answer_channel_ids",), "moderator role": ("moderator_role_id",),
           "question rate": ("question_rate", "question_per"), "log channel": ("log_channel_id",),
-          "retention": ("retention_days",)}
+          "retention": ("retention_days",), "forum idle": ("forum_idle_days",)}
 
 
 def describe(config: ServerConfig, own: set[str], guild: discord.Guild | None) -> str:
@@ -36,9 +36,13 @@ def describe(config: ServerConfig, own: set[str], guild: discord.Guild | None) -
     lines = [
         f"**Answer channels** (every message, threads and forum posts too): {channels}{mark('answer_channel_ids')}",
         f"**Moderator role** (may use /kb): {role}{mark('moderator_role_id')}",
-        f"**Question rate**: {config.question_rate} per member every {config.question_per:g} s{mark('question_rate')}",
+        f"**Question rate**: a burst of {config.question_rate} per member, refilled at {config.question_rate} every "
+        f"{config.question_per:g} s (hello, thanks and help are free){mark('question_rate')}",
         f"**Moderators' log channel** (knowledge changes): {log_channel}{mark('log_channel_id')}",
         f"**Questions kept for**: {config.retention_days:g} days, then deleted{mark('retention_days')}",
+        "**Idle forum posts** (in forum answer channels): "
+        + (f"closed after {config.forum_idle_days:g} days without a message" if config.forum_idle_days else "never closed")
+        + mark("forum_idle_days"),
     ]
     return "\n".join(lines)
 
@@ -54,9 +58,8 @@ class Admin(commands.Cog):
     async def _set(self, interaction: discord.Interaction, changes: dict[str, object], what: str) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None  # AdminGroup is guild only and checked
-        try:
-            for key, value in changes.items():
-                await self.bot.servers.set(guild_id, key, value, by=str(interaction.user.id))
+        try:  # all or nothing: validated whole, then written in one transaction
+            await self.bot.servers.set_many(guild_id, changes, by=str(interaction.user.id))
         except ConfigError as exc:
             await render.send(interaction, Reply("Not changed", f"{exc}.", kind="error"), ephemeral=True)
             return
@@ -110,6 +113,11 @@ class Admin(commands.Cog):
     @app_commands.describe(days="Days (1-3650)")
     async def retention(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650]) -> None:
         await self._set(interaction, {"retention_days": days}, "retention")
+
+    @config.command(name="forum-idle", description="Close posts in forum answer channels after this many idle days")
+    @app_commands.describe(days="Days without a message (0: never close them)")
+    async def forum_idle(self, interaction: discord.Interaction, days: app_commands.Range[int, 0, 365]) -> None:
+        await self._set(interaction, {"forum_idle_days": days}, "forum idle")
 
     @config.command(name="reset", description="Put a setting back to the bot's default")
     @app_commands.describe(setting="The setting")

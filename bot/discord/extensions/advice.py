@@ -8,6 +8,7 @@ about the member's own data are ephemeral.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 
 import discord
@@ -19,7 +20,7 @@ from bot.core.place import Place
 from bot.core.reply import Reply
 from bot.discord import render, where
 from bot.discord.app import AdvisorBot
-from bot.discord.checks import rate_limit
+from bot.discord.checks import autocomplete_allowed, rate_limit
 
 
 def _user(interaction: discord.Interaction) -> str:
@@ -46,19 +47,31 @@ class Advice(commands.Cog):
 
     # --- autocomplete -------------------------------------------------------------------------
 
+    # Each costs a small part of the member's question allowance (nothing once it is used up: no
+    # suggestions until it refills) and matches off the event loop (Advisor.complete).
+
     async def step_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return render.choices(self.advisor.step_choices(current))
+        if not autocomplete_allowed(interaction):
+            return []
+        return render.choices(await self.advisor.complete("step", current))
 
     async def done_step_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         """For /undo: the steps this member has ticked off, then the others."""
+        if not autocomplete_allowed(interaction):
+            return []
         done = await self.advisor.storage.done_steps(_private_place(interaction).id, _user(interaction))
-        pairs = self.advisor.step_choices(current)
+        pairs = await self.advisor.complete("step", current)
         return render.choices([p for p in pairs if p[1] in done] + [p for p in pairs if p[1] not in done])
 
     async def topic_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return render.choices(self.advisor.topic_choices(current))
+        if not autocomplete_allowed(interaction):
+            return []
+        return render.choices(await self.advisor.complete("topic", current))
 
     async def background_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if not autocomplete_allowed(interaction):
+            return []
+        current = current[:100]
         pairs = self.advisor.background_choices()
         needle = current.lower().strip()
         found = [(name, bid) for name, bid in pairs if needle in name.lower() or needle in bid] if needle else pairs
@@ -74,7 +87,7 @@ class Advice(commands.Cog):
         reply = await self.advisor.ask(_user(interaction), question, where.of_interaction(interaction))
         if reply.private:  # about what the member told me privately: for their eyes only
             await interaction.delete_original_response()
-        await render.send(interaction, reply, ephemeral=reply.private)
+        await render.send(interaction, reply, ephemeral=reply.private, owner=interaction.user.id)
 
     @app_commands.command(name="roadmap", description="The route to ML engineer, with your progress ticked")
     @app_commands.describe(background="Show the route from this starting point (default: the one you told me)")
@@ -85,8 +98,11 @@ class Advice(commands.Cog):
     @app_commands.command(name="step", description="How to learn one roadmap step: best way, books, courses")
     @app_commands.describe(name="The step, by name or in your words (\"python\", \"maths\")")
     @app_commands.autocomplete(name=step_names)
+    @app_commands.check(rate_limit)
     async def step(self, interaction: discord.Interaction, name: str) -> None:
-        await render.send(interaction, self.advisor.step_reply(name), ephemeral=False)
+        await interaction.response.defer(thinking=True)
+        reply = await asyncio.to_thread(self.advisor.step_reply, name)  # matching, off the event loop
+        await render.send(interaction, reply, ephemeral=False, owner=interaction.user.id)
 
     @app_commands.command(name="next", description="Your next step on your route")
     async def next_(self, interaction: discord.Interaction) -> None:
@@ -128,8 +144,11 @@ class Advice(commands.Cog):
     @app_commands.command(name="resources", description="Books, courses and sites for a topic")
     @app_commands.describe(topic="The topic or step, by name or in your words (\"nlp\")")
     @app_commands.autocomplete(topic=topic_names)
+    @app_commands.check(rate_limit)
     async def resources(self, interaction: discord.Interaction, topic: str) -> None:
-        await render.send(interaction, self.advisor.resources_reply(topic), ephemeral=False)
+        await interaction.response.defer(thinking=True)
+        reply = await asyncio.to_thread(self.advisor.resources_reply, topic)  # matching, off the event loop
+        await render.send(interaction, reply, ephemeral=False, owner=interaction.user.id)
 
     @app_commands.command(name="help", description="What I can do and how to ask me")
     async def help(self, interaction: discord.Interaction) -> None:

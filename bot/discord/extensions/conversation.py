@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.ratelimit import FREE, QUESTION
 from bot.core.reply import Reply
 from bot.discord import render, where
 from bot.discord.app import AdvisorBot, answer_ephemerally
@@ -75,23 +76,40 @@ class Conversation(commands.Cog):
         if not self.addressed(message):
             return
         text = self.question_text(message)
-        if not text:
-            return await self._reply(message, self.bot.advisor.help_reply())
-        retry_after = self.bot.rate_limited(message.guild.id if message.guild else None, message.author.id)
+        guild_id = message.guild.id if message.guild else None
+        free = not text or self.bot.advisor.is_small_talk(text)  # help and small talk cost no question
+        retry_after = self.bot.rate_limited(guild_id, message.author.id, FREE if free else QUESTION)
         if retry_after:
+            if free or not self.bot.first_refusal(guild_id, message.author.id):
+                return  # a flood: said once already (or chatter past the flood guard), so stay quiet
             try:
                 await message.reply(f"Easy there: you can ask again in {retry_after:.0f} s.", mention_author=False,
                                     allowed_mentions=render.NO_MENTIONS, delete_after=10)
             except discord.HTTPException as exc:
                 log.warning("could not answer message %s: HTTP %s", message.id, exc.status)
             return
+        if not text:
+            return await self._reply(message, self.bot.advisor.help_reply())
         reply = await self.bot.advisor.ask(str(message.author.id), text, where.of_message(message))
-        await self._reply(message, reply)
+        await self._reply(message, reply, solved_by=message.author.id if self.opens_forum_post(message) else None)
 
     @staticmethod
-    async def _reply(message: discord.Message, reply: Reply, *, content: str | None = None) -> None:
+    def opens_forum_post(message: discord.Message) -> bool:
+        """The first message of a post in a forum channel (the post and its first message share an id)."""
+        channel = message.channel
+        if not isinstance(channel, discord.Thread) or message.id != channel.id:
+            return False
+        parent = channel.parent
+        return isinstance(parent, discord.ForumChannel) or getattr(parent, "type", None) == discord.ChannelType.forum
+
+    @staticmethod
+    async def _reply(message: discord.Message, reply: Reply, *, content: str | None = None,
+                     solved_by: int | None = None) -> None:
+        """A public answer, with 🗑 for the member it answers (and moderators), and on a forum post's
+        first message a "Solved" button for the post's author (and moderators)."""
+        kwargs = render.message_kwargs(reply, owner=message.author.id, solved_by=solved_by)
         try:
-            await message.reply(content=content, mention_author=False, **render.message_kwargs(reply))
+            await message.reply(content=content, mention_author=False, **kwargs)
         except discord.HTTPException as exc:  # deleted message, missing permission: log the status only
             log.warning("could not answer message %s: HTTP %s", message.id, exc.status)
 
@@ -100,10 +118,11 @@ class Conversation(commands.Cog):
     async def ask_about_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Answer someone's message as a reply to it: the text is their question, asked by them (their
         background counts, named only if they said it publicly); the rate is the invoker's."""
-        wait = self.bot.rate_limited(interaction.guild_id, interaction.user.id)
+        text = " ".join(message.content.split())
+        free = not text or self.bot.advisor.is_small_talk(text)
+        wait = self.bot.rate_limited(interaction.guild_id, interaction.user.id, FREE if free else QUESTION)
         if wait:
             raise TooManyQuestions(wait)
-        text = " ".join(message.content.split())
         if not text:
             await answer_ephemerally(interaction, "That message has no text I could answer.")
             return
@@ -112,7 +131,8 @@ class Conversation(commands.Cog):
         reply = await self.bot.advisor.ask(str(message.author.id), text, place)
         credit = f"Answering {message.author.mention}'s question (asked for by {interaction.user.mention})."
         try:
-            await message.reply(content=credit, mention_author=False, **render.message_kwargs(reply))
+            await message.reply(content=credit, mention_author=False,
+                                **render.message_kwargs(reply, owner=message.author.id))
         except discord.HTTPException as exc:
             log.warning("could not answer message %s from the menu: HTTP %s", message.id, exc.status)
             await interaction.followup.send("I couldn't post the answer there (missing permission?).", ephemeral=True)

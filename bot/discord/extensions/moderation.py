@@ -6,6 +6,11 @@ is shared by every server the bot is in: KB_EDIT_GUILD_IDS, or the only server).
 core's editor (bot/core/editing.py): validated whole, written atomically to the edits folder, recorded
 for /kb history and /kb undo, and in effect at once.
 
+With a shared database (PostgreSQL, several processes), the change log there is the source of truth for
+the moderators' edits: each process hears of a new change at once (LISTEN/NOTIFY) and also polls every
+SYNC_SECONDS (a listener does not survive a dropped connection), writes the changes it has not applied
+into its edits folder, and reloads.
+
 The watcher looks at the files every KB_WATCH_SECONDS: a change is validated and swapped in, or refused
 with the previous knowledge kept. It survives any error (logged, shown in /kb stats) and fingerprints the
 files before reading them, so a save that was half written when read is read again.
@@ -30,7 +35,7 @@ from bot.core.reply import Reply
 from bot.core.yamlfile import MAX_FILE_BYTES
 from bot.discord import render
 from bot.discord.app import AdvisorBot
-from bot.discord.checks import ModeratorGroup
+from bot.discord.checks import ModeratorGroup, autocomplete_allowed
 from bot.discord.kb_views import (
     EntryModal,
     GapsView,
@@ -44,6 +49,7 @@ from bot.discord.kb_views import (
 )
 
 log = logging.getLogger("mle_advisor.knowledge")
+SYNC_SECONDS = 5.0
 
 
 class Moderation(commands.Cog):
@@ -59,9 +65,31 @@ class Moderation(commands.Cog):
         if seconds > 0:
             self.watch.change_interval(seconds=seconds)
             self.watch.start()
+        if self.bot.storage.shared:
+            self.sync.start()
 
     async def cog_unload(self) -> None:
         self.watch.cancel()
+        self.sync.cancel()
+
+    # --- other processes' edits (shared database) ---------------------------------------------------------
+
+    def _heard(self, change_id: int) -> None:
+        if change_id > self.bot.editor.applied:
+            asyncio.get_running_loop().create_task(self.catch_up(f"change {change_id} from another process"))
+
+    async def catch_up(self, reason: str) -> None:
+        try:
+            if await self.bot.editor.catch_up():
+                await self.reload(reason)
+        except Exception as exc:  # a dropped connection: the next poll tries again
+            log.warning("could not apply other processes' knowledge changes (will retry): %s",
+                        " ".join(str(exc).split())[:200])
+
+    @tasks.loop(seconds=SYNC_SECONDS)
+    async def sync(self) -> None:
+        await self.bot.storage.listen_changes(self._heard)  # (again, if the listening connection dropped)
+        await self.catch_up("changes found by the periodic check")
 
     # --- reloading --------------------------------------------------------------------------------------
 
@@ -70,12 +98,15 @@ class Moderation(commands.Cog):
         self.bot.last_reload = time.time()
         if result.ok:
             self._refused = None
+            self.bot.alerts.resolved("reload")
             counts = ", ".join(f"{n} {k}" for k, n in result.knowledge.counts().items())  # type: ignore[union-attr]
             log.info("knowledge reloaded (%s): %s", reason, counts)
             return Reply("Knowledge reloaded", f"Now answering from: {counts}.", kind="info")
         self._refused = result.fingerprint  # as read: a file still being written will differ next time
         log.warning("knowledge reload (%s) refused, kept the previous knowledge: %d problem(s), first: %s", reason,
                     len(result.problems), result.problems[0] if result.problems else "?")
+        await self.bot.alerts.report("reload", f"{len(result.problems)} problem(s) ({reason}); still answering from "
+                                     f"the previous knowledge. First: {result.problems[0] if result.problems else '?'}")
         body = (f"{len(result.problems)} problem(s); I kept answering from the previous knowledge.\n\n"
                 + problems_text(result.problems))
         return Reply("Reload refused", body, kind="error")
@@ -91,7 +122,7 @@ class Moderation(commands.Cog):
         except Exception as exc:  # the watcher must never stop: log it, show it, keep watching
             message = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
             if self.watch_problem is None or self.watch_problem[1] != message:
-                log.error("the knowledge watcher hit a problem (it keeps watching): %s", message)
+                log.error("the knowledge watcher hit a problem (it keeps watching): %s", message, extra={"alert": "watcher"})
             self.watch_problem = (time.time(), message)
 
     # --- looking ---------------------------------------------------------------------------------------
@@ -172,9 +203,13 @@ class Moderation(commands.Cog):
     # --- changing ---------------------------------------------------------------------------------------
 
     async def topic_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return render.choices(self.bot.advisor.all_topic_choices(current))
+        if not autocomplete_allowed(interaction):
+            return []
+        return render.choices(await self.bot.advisor.complete("any", current))
 
     async def gap_texts(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if not autocomplete_allowed(interaction):
+            return []
         gaps = await self.bot.advisor.gaps(str(interaction.guild_id), limit=25)
         needle = current.lower().strip()
         return render.choices([(g.question, g.question) for g in gaps if needle in g.question] or

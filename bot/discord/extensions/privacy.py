@@ -1,18 +1,25 @@
 """A member's own data: /my-data shows it (and attaches it as JSON), /forget-me erases it after a
 confirm button; and the daily retention sweep deletes questions, feedback and conversation context older
 than each server's retention period (/config retention, default RETENTION_DAYS).
+
+Split into several processes, every process runs the sweep, but each place is claimed in the database
+for the day first, so it is swept once; the settings are read afresh from the database for the sweep
+(another process may have served a /config since this one started).
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
-import json
 import logging
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.core import mydata
 from bot.core.storage import DM, LEGACY, LOCAL, StorageError
 from bot.discord import render
 from bot.discord.app import AdvisorBot
@@ -31,23 +38,32 @@ class Privacy(commands.Cog):
     async def cog_unload(self) -> None:
         self.retention.cancel()
 
-    @app_commands.command(name="forget-me", description="Erase everything I remember about you")
+    @app_commands.command(name="forget-me", description="Erase what I remember about you, here or everywhere")
     async def forget_me(self, interaction: discord.Interaction) -> None:
+        here = "this server" if interaction.guild_id is not None else "our DMs"
         await interaction.response.send_message(
             "This erases your background, your progress, the questions you asked, your 👍/👎 and what we last "
-            "talked about, in every server and in DMs. Sure?",
-            view=ConfirmForget.prompt(interaction.user.id),
+            f"talked about.\n• **Only {here}**: what you did in {here}; other servers and DMs keep theirs.\n"
+            "• **Everywhere**: all of it, in every server and in DMs.\nSure? Pick one:",
+            view=ConfirmForget.prompt(interaction.user.id, str(interaction.guild_id) if interaction.guild_id else DM),
             ephemeral=True,
             allowed_mentions=render.NO_MENTIONS,
         )
 
+    def server_names(self) -> dict[str, str]:
+        return {str(guild.id): guild.name for guild in self.bot.guilds}
+
     @app_commands.command(name="my-data", description="See everything I store about you (only you see it)")
     async def my_data(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        reply, data = await self.bot.advisor.my_data(str(interaction.user.id))
-        payload = json.dumps({"user_id": str(interaction.user.id), **data}, ensure_ascii=False, indent=2).encode()
+        reply, data = await self.bot.advisor.my_data(str(interaction.user.id), self.server_names())
+        limit = getattr(interaction, "filesize_limit", 0) or mydata.DEFAULT_LIMIT  # this server's upload limit
+        packed = await asyncio.to_thread(mydata.pack, {"user_id": str(interaction.user.id), **data},
+                                         min(limit, mydata.DEFAULT_LIMIT * 4))
+        if packed.note:
+            reply = replace(reply, body=f"{reply.body}\n\n{packed.note}")
         kwargs = render.message_kwargs(reply)
-        kwargs["file"] = discord.File(io.BytesIO(payload), filename="mle-advisor-my-data.json")
+        kwargs["file"] = discord.File(io.BytesIO(packed.content), filename=packed.filename)
         await interaction.followup.send(ephemeral=True, **kwargs)
 
     @tasks.loop(hours=24)
@@ -55,13 +71,19 @@ class Privacy(commands.Cog):
         """Delete what is older than each place's retention period; a failure is logged and retried tomorrow."""
         try:
             removed = 0
-            for place in await self.bot.storage.places():
+            storage = self.bot.storage
+            if storage.shared:
+                await self.bot.servers.load()
+            today = datetime.now(UTC).date().isoformat()
+            for place in await storage.places():
+                if storage.shared and not await storage.claim("retention", f"{place} {today}"):
+                    continue  # swept today already, by this process or another
                 guild = int(place) if place not in (DM, LOCAL, LEGACY) and place.isdigit() else None
                 removed += await self.bot.storage.purge(place, self.bot.server_config(guild).retention_days)
             if removed:
                 log.info("retention: deleted %d old question, feedback and context rows", removed)
         except StorageError as exc:
-            log.error("retention sweep failed, will try again tomorrow: %s", exc)
+            log.error("retention sweep failed, will try again tomorrow: %s", exc, extra={"alert": "storage"})
 
 
 async def setup(bot: AdvisorBot) -> None:

@@ -1,8 +1,4 @@
-"""Everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
-
-Every row about a member belongs to a *place*: a server id, "dm" for direct messages, or "local" for
-the command line. Moderators only ever read their own server's rows; `forget` removes a member from
-every place.
+"""The embedded backend: everything the advisor remembers, in one SQLite file (aiosqlite, WAL).
 
 Tables:
   profiles    stated background per place and member (and whether it was stated privately)
@@ -23,24 +19,33 @@ or another program's database raises StorageError with its own plain message, an
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
 import aiosqlite
 
-T = TypeVar("T")
+from bot.core.storage.base import (
+    COPIED_TABLES,
+    MAX_QUESTION_CHARS,
+    MEMBER_TABLES,
+    Change,
+    Gap,
+    Profile,
+    QuestionRef,
+    StorageError,
+    Store,
+    Usage,
+    change_from_row,
+    memory_from_rows,
+    now,
+    question_token,
+)
 
-LEGACY = "legacy"
-"""The place of rows written before places existed (schema 1): never shown to any server's moderators;
-a legacy background is treated as privately stated."""
-DM, LOCAL = "dm", "local"
+T = TypeVar("T")
 
 MIGRATIONS: Sequence[str] = (
     # 1: the first schema
@@ -170,84 +175,7 @@ MIGRATIONS: Sequence[str] = (
 
 OUR_TABLES = frozenset({"profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes",
                         "sqlite_sequence", "profiles2", "progress2", "questions2", "feedback2"})
-MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
-"""Tables with rows about members (user_id): what forget-me empties."""
-
-MAX_QUESTION_CHARS = 2000
 BUSY_TIMEOUT = 10.0
-
-
-class StorageError(Exception):
-    """The database cannot be used right now; the message names the file and says what to do.
-
-    `kind` is one of: corrupt, not-a-database, not-ours, newer, locked, read-only, full, cannot-open,
-    io, closed."""
-
-    def __init__(self, message: str, kind: str = "error") -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Profile:
-    user_id: str
-    background: str | None
-    background_stated_at: str | None
-    background_private: bool = False
-
-
-@dataclass(frozen=True)
-class QuestionRef:
-    """A stored question, and a check that a 👍/👎 button names this question and no other."""
-
-    id: int
-    token: str
-
-
-@dataclass(frozen=True)
-class Gap:
-    question: str
-    times: int
-    unanswered: int
-    unhelpful: int
-    last_asked: str
-    asked_as: str = ""  # one of the questions as the member wrote it (the question above is folded to lowercase)
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What a server's members asked over a period: for /kb stats."""
-
-    days: int
-    asked: int
-    answered: int
-    helpful: int
-    unhelpful: int
-    top_topics: list[tuple[str, int]]
-    top_gaps: list[tuple[str, int]]
-    per_day: list[int]  # oldest first, one count per day
-
-
-@dataclass(frozen=True)
-class Change:
-    """One edit of the knowledge files: `files` maps each path to (content before, content after);
-    None stands for "no such file"."""
-
-    id: int
-    at: str
-    by_id: str
-    by_name: str
-    place: str
-    summary: str
-    files: dict[str, tuple[str | None, str | None]]
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def question_token(question_id: int, asked_at: str) -> str:
-    return hashlib.sha256(f"{question_id}:{asked_at}".encode()).hexdigest()[:8]
 
 
 _KIND_BY_CODE = {
@@ -270,19 +198,15 @@ def _kind_of(exc: BaseException) -> str:
     return "error"
 
 
-class Storage:
+class SQLiteStorage(Store):
+    migrations = MIGRATIONS
+
     def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
+        self.where = str(self.path)
         self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
-
-    async def __aenter__(self) -> Storage:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        await self.close()
 
     # --- opening and errors ---------------------------------------------------------------------
 
@@ -408,26 +332,21 @@ class Storage:
                      context_age: timedelta) -> tuple[Profile, set[str], str | None]:
         """What answering a question needs, read at once: profile, done steps, conversation topic."""
 
-        async def work(db: aiosqlite.Connection) -> tuple[Profile, set[str], str | None]:
-            return (await _profile(db, place, user_id), await _done(db, place, user_id),
-                    await _context(db, place, channel, user_id, context_age))
-
-        return await self._read(work)
+        since = (datetime.now(UTC) - context_age).isoformat(timespec="seconds")
+        # One statement, so one trip to the database's thread: profile row, done steps, topic, tagged.
+        rows = await self._read(lambda db: db.execute_fetchall(
+            """SELECT * FROM (SELECT 'p', background, background_stated_at, background_private FROM profiles
+                              WHERE user_id = ?1 AND place IN (?2, 'legacy') ORDER BY place = 'legacy' LIMIT 1)
+               UNION ALL SELECT 'd', step_id, NULL, NULL FROM progress WHERE user_id = ?1 AND place IN (?2, 'legacy')
+               UNION ALL SELECT 'c', topic_id, NULL, NULL FROM context
+                   WHERE place = ?2 AND channel = ?3 AND user_id = ?1 AND updated_at >= ?4""",
+            (user_id, place, channel, since)))
+        return memory_from_rows(user_id, rows)
 
     async def set_background(self, place: str, user_id: str, background: str | None, *, private: bool = False) -> None:
         stamp = now()
 
-        async def work(db: aiosqlite.Connection) -> None:
-            await db.execute(
-                """INSERT INTO profiles (place, user_id, background, background_stated_at, background_private, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (place, user_id) DO UPDATE SET background = excluded.background,
-                   background_stated_at = excluded.background_stated_at,
-                   background_private = excluded.background_private, updated_at = excluded.updated_at""",
-                (place, user_id, background, stamp if background else None, int(private), stamp))
-            await db.execute("DELETE FROM profiles WHERE place = 'legacy' AND user_id = ?", (user_id,))
-
-        await self._write(work)
+        await self._write(lambda db: _set_background(db, place, user_id, background, private, stamp))
 
     # --- progress -------------------------------------------------------------------------------
 
@@ -450,18 +369,9 @@ class Storage:
 
     # --- questions and feedback -----------------------------------------------------------------
 
-    async def log_question(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
-                           answered: bool, *, channel: str = "", off_topic: bool = False) -> QuestionRef:
-        """Store a question. `off_topic` marks one declined because it is about another subject: not a
-        gap the moderators could fill, so it is left out of /kb gaps."""
-        return await self.record_turn(place, user_id, question, match_id, score, answered, channel=channel,
-                                      off_topic=off_topic)
-
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
-                          context_topic: str | None = None) -> QuestionRef:
-        """Store a question and, when `context_topic` is given, make it the conversation's topic: one
-        transaction, so both are saved or neither is."""
+                          context_topic: str | None = None, background: tuple[str, bool] | None = None) -> QuestionRef:
         asked_at = now()
 
         async def work(db: aiosqlite.Connection) -> int:
@@ -472,6 +382,8 @@ class Storage:
                  int(off_topic)))
             if context_topic is not None:
                 await _set_context(db, place, channel, user_id, context_topic)
+            if background is not None:
+                await _set_background(db, place, user_id, background[0], background[1], asked_at)
             return int(cursor.lastrowid or 0)
 
         number = await self._write(work)
@@ -573,17 +485,21 @@ class Storage:
             out.setdefault(place, {})[key] = json.loads(value)
         return out
 
-    async def set_setting(self, place: str, key: str, value: Any, by: str = "") -> None:
-        """Store one setting for a place; None removes it (back to the default)."""
+    async def set_settings(self, place: str, values: dict[str, Any], by: str = "") -> None:
+        """Store several settings of a place in one transaction: all of them or, on any failure, none.
+        None removes a setting (back to the default)."""
+        encoded = {key: None if value is None else json.dumps(value) for key, value in values.items()}
 
         async def work(db: aiosqlite.Connection) -> None:
-            if value is None:
-                await db.execute("DELETE FROM settings WHERE place = ? AND key = ?", (place, key))
-            else:
-                await db.execute(
-                    """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
-                       ON CONFLICT (place, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
-                       updated_by = excluded.updated_by""", (place, key, json.dumps(value), now(), by))
+            for key, value in encoded.items():
+                if value is None:
+                    await db.execute("DELETE FROM settings WHERE place = ? AND key = ?", (place, key))
+                else:
+                    await db.execute(
+                        """INSERT INTO settings (place, key, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+                           ON CONFLICT (place, key) DO UPDATE SET value = excluded.value,
+                           updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
+                        (place, key, value, now(), by))
 
         await self._write(work)
 
@@ -604,7 +520,12 @@ class Storage:
     async def changes(self, limit: int = 20) -> list[Change]:
         rows = await self._read(lambda db: db.execute_fetchall(
             "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes ORDER BY id DESC LIMIT ?", (limit,)))
-        return [_change(r) for r in rows]
+        return [change_from_row(r) for r in rows]
+
+    async def changes_since(self, after_id: int) -> list[Change]:
+        rows = await self._read(lambda db: db.execute_fetchall(
+            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes WHERE id > ? ORDER BY id", (after_id,)))
+        return [change_from_row(r) for r in rows]
 
     async def change(self, change_id: int | None = None) -> Change | None:
         """One change by id, or the latest."""
@@ -612,7 +533,7 @@ class Storage:
         rows = await self._read(lambda db: db.execute_fetchall(
             sql + "WHERE id = ?" if change_id is not None else sql + "ORDER BY id DESC LIMIT 1",
             (change_id,) if change_id is not None else ()))
-        return _change(rows[0]) if rows else None
+        return change_from_row(rows[0]) if rows else None
 
     # --- retention and the member's own data -----------------------------------------------------
 
@@ -659,21 +580,23 @@ class Storage:
 
         return await self._read(work)
 
-    async def forget(self, user_id: str) -> int:
-        """Delete every row about `user_id`, in every place, in one transaction; then checkpoint the
-        WAL so the deleted words are off the disk. Returns the rows removed."""
+    async def forget(self, user_id: str, place: str | None = None) -> int:
+        """Delete every row about `user_id`, in every place (or, with `place`, in that place only: its
+        rows, the feedback the member gave there, and others' feedback on their questions there), in one
+        transaction; then checkpoint the WAL so the deleted words are off the disk. Returns the rows removed."""
+        where, params = ("user_id = ?", (user_id,)) if place is None else ("user_id = ? AND place = ?", (user_id, place))
 
         async def work(db: aiosqlite.Connection) -> int:
             removed = 0
             for sql in (
-                "DELETE FROM feedback WHERE user_id = ?",
-                "DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE user_id = ?)",
-                "DELETE FROM questions WHERE user_id = ?",
-                "DELETE FROM progress WHERE user_id = ?",
-                "DELETE FROM profiles WHERE user_id = ?",
-                "DELETE FROM context WHERE user_id = ?",
+                f"DELETE FROM feedback WHERE {where}",  # noqa: S608 - fixed text
+                f"DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE {where})",  # noqa: S608
+                f"DELETE FROM questions WHERE {where}",  # noqa: S608
+                f"DELETE FROM progress WHERE {where}",  # noqa: S608
+                f"DELETE FROM profiles WHERE {where}",  # noqa: S608
+                f"DELETE FROM context WHERE {where}",  # noqa: S608
             ):
-                removed += max((await db.execute(sql, (user_id,))).rowcount, 0)
+                removed += max((await db.execute(sql, params)).rowcount, 0)
             return removed
 
         removed = await self._write(work)
@@ -700,6 +623,24 @@ class Storage:
 
         return await self._read(work)
 
+    async def dump(self, table: str) -> tuple[list[str], list[tuple[Any, ...]], int]:
+        """Every row of one of COPIED_TABLES as it is (for `db copy`): column names, rows, and the highest
+        id ever given in it (0 for tables without ids), so the copy never reuses one."""
+        assert table in COPIED_TABLES
+
+        async def work(db: aiosqlite.Connection) -> tuple[list[str], list[tuple[Any, ...]], int]:
+            cursor = await db.execute(f"SELECT * FROM {table}")  # noqa: S608 - a fixed name
+            names = [d[0] for d in cursor.description]
+            rows = [tuple(r) for r in await cursor.fetchall()]
+            floor = await _scalar(db, "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+            return names, rows, int(floor or 0)
+
+        return await self._read(work)
+
+    async def table_counts(self) -> dict[str, int]:
+        union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in COPIED_TABLES)  # noqa: S608 - fixed names
+        return {r[0]: int(r[1]) for r in await self._read(lambda db: db.execute_fetchall(union))}
+
     def size_bytes(self) -> int:
         """The database file plus its WAL, for /status."""
         total = 0
@@ -721,11 +662,6 @@ async def _rollback(db: aiosqlite.Connection) -> None:
         await db.execute("ROLLBACK")
     except (sqlite3.Error, ValueError):  # no transaction left to roll back (SQLite ended it), or closed
         pass
-
-
-def _change(row: Sequence[Any]) -> Change:
-    files = {path: (v.get("before"), v.get("after")) for path, v in json.loads(row[6]).items()}
-    return Change(row[0], row[1], row[2], row[3], row[4], row[5], files)
 
 
 # --- queries shared by several operations (each runs inside the caller's read or transaction) ---------
@@ -751,6 +687,18 @@ async def _context(db: aiosqlite.Connection, place: str, channel: str, user_id: 
         "SELECT topic_id FROM context WHERE place = ? AND channel = ? AND user_id = ? AND updated_at >= ?",
         (place, channel, user_id, since))
     return rows[0][0] if rows else None
+
+
+async def _set_background(db: aiosqlite.Connection, place: str, user_id: str, background: str | None, private: bool,
+                          stamp: str) -> None:
+    await db.execute(
+        """INSERT INTO profiles (place, user_id, background, background_stated_at, background_private, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (place, user_id) DO UPDATE SET background = excluded.background,
+           background_stated_at = excluded.background_stated_at,
+           background_private = excluded.background_private, updated_at = excluded.updated_at""",
+        (place, user_id, background, stamp if background else None, int(private), stamp))
+    await db.execute("DELETE FROM profiles WHERE place = 'legacy' AND user_id = ?", (user_id,))
 
 
 async def _set_context(db: aiosqlite.Connection, place: str, channel: str, user_id: str, topic_id: str | None) -> None:
