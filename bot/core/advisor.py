@@ -24,6 +24,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core import compose, smalltalk
 from bot.core import gaps as gap_groups
+from bot.core.backgrounds import as_written
 from bot.core.format import bold, quote_user_text
 from bot.core.knowledge import Knowledge, KnowledgeError, Problem, fingerprint, load_knowledge
 from bot.core.matcher import DEFAULT_THRESHOLD
@@ -179,7 +180,7 @@ class Advisor:
             if found.background != remembered or private != (not place.public):
                 stated_now = (found.background, not place.public)
                 lead = compose.join_leads(lead, f"Noted: you're coming from {bold(stated.name)} (from “"
-                                          f"{quote_user_text(found.alias, 60)}”). I'll remember that; `/background set` "
+                                          f"{quote_user_text(as_written(question, found.alias), 60)}”). I'll remember that; `/background set` "
                                           "if I got it wrong, `/background clear` to forget it.")
             remembered, private = found.background, not place.public
         # A background named in the question wins for this question; otherwise the remembered one.

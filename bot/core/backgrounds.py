@@ -21,6 +21,7 @@ marked as past ("I used to be…") loses to a current one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -98,6 +99,14 @@ _DOING = frozenset("""doing working building writing running making managing han
     maintaining designing coding programming supporting""".split())
 _CUES = (NEGATIONS | _SELF_VERBS | _MY_NOUNS | _TRAILING | _WISHES | _CLAUSE_START_VERBS | _WORK_VERBS | _CREDENTIALS
          | {"i", "my", "as", "coming", "from", "used", "to", "here", "myself"})
+
+
+def as_written(message: str, alias: str) -> str:
+    """The words of `message` that `alias` (folded, plurals dropped) was read from, for showing the
+    member what was understood: "Kubernetes", not "kubernete"."""
+    pattern = r"\W+".join(re.escape(t) + r"(?:e?s)?" for t in alias.split())
+    found = re.search(rf"(?<!\w){pattern}(?!\w)", message, re.IGNORECASE) if pattern else None
+    return found.group(0) if found else alias
 
 
 def plural(word: str) -> str:
