@@ -218,3 +218,31 @@ async def test_saying_you_finished_a_step_ticks_it_off_like_done(advisor: Adviso
 async def test_never_having_finished_something_ticks_nothing_off(advisor: Advisor) -> None:
     await advisor.ask("d2", "I have never finished the maths step, what now?")
     assert "✅" not in (await advisor.roadmap("d2")).text
+
+
+# --- the misroutes of issue 13, fixed by how a message is read ------------------------------------------
+
+async def test_going_from_a_field_to_ml_is_a_route_question(advisor: Advisor) -> None:
+    reply = await advisor.ask("x1", "how would I get from chemistry to an ML engineering job?")
+    assert reply.matches[0].id == "your-route" and "From physics" in reply.title
+
+
+async def test_books_for_the_whole_field_are_listed_along_the_roadmap(advisor: Advisor) -> None:
+    reply = await advisor.ask("x2", "which books are the must-reads for machine learning?")
+    assert reply.answered and "along the roadmap" in reply.title
+    assert "Goodfellow" in reply.body and "Elements of Statistical Learning" in reply.body
+    assert "(course" not in reply.body  # books only
+
+
+async def test_a_book_asked_for_a_topic_goes_to_that_topic_not_to_the_one_with_books(advisor: Advisor) -> None:
+    reply = await advisor.ask("x3", "is there a good book on classical machine learning?")
+    assert reply.matches[0].id == "classical-ml"
+
+
+async def test_a_person_like_the_asker_mentioned_in_a_question_is_not_its_subject(advisor: Advisor) -> None:
+    reply = await advisor.ask("x4", "what should a chemist study first?")
+    assert reply.answered
+
+
+async def test_a_field_mentioned_as_the_subject_of_an_off_topic_question_is_still_declined(advisor: Advisor) -> None:
+    assert not (await advisor.ask("x5", "recommend a textbook on marine biology?")).answered

@@ -479,3 +479,33 @@ def uncovered_reply(about: str, nearby: Sequence[Match] = ()) -> Reply:
         body += "\n\nWhat they do say nearby: " + " · ".join(bold(m.title) for m in nearby)
     body += "\n\nTry `/topics` for everything I know."
     return Reply("Not covered by the guides", body, kind="unknown", did_you_mean=tuple(nearby))
+
+
+def field_resources(kb: Knowledge, wants: Collection[str], background: Background | None = None,
+                    lead: str | None = None) -> Reply:
+    """"The best books for machine learning": every resource of the kinds asked for, step by step along
+    the member's route (or the roadmap), each under the step it belongs to."""
+    kinds = [k for k in wants if k != "free"]
+    route = [kb.steps_by_id[s] for s in (background.route if background else kb.steps_by_id) if s in kb.steps_by_id]
+    lines: list[str] = []
+    seen: set[str] = set()
+    sources: list[str] = []
+    for step in route:
+        for rid in step.resources:
+            r = kb.resources.get(rid)
+            if r is None or rid in seen or _kind_of(r) not in kinds or ("free" in wants and not r.free):
+                continue
+            seen.add(rid)
+            sources += r.sources
+            lines.append(f"{resource_text(r, full=False)}: {step.short}")
+    what = " and ".join(KIND_NAMES.get(k, k) for k in kinds) or "resources"
+    title = f"{what[:1].upper()}{what[1:]} along the roadmap"
+    credit_text = credit(sources, kb.sources)
+    if not lines:
+        body = f"The guides name no {what} for the roadmap's steps. `/resources TOPIC` lists what each topic has."
+        return Reply(title, _with_lead(lead, body, _budget(title, credit_text)), credit_text)
+    head = (f"{lead}\n\n" if lead else "") + f"The {what} the guides recommend, in the order of "
+    head += "your route:" if background else "the roadmap:"
+    body = fit_lines(head, lines, "\n\n`/resources TOPIC` shows one topic's with notes.", _budget(title, credit_text),
+                     more="…and {n} more")
+    return Reply(title, body, credit_text)

@@ -34,6 +34,8 @@ GENERIC_SHARE = 0.3
 """A word that this share of topics use ("ml", "learn") says nothing specific on its own."""
 MENTION_MARGIN = 0.2
 WIDER_MARGIN = 0.1
+KIND_MARGIN = 0.1
+"""How much better a question must match without its resource words ("book") to be read that way."""
 OWN_QUESTION = 0.25
 """How far over the line one part of a message must match on its own to be a new question, not a
 follow-up on the part before it ("…, and which podcasts?" vs "…, any course for it?")."""
@@ -50,6 +52,8 @@ NAMED_MARGIN = 0.15
 """How much better a question must match with the sentence before it taken in to be read that way."""
 """How much better a question must match with a mentioned background set aside to be read that way."""
 
+_PERSON = re.compile(r"(ist|er|or|ian|ant|ent|dev)$")
+"""How a role names a person ("physicist", "teacher", "accountant") rather than a field ("physics")."""
 _SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -80,13 +84,14 @@ _REQUEST = (_KIND_WORDS | _FREE | _NEXT | _PRACTICE | _DONE
             | {"recommend", "recommendation", "suggest", "suggestion", "resource", "resources", "good", "any", "got",
                "go", "with", "learn", "study", "there", "for", "need", "want", "once", "now", "what", "about"})
 _REQUEST_STEMS = frozenset(stem(w) for w in _REQUEST)
+_KIND_STEMS = frozenset(stem(w) for w in _KIND_WORDS)
 
 
 @dataclass(frozen=True)
 class Reading:
     """What a message asks."""
 
-    kind: str  # "topic" | "statement" | "smalltalk" | "unknown"
+    kind: str  # "topic" | "several" | "resources" (of a kind, across the roadmap) | "statement" | "smalltalk" | "unknown"
     matches: tuple[Match, ...] = ()  # best first; the topic answered is matches[0]
     found: Found | None = None  # the background the message states, or the one its question mentions
     followup: str | None = None  # how it leans on the previous answer: "resources", "next", "practice", "again"
@@ -149,7 +154,8 @@ class Reader:
         if found is None:
             return [whole], None, folded
         rest = kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in found.consumed])
-        return ([rest] if found.about_self else [whole, rest]), found, folded
+        start = found.start > 0 and folded[found.start - 1] == "from"  # "how do I go from physics to ML?"
+        return ([rest] if found.about_self or start else [whole, rest]), found, folded
 
     def match(self, question: str) -> tuple[list[Match], Found | None]:
         """Topics for `question` on its own (no conversation), best first, and its background."""
@@ -215,8 +221,8 @@ class Reader:
             return matches
         if any(not kb.index.knows(w) and kb.index.weight(w, names, surfaces.get(w)) > 0.5 * kb.index.rarest for w in words):
             return matches  # something the knowledge doesn't cover is asked ("how do I become a tattoo artist")
-        if matches and getattr(kb.topic(matches[0].id), "personal", None):
-            return matches  # already a personal answer (time, focus, next, route)
+        if matches and getattr(kb.topic(matches[0].id), "personal", None) == "route":
+            return matches  # already the route (nothing specific is asked: not how hard, how long, what next)
         route = next((e for e in kb.entries.values() if e.personal == "route"), None)
         if route is None:
             return matches
@@ -399,6 +405,18 @@ class Reader:
         words = set(tokens)
         wants = frozenset(k for k, vocab in KINDS.items() if words & vocab) | (frozenset({"free"}) if words & _FREE else frozenset())
         named = tuple(n.resource for n in kb.names.find(asked))
+        kinds = wants - {"free"}
+        if kinds and not named and previous is None:
+            # "which book for classical ML?": the topic is what the book is *about*; the word "book"
+            # would otherwise pull towards topics whose resources are books ("the deep learning book").
+            rest = [w for w in stems if w not in _KIND_STEMS]
+            subject = [w for w in content(rest) if kb.index.share(w) < GENERIC_SHARE]
+            if not subject and anchored(rest):  # "the best books for machine learning": across the roadmap
+                return Reading("resources", (), background, wants=wants)
+            plain = self._above(kb.index.search(rest, threshold=self.threshold, names=self.names(asked),
+                                                surfaces=self.surfaces(tokens))) if subject else []
+            if plain and (not matches or (plain[0].id != matches[0].id and plain[0].score > matches[0].score + KIND_MARGIN)):
+                matches = plain
 
         finished = self._finished_step(asked, tokens)
         if finished is not None:  # "learned python, now what?", "I've finished the maths step"
@@ -422,7 +440,8 @@ class Reader:
         elsewhere = tuple(subjects[s] for s in kb.index.elsewhere(kb.normalizer.stems(asked)) if s in subjects)
         near = () if elsewhere else tuple(self.near(message))
         # "a textbook on organic chemistry": a field mentioned, in a message not about ML, is its subject
-        mentioned = found is not None and not found.about_self and not anchored(stems)
+        # ("what should a physicist learn?" names a person like the asker, not a subject)
+        mentioned = found is not None and not found.about_self and not anchored(stems) and not _PERSON.search(found.alias)
         if near and near[0].score >= self.threshold - LIKELY_BAND and not mentioned and not self._foreign(asked):
             # Just under the line, with nothing pointing elsewhere: the closest topic is usually right
             # (measured on our own fresh sets), so it is answered, with the runner-up as "did you mean".
