@@ -120,6 +120,7 @@ _JOINS = re.compile(r",?\s+(?:and also|and then|plus|also|as well as)\s+|;\s*|,\
 word ("… and how long will it take?"); otherwise a bare "and" joins two things of one question
 ("commands and syntax")."""
 _COMMA_QUESTION = re.compile(r",\s+(?=(?:what|which|how|where|when|is|are|do|does|can|should|any)\b)", re.I)
+_MAYBE_SEVERAL = re.compile(r"[,;]|\?.*\S.*\?|\b(?:and|plus|also|as well as)\b", re.I | re.S)
 _LEAD = re.compile(r"^\s*(?:two things|two questions|two-parter|2 questions|quick ones?|questions?)\s*[:,-]\s*", re.I)
 
 
@@ -129,6 +130,8 @@ def asking_parts(text: str, telling: Callable[[str], int], *, most: int = 3) -> 
     `telling(part)` says how many words of a part could name a topic: a part is a question of its own
     only with one (so "books and courses for NLP" stays one question: "courses for NLP" alone names the
     topic, "books" does not)."""
+    if not _MAYBE_SEVERAL.search(text):
+        return [text]  # no joining word, no second question: the usual case, decided by one search
     body = _LEAD.sub("", text.strip())
     asking = [s for s in sentences(body) if is_asking(s)]
     pieces: list[str] = []

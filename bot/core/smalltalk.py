@@ -50,11 +50,18 @@ _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "pl
                                      "lol", "tho", "though", "yo", "hey"}
 
 
+_ABOUT_WORDS = frozenset(w for pattern in ABOUT for w in pattern) | _ABOUT_FILLER
+_SMALL_WORDS = GREETING | THANKS | ACK | FILLER
+_ANY_WORD = _ABOUT_WORDS | _SMALL_WORDS | {"r", "u", "ya"}
+
+
 def classify(text: str) -> str | None:
     """"greeting", "thanks", "ack" or "about" for small talk; None for anything else."""
     tokens = [w for w in words(text) if w != BREAK]
     if not tokens:
         return None  # emoji or punctuation only: the caller decides (an empty question gets the help text)
+    if not _ANY_WORD.issuperset(w for w in tokens if not w.isdigit()):
+        return None  # a word no small talk uses: a question (most messages stop here)
     tokens = [{"r": "are", "u": "you", "ya": "you"}.get(w, w) for w in tokens]
     for pattern in ABOUT:  # the pattern's words in order, anything between or around them filler
         rest, at = [], 0

@@ -120,8 +120,10 @@ class Reader:
         self.threshold = threshold
         self._topic_words: dict[str, frozenset[str]] = {}  # _words_of, per topic: built on first use
         self._links: dict[str, str] | None = None  # resource addresses → names, for links in messages
+        self._statements: dict[str, Found | None] = {}  # _stated, for the messages being read
         # first stem → (stems of a phrase, subject) for subjects inside the field the guides don't cover
         self._within: dict[str, list[tuple[tuple[str, ...], str]]] | None = None
+        self._within_firsts: frozenset[str] = frozenset()  # every word of those phrases: a cheap first check
 
     # --- the parts ----------------------------------------------------------------------------------
 
@@ -331,8 +333,19 @@ class Reader:
         kind = smalltalk.reaction(message)
         if kind is None:
             return None
+        return None if self._stated(message) is not None else kind
+
+    def _stated(self, message: str) -> Found | None:
+        """The background `message` states about the asker (not a mere mention), read once per message."""
+        known = self._statements.get(message, False)
+        if known is not False:
+            return known
+        if len(self._statements) > 256:  # readers run in threads: a plain dict, never read back after a clear
+            self._statements.clear()
         found = self.kb.detector.detect(self.kb.detector.words(message))
-        return None if found is not None and found.about_self else kind
+        stated = found if found is not None and found.about_self else None
+        self._statements[message] = stated
+        return stated
 
     def _several(self, message: str, previous: str | None) -> Reading | None:
         """Two or three questions in one message, each naming a topic of its own: one reading each."""
@@ -340,8 +353,7 @@ class Reader:
         pieces = parts.asking_parts(asking, self._naming)
         if len(pieces) < 2:
             return None
-        statement = self.kb.detector.detect(self.kb.detector.words(message))
-        statement = statement if statement is not None and statement.about_self else None
+        statement = self._stated(message)
         readings: list[Reading] = []
         seen: set[tuple[str, str | None]] = set()  # (topic, follow-up): "…, and what comes after it?" is new
         for piece in pieces:
@@ -367,10 +379,7 @@ class Reader:
         """One question's reading: a follow-up, a topic, a statement about the asker, or unknown."""
         kb = self.kb
         given = statement
-        statement = kb.detector.detect(kb.detector.words(message))
-        if statement is not None and not statement.about_self:
-            statement = None  # a mention counts only in the question itself (below)
-        statement = statement or given
+        statement = self._stated(message) or given  # a mention counts only in the question itself (below)
         asked = self.focus(message)
         matches, found, stems = self._match(asked, given=given)
         narrow = text.focus(message, enough=1)
@@ -452,18 +461,20 @@ class Reader:
         """The subject inside the field that the guides don't cover which the asking part is about: one of
         its words or phrases appears whole, read the way the message is read ("bootcamp" → "boot camp").
         A word some topic uses (a moderator wrote an entry about pay) is covered, so it no longer counts."""
+        norm = self.kb.normalizer
         if self._within is None:
-            norm = self.kb.normalizer
             table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+            firsts: set[str] = set()
             for o in self.kb.off_topic:
                 for w in o.words if o.within else ():
                     for key in {tuple(norm.stems(w)), tuple(norm.stems(w, correct=False))}:
                         if key and not all(self.kb.index.knows(t) for t in content(key)):  # a topic covers it now
                             table.setdefault(key[0], []).append((key, o.id))
-            self._within = table
-        if not self._within:
-            return None
-        stems = self.kb.normalizer.stems(asked)
+                            firsts.update(t.rstrip("s") for t in text.words(w) if t not in text.STOPWORDS)
+            self._within, self._within_firsts = table, frozenset(firsts)
+        if not self._within or self._within_firsts.isdisjoint(w.rstrip("s") for w in text.words(asked)):
+            return None  # no word of such a subject at all: the usual case, decided without reading synonyms
+        stems = norm.stems(asked)
         for i, s in enumerate(stems):
             for key, subject in self._within.get(s, ()):
                 if tuple(stems[i : i + len(key)]) == key:
