@@ -358,7 +358,8 @@ class Reader:
         seen: set[tuple[str, str | None]] = set()  # (topic, follow-up): "…, and what comes after it?" is new
         for piece in pieces:
             one = self._read_one(piece, previous=previous, statement=statement)
-            if readings and one.followup:  # "…, and which podcasts?" may be a question of its own after all
+            if readings and one.followup and not _BACK.intersection(text.words(piece)):
+                # "…, and which podcasts?" may be a question of its own; "…, and how do I show it?" leans back
                 alone = self._read_one(piece, statement=statement)
                 if alone.kind == "topic" and alone.matches[0].score >= self.threshold + OWN_QUESTION:
                     one = alone
