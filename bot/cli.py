@@ -5,12 +5,18 @@
     mle-advisor kb check [DIR]                                    validate the knowledge (exit 1 on errors)
     mle-advisor kb stats [DIR]                                    counts, load time, sources covered
     mle-advisor kb gaps [--db PATH] [--guild ID] [-n N]           what members asked that went unanswered
-    mle-advisor kb teach QUESTION TOPIC_ID [--by NAME]            make QUESTION a phrasing of TOPIC_ID
-    mle-advisor kb import FILE [--as PATH] [--by NAME]            replace or add one knowledge file
+    mle-advisor kb list                                           every step and entry: id, kind, edited or shipped, title
+    mle-advisor kb info TOPIC                                     who changed it and when, answers, 👍/👎
+    mle-advisor kb teach QUESTION TOPIC [--by NAME]               make QUESTION a phrasing of TOPIC
+    mle-advisor kb edit TOPIC [--by NAME]                         edit a step or entry's YAML in $EDITOR
+    mle-advisor kb add [FILE] [--by NAME]                         add an entry (YAML from FILE, or $EDITOR)
+    mle-advisor kb import FILE [--as PATH] [--by NAME]            replace or add one knowledge file's items
     mle-advisor kb export OUT.zip                                 every knowledge file, in one zip
     mle-advisor kb history [-n N]                                 the changes, newest first
-    mle-advisor kb undo [ID] [--by NAME]                          restore the files as before change ID
-    mle-advisor kb diff                                           edited files an upgrade also changed
+    mle-advisor kb undo [ID] [--by NAME]                          put back what change ID changed
+    mle-advisor kb diff                                           what upstream changed under each edited entry
+
+TOPIC is an id, a title, or an unambiguous beginning of either.
     mle-advisor doctor                                            check a setup before the first start
     mle-advisor run                                               start the Discord bot (needs DISCORD_TOKEN)
     mle-advisor start                                             the bot, or the console chat without a token
@@ -18,7 +24,8 @@
 
 ask, chat, kb and doctor never import discord.py, so they start fast. Exit status: 0 fine, 1 invalid
 knowledge or a refused change (kb) or problems found (doctor), 2 a setting, the database or the token
-is unusable. Errors are one plain line, never a traceback.
+is unusable. Errors are one plain line, never a traceback. `mle-advisor --env PATH COMMAND` reads the
+settings from that .env file alone. What the commands create is readable by this user only (umask 077).
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from bot.core.advisor import Advisor
-from bot.core.editing import EditError, KnowledgeEditor
+from bot.core.editing import EditError, KnowledgeEditor, resolve_topic
 from bot.core.gaps import group as group_gaps
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply
@@ -48,7 +55,9 @@ if TYPE_CHECKING:
 LOCAL_USER = "local"
 EXIT_KNOWLEDGE, EXIT_SETUP = 1, 2
 MAX_LINE_CHARS = 20_000
+MAX_LINES = 100_000
 _USER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class SetupError(Exception):
@@ -59,13 +68,19 @@ class BadLine(ValueError):
     """A line of `ask`'s input that is refused (with why), while the rest of the batch is answered."""
 
 
-def _settings() -> Settings:
+ENV_FILE: Path | None = None
+"""--env PATH: the one .env file to read (default: see bot/settings.py)."""
+
+
+def _settings(database: Path | None = None) -> Settings:
     from pydantic import ValidationError
 
-    from bot.settings import Settings
+    from bot.settings import load
 
+    if ENV_FILE is not None and not ENV_FILE.is_file():
+        raise SetupError(f"--env {ENV_FILE}: no such file")
     try:
-        return Settings()
+        return load(ENV_FILE, database)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
@@ -74,17 +89,34 @@ def _settings() -> Settings:
 
 
 def _file_of(storage: Store) -> Path | None:
-    """The SQLite file (moderators' edits live beside it), or None on PostgreSQL."""
+    """The SQLite file (an older version's edits folder is found beside it), or None on PostgreSQL."""
     return storage.path if isinstance(storage, SQLiteStorage) else None
 
 
-def _load(settings: Settings, database: Path | None = None) -> Knowledge:
-    """The knowledge: the shipped folder with the moderators' edits (beside the database) over it."""
-    directory = settings.knowledge_dir
+async def _load(settings: Settings, storage: Store) -> Knowledge:
+    """The knowledge: the shipped folder with the moderators' edits (in the database) in force."""
+    editor = await _editor(settings, storage)
     try:
-        return load_knowledge(directory, overlay=settings.edits_dir(database))
+        return await editor.load()
     except KnowledgeError as exc:
-        raise SetupError(f"the knowledge in {directory} has problems; nothing was answered:\n{exc}") from None
+        raise SetupError(f"the knowledge in {settings.knowledge_dir} has problems; nothing was answered:\n{exc}") from None
+    except OSError as exc:
+        raise SetupError(f"cannot read the knowledge in {settings.knowledge_dir} ({exc.strerror or exc}): set "
+                         "KNOWLEDGE_DIR to the folder of the knowledge YAML files") from None
+
+
+async def _editor(settings: Settings, storage: Store) -> KnowledgeEditor:
+    """The editor, once an older version's edits folder (beside the database) has moved into it."""
+    editor = KnowledgeEditor(settings.knowledge_dir, storage)
+    folder = settings.edits_dir(_file_of(storage))
+    try:
+        await editor.migrate_folder(folder)
+    except EditError as exc:
+        raise SetupError(f"the edits in {folder} could not be moved into the database: {exc}"
+                         + "".join(f"\n{p}" for p in exc.problems)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SetupError(f"the edits folder {folder} cannot be read: {exc}") from None
+    return editor
 
 
 def user_id(value: object) -> str:
@@ -134,6 +166,8 @@ def parse_line(line: str, default_user: str) -> tuple[str, str]:
     question = obj.get("question")
     if not isinstance(question, str):
         raise BadLine('"question" must be text')
+    if _SURROGATE.search(question):
+        raise BadLine('"question" holds a lone surrogate (like \\ud800), which is not text: fix the line that wrote it')
     return (user_id(obj["user"]) if "user" in obj else default_user), question
 
 
@@ -146,11 +180,13 @@ def _stdin_lines(stream: BinaryIO) -> Iterable[tuple[int, str]]:
 
 
 async def _ask(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = _settings(args.db)
     default_user = _user_arg(args.user)
     async with store_for(args.db or settings.database) as storage:
-        advisor = Advisor(_load(settings, _file_of(storage)), storage, context_minutes=settings.context_minutes)
-        lines: Iterable[tuple[int, str]] = [(1, " ".join(args.question))] if args.question else _stdin_lines(sys.stdin.buffer)
+        advisor = Advisor(await _load(settings, storage), storage, context_minutes=settings.context_minutes)
+        # Arguments that are not UTF-8 arrive with lone surrogates (surrogateescape): shown as U+FFFD.
+        asked = _SURROGATE.sub("\ufffd", " ".join(args.question))
+        lines: Iterable[tuple[int, str]] = [(1, asked)] if args.question else _stdin_lines(sys.stdin.buffer)
         for number, line in lines:
             try:
                 user, question = (default_user, line) if args.question else parse_line(line, default_user)
@@ -165,10 +201,10 @@ async def _ask(args: argparse.Namespace) -> int:
 
 
 async def _chat(args: argparse.Namespace, notice: str | None = None) -> int:
-    settings = _settings()
+    settings = _settings(args.db)
     interactive = sys.stdin.isatty()
     async with store_for(args.db or settings.database) as storage:
-        advisor = Advisor(_load(settings, _file_of(storage)), storage, context_minutes=settings.context_minutes)
+        advisor = Advisor(await _load(settings, storage), storage, context_minutes=settings.context_minutes)
         console = Console(advisor, _user_arg(args.user))
         if notice:
             print(notice)
@@ -250,31 +286,38 @@ class Console:
 
 # --- kb: the knowledge, for hosts and scripts ---------------------------------------------------------
 
-def _kb_check(args: argparse.Namespace) -> int:
+async def _kb_load(args: argparse.Namespace) -> tuple[Path, Knowledge, str]:
+    """The knowledge `kb check` and `kb stats` describe: DIR alone, or the shipped folder with the edits in
+    the database (when there is one: these commands create none)."""
     settings = _settings()
     directory = Path(args.dir) if args.dir else settings.knowledge_dir
-    overlay = None if args.dir else settings.edits_dir()
+    if args.dir or (not settings.database_url and not settings.database_path.is_file()):
+        return directory, load_knowledge(directory), ""
+    async with store_for(settings.database) as storage:
+        kb = await (await _editor(settings, storage)).load()
+    edited = sum(1 for o in kb.overrides.values() if o.body is not None)
+    return directory, kb, f", {edited} item(s) edited by moderators"
+
+
+async def _kb_check(args: argparse.Namespace) -> int:
     try:
-        kb = load_knowledge(directory, overlay=overlay)
+        directory, kb, edited = await _kb_load(args)
     except KnowledgeError as exc:
         print(exc, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; the knowledge was not loaded.", file=sys.stderr)
         return EXIT_KNOWLEDGE
     counts = ", ".join(f"{n} {k}" for k, n in kb.counts().items())
-    edited = f", {sum(1 for p in kb.paths.values() if overlay and p.is_relative_to(overlay))} edited" if overlay else ""
     print(f"{directory}: OK ({len(kb.files)} files{edited}: {counts})")
     return 0
 
 
-def _kb_stats(args: argparse.Namespace) -> int:
-    settings = _settings()
-    directory = Path(args.dir) if args.dir else settings.knowledge_dir
+async def _kb_stats(args: argparse.Namespace) -> int:
     try:
-        kb = load_knowledge(directory, overlay=None if args.dir else settings.edits_dir())
+        directory, kb, edited = await _kb_load(args)
     except KnowledgeError as exc:
         print(exc, file=sys.stderr)
         return EXIT_KNOWLEDGE
-    print(f"Knowledge in {directory}: {len(kb.files)} files, loaded and validated in {kb.load_seconds * 1000:.1f} ms")
+    print(f"Knowledge in {directory}: {len(kb.files)} files{edited}, loaded and validated in {kb.load_seconds * 1000:.1f} ms")
     for kind, n in kb.counts().items():
         print(f"  {kind:<18} {n}")
     print(f"  {'vocabulary':<18} {len(kb.normalizer.vocabulary)} words")
@@ -289,16 +332,22 @@ def _by(args: argparse.Namespace) -> str:
 
 
 async def _with_editor(args: argparse.Namespace, work) -> int:
-    settings = _settings()
+    settings = _settings(args.db)
     async with store_for(args.db or settings.database) as storage:
-        editor = KnowledgeEditor(settings.knowledge_dir, settings.edits_dir(_file_of(storage)), storage)
+        editor = await _editor(settings, storage)
         try:
             return await work(editor, storage)
+        except KnowledgeError as exc:
+            print(f"mle-advisor: the knowledge has problems:\n{exc}", file=sys.stderr)
+            return EXIT_KNOWLEDGE
         except EditError as exc:
             print(f"mle-advisor: {exc}", file=sys.stderr)
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             return EXIT_KNOWLEDGE
+        except OSError as exc:  # a file the command reads or writes: read-only, full, or a folder in its place
+            print(f"mle-advisor: cannot use {exc.filename or 'a file'}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_SETUP
 
 
 async def _kb_gaps(args: argparse.Namespace) -> int:
@@ -308,7 +357,7 @@ async def _kb_gaps(args: argparse.Namespace) -> int:
         else:  # every server and the command line; never direct messages
             places = [p for p in await storage.places() if p not in (DM, LEGACY)]
         try:  # to leave out what the knowledge answers now; without valid knowledge, every gap is shown
-            source = Advisor(await asyncio.to_thread(load_knowledge, editor.shipped, overlay=editor.edits), storage)
+            source = Advisor(await editor.load(), storage)
         except KnowledgeError:
             source = storage
         gaps = []
@@ -327,7 +376,8 @@ async def _kb_gaps(args: argparse.Namespace) -> int:
 
 async def _kb_teach(args: argparse.Namespace) -> int:
     async def work(editor: KnowledgeEditor, storage: Store) -> int:
-        done = await editor.teach(args.question, args.topic, by_id="cli", by_name=_by(args), place=LOCAL)
+        topic = resolve_topic(await editor.load(), args.topic)
+        done = await editor.teach(args.question, topic, by_id="cli", by_name=_by(args), place=LOCAL)
         print(f"change #{done.change.id}: {done.summary}")
         return 0
 
@@ -358,7 +408,7 @@ async def _kb_import(args: argparse.Namespace) -> int:
 
 async def _kb_export(args: argparse.Namespace) -> int:
     async def work(editor: KnowledgeEditor, storage: Store) -> int:
-        data = editor.export_zip()
+        data = await editor.export_zip()
         target = Path(args.out)
         try:
             await asyncio.to_thread(target.write_bytes, data)
@@ -374,12 +424,11 @@ async def _kb_export(args: argparse.Namespace) -> int:
 async def _kb_history(args: argparse.Namespace) -> int:
     async def work(editor: KnowledgeEditor, storage: Store) -> int:
         changes = await storage.changes(args.n)
-        if not changes:
-            print("No changes yet: the knowledge is as shipped (plus any edits made by hand in the edits folder).",
-                  file=sys.stderr)
         for change in changes:
             by = " ".join(change.by_name.split()) or change.by_id
             print(f"{change.id}\t{change.at}\t{by}\t{' '.join(change.summary.split())}")
+        if not changes:
+            print("No changes yet: the knowledge is as shipped.", file=sys.stderr)  # stdout stays tabular
         return 0
 
     return await _with_editor(args, work)
@@ -394,24 +443,162 @@ async def _kb_undo(args: argparse.Namespace) -> int:
     return await _with_editor(args, work)
 
 
-def _kb_diff(args: argparse.Namespace) -> int:
-    """For each edited file that also ships: how the shipped version differs from the edited one."""
-    settings = _settings()
-    edits = settings.edits_dir()
-    shown = 0
-    for path in sorted(edits.rglob("*.y*ml")) if edits.is_dir() else []:
-        rel = path.relative_to(edits).as_posix()
-        shipped = settings.knowledge_dir / rel
-        if rel.startswith(".") or not shipped.is_file():
-            continue
-        diff = list(difflib.unified_diff(path.read_text().splitlines(), shipped.read_text().splitlines(),
-                                         f"edited/{rel}", f"shipped/{rel}", lineterm=""))
-        if diff:
-            shown += 1
-            print("\n".join(diff))
-    if not shown:
-        print("No edited file differs from the shipped one it replaces, or nothing is edited.")
-    return 0
+def _count(text: str) -> int:
+    """-n: a whole number of lines to show."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_LINES:
+        raise argparse.ArgumentTypeError(f"use a number from 1 to {MAX_LINES:,}")
+    return value
+
+
+async def _kb_diff(args: argparse.Namespace) -> int:
+    """For each edited entry whose shipped version changed since the edit: what upstream changed (from the
+    shipped version the edit was made on, to the shipped version now), to merge by hand with `kb edit`."""
+
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        moved = await editor.upstream()
+        for override, now in moved:
+            print(f"{override.section}/{override.item_id} (edited in change #{override.change_id}; "
+                  f"{override.file}): upstream {'changed it' if now is not None else 'removed it'} since")
+            print("\n".join(difflib.unified_diff((override.base or "").splitlines(), (now or "").splitlines(),
+                                                 f"shipped when edited/{override.item_id}",
+                                                 f"shipped now/{override.item_id}", lineterm="")))
+        if not moved:
+            edited = sum(1 for o in (await storage.kb_state())[1].values())
+            print(f"No edited entry changed upstream since it was edited ({edited} edited item(s) in all)." if edited
+                  else "Nothing is edited: every entry follows the shipped files.")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+async def _kb_list(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        for topic_id, title, kind, status in await editor.topics():
+            print(f"{topic_id}\t{kind}\t{status}\t{title}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+async def _kb_info(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        topic = resolve_topic(await editor.load(), args.topic)
+        info = await editor.info(topic, None, args.days)
+        assert info is not None
+        print(f"{info['id']}: {info['title']}")
+        print(f"  {info['kind']} in {info['file']}, {info['status']}")
+        print(f"  answered {info['answered']} question(s) in the last {info['days']} days (every place); "
+              f"👍 {info['helpful']}, 👎 {info['unhelpful']}")
+        if not info["changes"]:
+            print("  no changes: it reads as the shipped files have it")
+        for change in info["changes"]:
+            by = " ".join(change.by_name.split()) or change.by_id
+            print(f"  #{change.id}\t{change.at}\t{by}\t{' '.join(change.summary.split())}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+EDIT_HEAD = ("# {what}. Save and close to store it; it is checked first, and nothing is stored if it is\n"
+             "# not valid (your text is then kept in a file named below). Lines starting with # are ignored.\n")
+NEW_ENTRY = """title:
+ask:
+  - how people ask it
+answer: >-
+  The answer, in your own words.
+sources: [moderators]
+"""
+
+
+def _in_editor(text: str) -> tuple[str, Path]:
+    """Open $VISUAL or $EDITOR (else vi) on `text` in a private temporary file; its text after."""
+    import shlex
+    import subprocess
+    import tempfile
+
+    command = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+    fd, name = tempfile.mkstemp(prefix="mle-advisor-", suffix=".yaml")
+    path = Path(name)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    try:
+        result = subprocess.run([*command, str(path)], check=False)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise SetupError(f"cannot start the editor {command[0]!r} ({exc.strerror or exc}): set EDITOR") from None
+    if result.returncode != 0:
+        path.unlink(missing_ok=True)
+        raise SetupError(f"the editor exited with status {result.returncode}; nothing was saved")
+    return path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def _without_comments(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("#"))
+
+
+async def _kb_edit(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        topic = resolve_topic(await editor.load(), args.topic)
+        found = await editor.entry_yaml(topic)
+        assert found is not None
+        body, version = found
+        head = EDIT_HEAD.format(what=f"Editing {topic}")
+        drift = next(((o, now) for o, now in await editor.upstream() if o.item_id == topic), None)
+        if drift is not None:
+            diff = difflib.unified_diff((drift[0].base or "").splitlines(), (drift[1] or "").splitlines(),
+                                        "shipped when edited", "shipped now", lineterm="")
+            head += "# Upstream changed this entry since it was edited; merge what you want to keep:\n" + "".join(
+                f"#   {line}\n" for line in diff)
+        text, path = await asyncio.to_thread(_in_editor, head + body)
+        if _without_comments(text).strip() == _without_comments(body).strip():
+            path.unlink(missing_ok=True)
+            print("No change: nothing was saved.")
+            return 0
+        try:
+            done = await editor.replace_item(topic, _without_comments(text), version=version, by_id="cli",
+                                             by_name=_by(args), place=LOCAL)
+        except EditError:
+            print(f"mle-advisor: your text is kept in {path}", file=sys.stderr)
+            raise
+        path.unlink(missing_ok=True)
+        print(f"change #{done.change.id}: {done.summary}")
+        return 0
+
+    return await _with_editor(args, work)
+
+
+async def _kb_add(args: argparse.Namespace) -> int:
+    async def work(editor: KnowledgeEditor, storage: Store) -> int:
+        path = None
+        if args.file == "-":
+            text = sys.stdin.read()
+        elif args.file:
+            try:
+                text = (await asyncio.to_thread(_read_capped, Path(args.file))).decode("utf-8", errors="replace")
+            except OSError as exc:
+                raise EditError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        else:
+            text, path = await asyncio.to_thread(_in_editor, EDIT_HEAD.format(what="A new entry") + NEW_ENTRY)
+            if _without_comments(text).strip() == NEW_ENTRY.strip():
+                path.unlink(missing_ok=True)
+                print("No change: nothing was saved.")
+                return 0
+        try:
+            done = await editor.add_item(_without_comments(text), by_id="cli", by_name=_by(args), place=LOCAL)
+        except EditError:
+            if path is not None:
+                print(f"mle-advisor: your text is kept in {path}", file=sys.stderr)
+            raise
+        if path is not None:
+            path.unlink(missing_ok=True)
+        print(f"change #{done.change.id}: {done.summary}")
+        return 0
+
+    return await _with_editor(args, work)
 
 
 # --- doctor: a setup checked before the first start ------------------------------------------------------
@@ -420,12 +607,15 @@ def _doctor(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from bot.doctor import checkup
-    from bot.settings import Settings
+    from bot.settings import Settings, env_files, load
 
     problems = 0
     invalid: dict[str, object] = {}
+    if ENV_FILE is not None and not ENV_FILE.is_file():
+        raise SetupError(f"--env {ENV_FILE}: no such file")
+    files = env_files(ENV_FILE)
     try:
-        settings = Settings()
+        settings = load(ENV_FILE)
     except ValidationError as exc:  # say what is wrong with each setting, then check the rest as if unset
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "?"
@@ -433,8 +623,8 @@ def _doctor(args: argparse.Namespace) -> int:
             print(f"FIX  the setting {name.upper()} is invalid: {message}")
             problems += 1
             invalid[name] = Settings.model_fields[name].default if name in Settings.model_fields else None
-        settings = Settings(**invalid)
-    for ok, line in checkup(settings, env=os.environ):
+        settings = Settings(_env_file=files, **invalid)  # type: ignore[call-arg]
+    for ok, line in checkup(settings, env=os.environ, files=files):
         if "discord_token" in invalid and "DISCORD_TOKEN" in line:
             continue  # already said
         print(("ok   " if ok else "FIX  ") + line)
@@ -472,6 +662,12 @@ def _sync(args: argparse.Namespace) -> int:
     return sync_commands(_settings_with_token(), args.guild)
 
 
+def _days(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 3650:
+        raise argparse.ArgumentTypeError("a whole number of days from 1 to 3650")
+    return int(value)
+
+
 async def _db_copy(args: argparse.Namespace) -> int:
     from bot.core.storage.copy import copy_into
     from bot.core.storage.postgres import PostgresStorage
@@ -501,6 +697,8 @@ async def _db_copy(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mle-advisor", description="MLE Advisor: from anywhere to ML engineer.")
+    parser.add_argument("--env", type=Path, metavar="PATH", help="read the settings from this .env file (default: the "
+                        "project's .env, the one beside the database, then the current folder's)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ask = sub.add_parser("ask", help="answer QUESTION, or each line of standard input")
@@ -525,10 +723,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     gaps = with_db(kb_sub.add_parser("gaps", help="questions that went unanswered or got 👎, most frequent first"))
     gaps.add_argument("--guild", help="only this server's (default: every server and the command line, never DMs)")
-    gaps.add_argument("-n", type=int, default=20, help="at most this many lines (default: %(default)s)")
+    gaps.add_argument("-n", type=_count, default=20, help="at most this many lines (default: %(default)s)")
     teach = with_db(kb_sub.add_parser("teach", help="make QUESTION a phrasing of TOPIC_ID"))
     teach.add_argument("question")
-    teach.add_argument("topic")
+    teach.add_argument("topic", help="an id, a title, or an unambiguous beginning of either")
     teach.add_argument("--by", help="who made the change (for the history)")
     imp = with_db(kb_sub.add_parser("import", help="FILE replaces the knowledge file at PATH (or adds it)"))
     imp.add_argument("file")
@@ -538,11 +736,21 @@ def build_parser() -> argparse.ArgumentParser:
     export = with_db(kb_sub.add_parser("export", help="write every knowledge file into one zip"))
     export.add_argument("out")
     history = with_db(kb_sub.add_parser("history", help="the changes, newest first"))
-    history.add_argument("-n", type=int, default=20)
+    history.add_argument("-n", type=_count, default=20, help="at most this many changes (default: %(default)s)")
     undo = with_db(kb_sub.add_parser("undo", help="restore the files as before change ID (default: the latest)"))
     undo.add_argument("id", nargs="?", type=int)
     undo.add_argument("--by", help="who made the change (for the history)")
-    kb_sub.add_parser("diff", help="where an upgrade changed a shipped file that has edits")
+    with_db(kb_sub.add_parser("diff", help="what upstream changed under each edited entry since it was edited"))
+    with_db(kb_sub.add_parser("list", help="every step and entry: id, kind, edited or shipped, title"))
+    info = with_db(kb_sub.add_parser("info", help="who changed TOPIC and when, its answers and 👍/👎"))
+    info.add_argument("topic", help="an id, a title, or an unambiguous beginning of either")
+    info.add_argument("--days", type=_days, default=30, help="answers counted over this many days (default: %(default)s)")
+    edit = with_db(kb_sub.add_parser("edit", help="edit a step or entry's YAML in $EDITOR; checked before it is stored"))
+    edit.add_argument("topic", help="an id, a title, or an unambiguous beginning of either")
+    edit.add_argument("--by", help="who made the change (for the history)")
+    add = with_db(kb_sub.add_parser("add", help="add an entry: its YAML from FILE ('-': standard input), else $EDITOR"))
+    add.add_argument("file", nargs="?")
+    add.add_argument("--by", help="who made the change (for the history)")
 
     db = sub.add_parser("db", help="the database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -558,22 +766,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-KB_COMMANDS = {"check": _kb_check, "stats": _kb_stats, "diff": _kb_diff}
-KB_ASYNC = {"gaps": _kb_gaps, "teach": _kb_teach, "import": _kb_import, "export": _kb_export, "history": _kb_history,
-            "undo": _kb_undo}
+KB_ASYNC = {"check": _kb_check, "stats": _kb_stats, "diff": _kb_diff, "gaps": _kb_gaps, "teach": _kb_teach,
+            "import": _kb_import, "export": _kb_export, "history": _kb_history, "undo": _kb_undo, "list": _kb_list,
+            "info": _kb_info, "edit": _kb_edit, "add": _kb_add}
 
 
 def main(argv: list[str] | None = None) -> int:
+    global ENV_FILE
     args = build_parser().parse_args(argv)
+    ENV_FILE = args.env
+    os.umask(os.umask(0o077) | 0o077)  # what the bot writes (database, WAL, edits, logs) is this user's alone
     try:
         if args.command == "ask":
             return asyncio.run(_ask(args))
         if args.command == "chat":
             return asyncio.run(_chat(args))
         if args.command == "kb":
-            if args.kb_command in KB_ASYNC:
-                return asyncio.run(KB_ASYNC[args.kb_command](args))
-            return KB_COMMANDS[args.kb_command](args)
+            return asyncio.run(KB_ASYNC[args.kb_command](args))
         if args.command == "db":
             return asyncio.run(_db_copy(args))
         if args.command == "doctor":
@@ -592,6 +801,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `mle-advisor kb stats | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
+    except OSError as exc:  # a file or folder the command needs: one line, never a traceback
+        print(f"mle-advisor: {exc.filename or 'a file'}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_SETUP
     return 0
 
 

@@ -6,14 +6,17 @@ writing, and the token is only checked for its shape (Discord itself is not cont
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from bot.core.knowledge import KnowledgeError, load_knowledge
-from bot.core.storage import MIGRATIONS, OUR_TABLES
-from bot.settings import Settings
+from bot.core.knowledge import KnowledgeError
+from bot.core.overrides import Override, Shipped, from_rows, load_with, moved_upstream
+from bot.core.storage import MIGRATIONS, OUR_TABLES, read_kb_state
+from bot.settings import ENV_ENCODING, Settings
 
 Check = tuple[bool, str]
 
@@ -37,8 +40,10 @@ def _token(settings: Settings) -> Check:
 
 
 def _database(path: Path) -> Check:
-    if path.exists() and not path.is_file():
+    if path.is_dir():
         return False, f"DATABASE_PATH {path} is a folder: set it to a file path, like data/advisor.db"
+    if path.exists() and not path.is_file():
+        return False, f"DATABASE_PATH {path} is not a regular file (a device or a pipe): set it to a file path, like data/advisor.db"
     if not path.exists():
         if _writable_folder(path.parent) is None:
             return False, f"DATABASE_PATH {path}: the bot cannot create its folder or write there; fix the permissions"
@@ -46,7 +51,8 @@ def _database(path: Path) -> Check:
     if not os.access(path, os.R_OK | os.W_OK) or _writable_folder(path.parent) is None:
         return False, f"database {path} (or its folder) is not writable by this user: fix the permissions"
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2) as db:
+        # As a URI, so that "?" or "#" in the file's name are part of the name (quoted), not options.
+        with contextlib.closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=2)) as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             check = db.execute("PRAGMA quick_check").fetchone()[0]
@@ -111,18 +117,44 @@ def _shards(settings: Settings) -> list[Check]:
 
 def _knowledge(settings: Settings) -> list[Check]:
     try:
-        kb = load_knowledge(settings.knowledge_dir, overlay=settings.edits_dir())
+        kb, moved = _with_edits(settings)
+    except OSError as exc:  # a folder like /proc, whose files come and go, or one this user can't read
+        return [(False, f"KNOWLEDGE_DIR {settings.knowledge_dir} cannot be read ({exc.strerror or exc}): set it to the "
+                        "folder of the knowledge YAML files")]
     except KnowledgeError as exc:
         shown = [(False, f"knowledge: {p}") for p in exc.problems[:5]]
         if len(exc.problems) > 5:
             shown.append((False, f"knowledge: …and {len(exc.problems) - 5} more (mle-advisor kb check)"))
         return shown
     counts = ", ".join(f"{n} {k}" for k, n in kb.counts().items())
-    checks = [(True, f"knowledge in {settings.knowledge_dir} is valid ({counts})")]
-    edits = settings.edits_dir()
-    if _writable_folder(edits) is None:
-        checks.append((False, f"moderators' edits folder {edits} is not writable: /kb edits would fail; fix the permissions"))
+    edited = sum(1 for o in kb.overrides.values() if o.body is not None)
+    where = ("the moderators' edits in PostgreSQL are not read here: `mle-advisor kb check` checks with them"
+             if settings.database_url else f"{edited} item(s) edited by moderators")
+    checks = [(True, f"knowledge in {settings.knowledge_dir} is valid ({counts}; {where})")]
+    if moved:
+        names = ", ".join(o.item_id for o in moved[:5]) + ("…" if len(moved) > 5 else "")
+        checks.append((True, f"note: {len(moved)} edited item(s) changed upstream since they were edited ({names}): "
+                             "the edit is what members get; `mle-advisor kb diff` shows what upstream changed"))
+    folder = settings.edits_dir()
+    if folder.is_dir() and any(folder.rglob("*.y*ml")):
+        checks.append((True, f"note: the edits folder {folder} of an older version moves into the database at the next start"))
     return checks
+
+
+def _with_edits(settings: Settings) -> tuple[Any, list[Override]]:
+    """The knowledge with the moderators' edits from the database (read-only, when it exists and reads),
+    and the edited items whose shipped version moved since they were edited."""
+    path = settings.database_path
+    if settings.database_url:  # doctor changes nothing, and opening PostgreSQL would migrate it: shipped only
+        return load_with(settings.knowledge_dir, {}), []
+    try:
+        change_id, rows = read_kb_state(path) if path.is_file() else (0, {})
+    except (sqlite3.Error, ValueError):  # the database check says what is wrong with it
+        change_id, rows = 0, {}
+    overrides = from_rows(rows)
+    shipped = Shipped(settings.knowledge_dir)
+    kb = load_with(settings.knowledge_dir, overrides, change_id=change_id, shipped=shipped)
+    return kb, [override for override, _now in moved_upstream(shipped, overrides)]
 
 
 def _files_and_settings(settings: Settings, env: Mapping[str, str]) -> list[Check]:
@@ -139,9 +171,9 @@ def _files_and_settings(settings: Settings, env: Mapping[str, str]) -> list[Chec
     return checks
 
 
-def checkup(settings: Settings, env: Mapping[str, str] | None = None) -> list[Check]:
-    """Every check, in order; (ok, line)."""
-    merged = dict(_dotenv())
+def checkup(settings: Settings, env: Mapping[str, str] | None = None, files: Sequence[Path] = ()) -> list[Check]:
+    """Every check, in order; (ok, line). `files`: the .env files the settings were read from."""
+    merged = dict(_dotenv(files))
     merged.update(env or {})
     database = (_postgres(settings.database_url.get_secret_value()) if settings.database_url
                 else _database(settings.database_path))
@@ -149,9 +181,13 @@ def checkup(settings: Settings, env: Mapping[str, str] | None = None) -> list[Ch
             *_files_and_settings(settings, merged)]
 
 
-def _dotenv() -> dict[str, str]:
-    try:
-        from dotenv import dotenv_values  # pydantic-settings' own dependency
-    except ImportError:
-        return {}
-    return {k: v for k, v in dotenv_values(".env").items() if v is not None} if Path(".env").is_file() else {}
+def _dotenv(files: Sequence[Path]) -> dict[str, str]:
+    from dotenv import dotenv_values  # pydantic-settings' own dependency
+
+    values: dict[str, str] = {}
+    for file in files:
+        try:
+            values.update({k: v for k, v in dotenv_values(file, encoding=ENV_ENCODING).items() if v is not None})
+        except (OSError, UnicodeDecodeError):
+            continue
+    return values

@@ -1,4 +1,8 @@
-"""The one settings object: read from the environment and from `.env` (see `.env.example`).
+"""The one settings object: read from the environment and from `.env` files (see `.env.example`).
+
+The .env files, lowest priority first: the project folder's, the one beside the database, the current
+folder's; or only the file given with `--env PATH`. Environment variables win over all of them. A
+byte-order mark at the start of a file (Windows editors write one) is ignored.
 
 Per-server settings that admins change from Discord (/config) are stored in the database and override
 the matching values here for that server only (see bot/core/config.py); these are the defaults.
@@ -6,6 +10,7 @@ the matching values here for that server only (see bot/core/config.py); these ar
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -19,10 +24,12 @@ DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 DEFAULT_DATABASE = PROJECT_ROOT / "data" / "advisor.db"
 EDITS_FOLDER = "knowledge-edits"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}$")
+MAX_TOKEN_CHARS = 200  # Discord's bot tokens are about 70 characters
+ENV_ENCODING = "utf-8-sig"  # UTF-8, with or without a byte-order mark
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding=ENV_ENCODING, extra="ignore")
 
     discord_token: SecretStr | None = Field(default=None, description="The bot's token from the Developer Portal.")
     database_path: Path = Field(default=DEFAULT_DATABASE, description="SQLite file for what the bot remembers.")
@@ -34,7 +41,8 @@ class Settings(BaseSettings):
         default_factory=list, description="The shards this process serves, e.g. 0,1 (default: all of SHARD_COUNT).")
     knowledge_dir: Path = Field(default=DEFAULT_KNOWLEDGE_DIR, description="Folder of the shipped knowledge YAML files.")
     knowledge_edits_dir: Path | None = Field(
-        default=None, description="Folder for moderators' edits, which override shipped files (default: beside the database).")
+        default=None, description="An older version's folder of moderators' edits, moved into the database once at start "
+                                 "(default: knowledge-edits/ beside the database).")
     dev_guild_id: int | None = Field(default=None, description="Sync slash commands to this server at start.")
     answer_channel_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Channels where every message is answered (needs the message-content intent).")
@@ -92,8 +100,11 @@ class Settings(BaseSettings):
     def _blank_token_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
-        if isinstance(value, str) and (any(c.isspace() for c in value.strip()) or not value.strip().isascii()):
-            raise ValueError("it has spaces, line breaks or non-ASCII characters in it: copy the token again "
+        if isinstance(value, str) and len(value.strip()) > MAX_TOKEN_CHARS:
+            raise ValueError(f"it is {len(value.strip()):,} characters long, and a bot token is about 70: copy the "
+                             "token again from the Developer Portal (Bot → Reset Token)")
+        if isinstance(value, str) and not all(c.isascii() and c.isprintable() and not c.isspace() for c in value.strip()):
+            raise ValueError("it has spaces, line breaks, control or non-ASCII characters in it: copy the token again "
                              "from the Developer Portal (Bot → Reset Token)")
         return value.strip() if isinstance(value, str) else value
 
@@ -128,7 +139,43 @@ class Settings(BaseSettings):
         return bool(self.token and _TOKEN_SHAPE.match(self.token))
 
     def edits_dir(self, database: Path | None = None) -> Path:
-        """Where moderators' edits live: KNOWLEDGE_EDITS_DIR, else a folder beside the database."""
+        """Where an older version kept moderators' edits as files (moved into the database at start):
+        KNOWLEDGE_EDITS_DIR, else a folder beside the database."""
         if self.knowledge_edits_dir is not None:
             return self.knowledge_edits_dir
         return (database or self.database_path).parent / EDITS_FOLDER
+
+
+def _database_hint(files: list[Path]) -> Path:
+    """DATABASE_PATH as the environment or the usual .env files give it, before the settings are read."""
+    if os.environ.get("DATABASE_PATH"):
+        return Path(os.environ["DATABASE_PATH"])
+    from dotenv import dotenv_values  # pydantic-settings' own dependency
+
+    for file in reversed(files):  # the highest priority first
+        if file.is_file():
+            try:
+                value = dotenv_values(file, encoding=ENV_ENCODING).get("DATABASE_PATH")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if value:
+                return Path(value)
+    return DEFAULT_DATABASE
+
+
+def env_files(explicit: Path | None = None, database: Path | None = None) -> tuple[Path, ...]:
+    """The .env files to read, lowest priority first (see the module's docstring)."""
+    if explicit is not None:
+        return (explicit,)
+    usual = [PROJECT_ROOT / ".env", Path(".env")]
+    beside = (database or _database_hint(usual)).parent / ".env"
+    found: list[Path] = []
+    for file in (usual[0], beside, usual[1]):
+        if file.is_file() and all(not file.samefile(other) for other in found):
+            found.append(file)
+    return tuple(found)
+
+
+def load(explicit: Path | None = None, database: Path | None = None) -> Settings:
+    """The settings from the environment and the .env files (raises pydantic's ValidationError)."""
+    return Settings(_env_file=env_files(explicit, database))  # type: ignore[call-arg]

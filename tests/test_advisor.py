@@ -162,7 +162,7 @@ async def test_reload_swaps_good_knowledge_and_keeps_the_old_on_error(kb_copy: P
         ("I teach high school physics. How do I get into ML?", "From physics", "physics"),
         ("im a backend engineer whats my path", "From software development", "software"),
         ("never written a line of code, can I still become an ML engineer?", "From a complete beginner", "beginner"),
-        ("Can a chemist become an ML engineer?", "From physics", None),  # a mention: used, not remembered
+        ("Can a chemist become an ML engineer?", "From another science", None),  # a mention: used, not remembered
         ("what does the roadmap look like for a data scientist?", "From data science", None),
         ("What's the time commitment for a software dev to move into ML?", "How long it will take you (software", None),
         ("Hi all! I finished my physics PhD last year and I'm wondering how to pivot into machine learning "

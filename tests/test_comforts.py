@@ -9,6 +9,7 @@ import json
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -19,6 +20,7 @@ from bot.core.health import Incidents
 from bot.core.place import Place
 from bot.core.ratelimit import AUTOCOMPLETE, FREE, RateLimiter
 from bot.core.storage import SQLiteStorage, Storage, StorageError, Store, store_for
+from bot.discord.alerts import Alerts
 from tests.test_cli import kb_env, run
 
 
@@ -157,11 +159,20 @@ async def test_my_data_names_places(advisor: Advisor, storage: Storage) -> None:
     await storage.set_background("111", "u", "physics")
     await storage.set_background("dm", "u", "software")
     await storage.set_background("999", "u", "software")
-    reply, data = await advisor.my_data("u", {"111": "ML Careers"})
+    asked: list[list[str]] = []
+
+    async def names(ids: list[str]) -> dict[str, str]:
+        asked.append(ids)
+        return {"111": "ML Careers"}
+
+    reply, data = await advisor.my_data("u", names)
+    assert asked == [["111", "999"]]  # servers only, never DMs
     assert "“ML Careers”" in reply.body and "direct messages" in reply.body and "not in any more (id 999)" in reply.body
     assert "server 111" not in reply.body
     assert data["places"] == {"111": "ML Careers", "999": "a server I'm not in any more (id 999)",
                               "dm": "direct messages (DMs)"}
+    plain, _ = await advisor.my_data("u")  # the command line knows no names: servers by id
+    assert "server 111" in plain.body and "not in any more" not in plain.body
 
 
 # --- gaps: one line per question, and empty lists say so -----------------------------------------------------
@@ -232,3 +243,24 @@ def test_a_long_incident_is_recalled_now_and_then() -> None:
         told.append(incidents.report("storage", "locked"))
     reminders = [t for t in told if t]
     assert len(reminders) == 2 and "still happening" in reminders[0]
+
+
+async def test_processes_sharing_a_database_post_one_alert_between_them(store: Store) -> None:
+    sent: list[str] = []
+
+    class Channel:
+        async def send(self, content: str, **_: object) -> None:
+            sent.append(content)
+
+    class Process:  # what Alerts needs of the bot
+        settings = SimpleNamespace(alert_channel_id=5)
+        storage = store
+
+        def get_partial_messageable(self, channel_id: int) -> Channel:
+            return Channel()
+
+    first, second = Alerts(Process()), Alerts(Process())  # type: ignore[arg-type]
+    assert await first.report("storage", "the database is locked") is True
+    assert await second.report("storage", "the database is locked") is (not store.shared)
+    assert len(sent) == (1 if store.shared else 2)  # one database, one process: each posts its own
+    assert "⚠️" in sent[0] and "database is failing" in sent[0]

@@ -43,6 +43,7 @@ async def test_copy_moves_every_row_and_is_safe_to_rerun(tmp_path: Path, pg_serv
         assert first == again
         assert all(had == has for had, has in first.values()), first
         assert first["questions"] == (2, 2) and first["kb_changes"] == (1, 1)
+        assert first["forgotten"] == (1, 1)  # a member forgotten before the move stays forgotten after it
     async with PostgresStorage(url) as s:
         profile = await s.profile(A, "ana")
         assert profile.background == "physics"
@@ -52,6 +53,7 @@ async def test_copy_moves_every_row_and_is_safe_to_rerun(tmp_path: Path, pg_serv
         assert [q["question"] for q in (await s.my_data("bo"))["questions"]] == ["nul \ufffd inside"]
         assert await s.settings(A) == {"retention_days": 30}
         assert (await s.change()).files == {"entries/x.yaml": (None, "a: 1\n")}
+        assert await s.forgotten("gone")
         new = await s.log_question(A, "new", "q", None, None, False)
         assert new.id > last_id
 

@@ -64,6 +64,24 @@ def test_systemd_accepts_the_unit(tmp_path):
     assert complaints == []
 
 
+def test_the_unit_makes_files_private_and_drops_what_it_does_not_need():
+    service = _sections(UNIT.read_text())["Service"]
+    assert service["UMask"] == ["0077"]  # the database, its WAL and the edits: this user's alone
+    assert service["ProtectSystem"] == ["strict"] and service["ReadWritePaths"] == ["/opt/mle-advisor"]
+    assert service["CapabilityBoundingSet"] == [""]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not on this machine")
+def test_systemd_rates_the_unit_under_4_exposure():
+    done = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(UNIT)],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0 and "offline" in done.stderr:
+        pytest.skip(f"this systemd-analyze cannot rate a unit file offline: {done.stderr.strip()[:100]}")
+    found = re.search(r"Overall exposure level for \S+: ([0-9.]+)", done.stdout)
+    assert found, done.stdout[-500:] + done.stderr
+    assert float(found.group(1)) < 4.0, done.stdout
+
+
 def _pins(lock: Path) -> dict[str, str]:
     return dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", lock.read_text(), flags=re.M))
 

@@ -6,6 +6,7 @@ never leave a forgotten member's words on the disk."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -241,3 +242,140 @@ def test_every_acknowledged_write_survives_kill_9(tmp_path: Path) -> None:
         done = {r[0] for r in db.execute("SELECT user_id FROM progress")}
     for question_id, n in acknowledged:
         assert question_id in ids and f"w{n}" in done
+
+
+# --- issue 15: checkpoints that never wait, forget-me that sticks, a clock that steps ------------------
+
+def _reader_holding_a_snapshot(path: Path) -> sqlite3.Connection:
+    """Another program (a backup, a DB browser) in the middle of a read transaction."""
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM questions").fetchone()
+    return reader
+
+
+async def test_a_long_reader_does_not_hold_forget_or_purge_in_the_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    # A long busy timeout, as for a busy bot: the checkpoint used to sit in it, 5 times, holding the
+    # bot's only database lock; now a hang here shows as the wait_for below giving up.
+    async with Storage(path, busy_timeout=600) as storage:
+        for n in range(40):
+            await storage.log_question(A, "me", f"my words about quokka farming {n}", None, None, False)
+        reader = _reader_holding_a_snapshot(path)
+        try:
+            assert await asyncio.wait_for(storage.forget("me"), 60) == 40
+            assert await asyncio.wait_for(storage.checkpoint(), 60) is False  # the reader needs old pages: later
+            await storage.log_question(A, "stale", "an old question", None, None, False)
+            assert await asyncio.wait_for(storage.purge(A, 0.0001), 60) >= 0
+            await asyncio.wait_for(storage.log_question(A, "other", "a question while the reader reads", None, None,
+                                                        False), 60)
+        finally:
+            reader.execute("COMMIT")
+            reader.close()
+        await storage.log_question(A, "other", "the next write finishes the checkpoint", None, None, False)
+        assert Path(f"{path}-wal").stat().st_size == 0
+        assert b"quokka" not in path.read_bytes()
+
+
+async def test_forget_me_leaves_no_word_in_any_page_five_members_in_turn(tmp_path: Path) -> None:
+    import random
+
+    path = tmp_path / "five.db"
+    members = [f"m{n}" for n in range(5)] + ["stays1", "stays2"]
+    rng = random.Random(1)
+    async with Storage(path) as storage:
+        for n in range(3000):  # rows of every size, interleaved, so that deletions rebalance pages
+            who = rng.choice(members)
+            await storage.log_question(A, who, f"secret{who}word {n} " + "pad " * rng.randint(1, 300), None, None, False)
+        for who in members[:5]:
+            await storage.forget(who)
+    data = path.read_bytes()  # every connection closed, as after every process exited
+    assert [data.count(f"secret{who}word".encode()) for who in members[:5]] == [0] * 5
+    assert data.count(b"secretstays1word") > 100  # the others' questions are all still there
+    assert not Path(f"{path}-wal").exists() or b"secretm" not in Path(f"{path}-wal").read_bytes()
+
+
+async def test_the_tombstone_keeps_no_id_and_no_words(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    async with Storage(path) as storage:
+        await storage.log_question(A, "987654321", "my question", None, None, False)
+        await storage.forget("987654321")
+    with sqlite3.connect(path) as db:
+        dump = "\n".join(db.iterdump())
+    assert "987654321" not in dump and "my question" not in dump
+
+
+async def test_damage_found_after_opening_stops_every_later_write(tmp_path: Path) -> None:
+    path = tmp_path / "later.db"
+    async with Storage(path) as storage:
+        for n in range(300):
+            await storage.log_question(A, "u", f"question number {n} " * 5, None, None, False)
+    data = bytearray(path.read_bytes())
+    data[4096 * 2: 4096 * 4] = b"\xde\xad\xbe\xef" * 2048
+    path.write_bytes(bytes(data))
+    damaged = bytes(data)
+    storage = Storage(path)
+    with pytest.raises(StorageError) as refused:
+        await storage.open()  # found at open by the quick check, with nothing written
+    assert refused.value.kind == "corrupt" and path.read_bytes() == damaged
+    storage = Storage(path)
+    await storage.open(verify=False)  # had it been missed at open (a file too large to check whole)...
+    try:
+        with pytest.raises(StorageError):
+            await storage.my_data("u")  # ...the first read of a damaged page finds it...
+        with pytest.raises(StorageError) as info:
+            await storage.set_background(A, "v", "physics")  # ...and no write follows it
+        assert info.value.kind == "corrupt"
+    finally:
+        await storage.close()
+    assert path.read_bytes() == damaged
+
+
+async def test_forget_me_on_a_full_disk_is_all_or_nothing_and_finishes_when_space_is_back(tmp_path: Path) -> None:
+    from tests.test_setup import tiny_disk
+
+    with tiny_disk(tmp_path / "disk", "8m") as disk:
+        path = disk / "full.db"
+        async with Storage(path) as storage:
+            for n in range(400):
+                await storage.log_question(A, "me" if n % 2 else "other", f"zorblax secret {n} " + "pad " * 100,
+                                           None, None, False)
+            filler = disk / "filler"
+            with contextlib.suppress(OSError), filler.open("wb") as handle:
+                while True:
+                    handle.write(b"\0" * 4096)
+                    handle.flush()
+            try:
+                removed = await storage.forget("me")
+            except StorageError as exc:  # nothing could be written: nothing was deleted either
+                assert exc.kind in ("full", "io")
+                assert await storage.rows_about("me") == 200
+            else:  # deleted; the compaction may have had to wait for space
+                assert removed == 200 and await storage.rows_about("me") == 0
+            filler.unlink()
+            await storage.forget("me")
+            assert await storage.rows_about("me") == 0 and await storage.rows_about("other") == 200
+        assert b"zorblax secret 1 " not in path.read_bytes() and b"zorblax secret 0 " in path.read_bytes()
+
+
+async def test_a_file_too_large_for_the_quick_check_gets_a_bounded_one(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.core.storage import sqlite as sqlite_module
+
+    path = tmp_path / "large.db"
+    async with Storage(path) as storage:
+        for n in range(300):
+            await storage.log_question(A, "u", f"question number {n} " * 5, None, None, False)
+    monkeypatch.setattr(sqlite_module, "QUICK_CHECK_BYTES", 0)  # as if the file were larger than the limit
+    async with Storage(path) as storage:  # a sound file passes the bounded check
+        assert await storage.rows_about("u") == 300
+    data = bytearray(path.read_bytes())
+    data[4096 * 2: 4096 * 4] = b"\xde\xad\xbe\xef" * 2048
+    path.write_bytes(bytes(data))
+    with pytest.raises(StorageError) as info:
+        await Storage(path).open()
+    assert info.value.kind == "corrupt" and path.read_bytes() == bytes(data)
+    path.write_bytes(bytes(data[: 4096 * 3]))  # cut short: shorter than its header says
+    with pytest.raises(StorageError) as info:
+        await Storage(path).open()
+    assert info.value.kind == "corrupt"

@@ -17,6 +17,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.core.advisor import Advisor
+from bot.core.knowledge import Knowledge
+from bot.core.place import Place
 from bot.core.storage import MIGRATIONS, QuestionRef, Storage, StorageError, Store, is_postgres_url, store_for
 from bot.core.storage.postgres import MIGRATIONS as PG_MIGRATIONS
 from bot.core.storage.postgres import PostgresStorage, kind_of, safe_url
@@ -336,3 +339,86 @@ async def test_both_backends_give_the_same_answers_to_the_same_story(tmp_path: P
 
     async with store_for(str(tmp_path / "a.db")) as lite, store_for(pg_server.create_database()) as pg:
         assert await story(lite) == await story(pg)
+
+
+# --- issue 15: forget-me sticks; retention survives a clock that steps (both backends) --------------------
+
+async def test_a_forgotten_member_is_not_recreated_by_others_until_they_speak(kb: Knowledge, storage: Store) -> None:
+    advisor = Advisor(kb, storage)
+    place = Place(A, "chan", public=True)
+    await advisor.ask("alice", "I'm a physicist, how do I start with deep learning?", place)
+    await advisor.forget("alice")
+    # Others use the message menu on Alice's old messages: answered, but nothing about her is stored.
+    reply = await advisor.ask("alice", "I'm a physicist, how do I start with deep learning?", place, by_them=False)
+    assert "Deep learning" in reply.text and "nothing from this message was saved" not in reply.text
+    await advisor.ask("alice", "which book for deep learning?", place, by_them=False)
+    assert await storage.rows_about("alice") == 0 and await storage.forgotten("alice")
+    # Someone never forgotten is remembered as before when others ask with their message.
+    await advisor.ask("bob", "I'm a physicist, how do I start?", place, by_them=False)
+    assert await storage.rows_about("bob") > 0
+    # Alice speaks again herself: from then on she is remembered, by her own words and others' menus.
+    await advisor.ask("alice", "what is mlops?", place)
+    assert not await storage.forgotten("alice") and await storage.rows_about("alice") == 2  # question, context
+    await advisor.ask("alice", "I'm a physicist", place, by_them=False)
+    assert (await storage.profile(A, "alice")).background == "physics"
+
+
+def _clocks(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
+    """The host's clock and the monotonic one, moved by the test: {"wall": days ahead, "real": days elapsed}."""
+    from bot.core.storage import base
+
+    wall, tick = base.wall_clock(), base.monotonic_clock()
+    moved = {"wall": 0.0, "real": 0.0}
+    monkeypatch.setattr(base, "wall_clock", lambda: wall + timedelta(days=moved["wall"] + moved["real"]))
+    monkeypatch.setattr(base, "monotonic_clock", lambda: tick + moved["real"] * 86400)
+    return moved
+
+
+async def test_a_sweep_while_the_clock_is_a_year_ahead_keeps_fresh_questions(storage: Store,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    clocks = _clocks(monkeypatch)
+    for n in range(5):
+        await storage.log_question(A, "u", f"fresh question {n}", None, None, False)
+    await storage.purge(A, 180)  # the sweep at start, on a right clock
+    clocks["real"], clocks["wall"] = 1, 365  # a day later, the host's clock jumps a year ahead
+    assert await storage.purge(A, 180) == 0  # the clock says a year passed; a day did
+    assert await storage.rows_about("u") == 5
+    clocks["real"] = 200  # but time does pass: after the retention period they go
+    assert await storage.purge(A, 180) == 5
+
+
+async def test_questions_written_while_the_clock_was_ahead_go_after_the_retention_period(
+        storage: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    clocks = _clocks(monkeypatch)
+    clocks["wall"] = 365
+    await storage.log_question(A, "u", "written while the clock was a year ahead", None, None, False)
+    await storage.set_context(A, "c", "u", "mlops")
+    clocks["wall"] = 0  # the clock is put right
+    await storage.purge(A, 30)  # today's sweep: the question is not old yet
+    assert await storage.rows_about("u") == 1  # the context stamped a year ahead is dropped at once
+    for day in range(1, 40):  # daily sweeps, 30 days' retention
+        clocks["real"] = day
+        await storage.purge(A, 30)
+    assert await storage.rows_about("u") == 0  # gone about 30 days after the clock was right, not a year later
+
+
+async def test_after_a_long_downtime_the_first_sweep_deletes_what_is_old(storage: Store,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    clocks = _clocks(monkeypatch)
+    await storage.log_question(A, "u", "asked before the downtime", None, None, False)
+    clocks["real"] = 400  # the bot was off for 400 days; a new process sweeps at start
+    storage._last_sweep = None
+    assert await storage.purge(A, 180) == 1
+
+
+async def test_a_member_forgotten_in_one_server_is_not_recreated_there_by_others(kb: Knowledge, storage: Store) -> None:
+    advisor = Advisor(kb, storage)
+    here, there = Place(A, "chan", public=True), Place(B, "chan", public=True)
+    await advisor.ask("alice", "I'm a physicist, how do I start?", here)
+    await advisor.ask("alice", "I'm a physicist, how do I start?", there)
+    await storage.forget("alice", place=A)
+    await advisor.ask("alice", "I'm a physicist, how do I start?", here, by_them=False)  # the menu, here
+    assert (await storage.my_data("alice"))["questions"] and all(
+        q["place"] == B for q in (await storage.my_data("alice"))["questions"])
+    await advisor.ask("alice", "which book for deep learning?", there, by_them=False)  # the other server: as before
+    assert len([q for q in (await storage.my_data("alice"))["questions"] if q["place"] == B]) == 2

@@ -27,10 +27,10 @@ def detect(kb: Knowledge, text: str):
     ("text", "background"),
     [
         ("I build Android apps in Kotlin at a fintech company", "software"),
-        ("most of my day is writing Selenium checks for a web shop", "software"),
-        ("I look after the Linux servers and on-call rota at a hosting firm as a sysadmin", "software"),
+        ("most of my day is writing Selenium checks for a web shop", "it-operations"),
+        ("I look after the Linux servers and on-call rota at a hosting firm as a sysadmin", "it-operations"),
         ("game dev here, mostly Unity and C sharp", "software"),
-        ("I do the weekly sales analytics in R and Tableau", "data-science"),
+        ("I do the weekly sales analytics in R and Tableau", "analyst"),
         ("I'm a paralegal at a small family law practice", "unrelated-field"),
         ("sous chef at a hotel restaurant, 12 years", "unrelated-field"),
         ("I manage a bakery and do its books", "unrelated-field"),
@@ -39,7 +39,7 @@ def detect(kb: Knowledge, text: str):
         ("3 yrs of rails", "software"),
         ("I work like accountant since 10 years", "unrelated-field"),
         ("I moved to data science last spring and love it", "data-science"),
-        ("I used to teach maths but I switched to data analytics two years ago", "data-science"),
+        ("I used to teach maths but I switched to data analytics two years ago", "analyst"),
     ],
 )
 def test_backgrounds_described_as_work_are_recognised(kb: Knowledge, text: str, background: str) -> None:
@@ -72,7 +72,7 @@ def test_a_later_mention_of_a_field_does_not_erase_a_stated_background(kb: Knowl
 
 def test_a_role_beats_the_place_of_work(kb: Knowledge) -> None:
     found = detect(kb, "I'm on the analytics team of a supermarket chain")
-    assert found is not None and found.background == "data-science"
+    assert found is not None and found.background == "analyst"
 
 
 async def test_the_answer_says_which_background_was_understood(advisor: Advisor) -> None:
@@ -184,7 +184,7 @@ async def test_the_asking_sentence_wins_over_the_introduction_before_it(advisor:
                "one day. Do I need a lot of statistics for that?")
     reply = await advisor.ask("u", message)
     assert reply.matches[0].id in ("how-much-maths", "maths-foundations")
-    assert reply.background == "software"  # the introduction is still remembered
+    assert reply.background == "it-operations"  # the introduction is still remembered
 
 
 async def test_context_before_a_vague_question_still_counts(advisor: Advisor) -> None:

@@ -1,7 +1,8 @@
 """The advisor: a message (or command), a member and a place in, a Reply out. No Discord here.
 
-The knowledge is held as one immutable object: `reload()` validates a folder and swaps the new
-knowledge in with one assignment, keeping the old one on any error.
+The knowledge is held as one immutable object: `reload()` validates the shipped folder with the
+moderators' edits from the database and swaps the new knowledge in with one assignment, keeping the old
+one on any error.
 
 What a member said is remembered per place (a server, DMs, or the command line): their background,
 the steps they ticked off, and the topic of the last answer in each conversation (for follow-ups such
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -28,10 +29,12 @@ from bot.core.backgrounds import as_written
 from bot.core.format import bold, quote_user_text
 from bot.core.knowledge import Knowledge, KnowledgeError, Problem, fingerprint, load_knowledge
 from bot.core.matcher import DEFAULT_THRESHOLD
+from bot.core.overrides import Shipped, from_rows
+from bot.core.overrides import compose as compose_edits
 from bot.core.place import LOCAL_PLACE, Place
 from bot.core.reply import Match, Reply
 from bot.core.schema import Background, Step
-from bot.core.storage import Gap, Profile, QuestionRef, StorageError, Store
+from bot.core.storage import DM, LEGACY, LOCAL, Gap, Profile, QuestionRef, StorageError, Store
 from bot.core.understand import Reader, Reading
 
 log = logging.getLogger("mle_advisor.advisor")
@@ -48,6 +51,7 @@ NOT_SAVED = ("\n\n⚠️ My memory (the database) isn't working right now: this 
 PRIVATELY = ("\n\nYou told me where you start from privately, so I won't use it here: ask me with `/ask` (only you "
              "see that answer) or in a DM for an answer that fits you.")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, always a lone one (json.loads joins pairs)
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,9 @@ class Memory:
 
 
 def clean(question: str) -> str:
-    """One line of plain text: control characters dropped, whitespace collapsed, length capped."""
-    return " ".join(_CONTROL.sub(" ", question).split())[:MAX_QUESTION_CHARS]
+    """One line of plain text: control characters dropped, whitespace collapsed, length capped; a lone
+    surrogate (JSON can carry one, UTF-8 cannot) becomes U+FFFD, so the text can always be stored."""
+    return " ".join(_CONTROL.sub(" ", _SURROGATE.sub("\ufffd", question)).split())[:MAX_QUESTION_CHARS]
 
 
 def readable(reader: Reader, question: str) -> str:
@@ -102,17 +107,30 @@ class Advisor:
 
     # --- knowledge ------------------------------------------------------------------------------
 
-    async def reload(self, directory: Path | None = None, *, overlay: Path | None = None) -> ReloadResult:
-        """Validate the knowledge folder and swap it in; on any problem keep the current knowledge.
+    async def reload(self, directory: Path | None = None) -> ReloadResult:
+        """Validate the shipped folder with the moderators' edits (from the database) and swap it in; on
+        any problem keep the current knowledge.
 
         The files' fingerprint is taken before they are read, so a save that lands while they are read
         is seen as a change next time and loaded then."""
         async with self._reload_lock:
             folder = directory or self.knowledge.directory
-            edits = overlay if overlay is not None else self.knowledge.overlay
-            before = await asyncio.to_thread(fingerprint, folder, edits)
+            before = await asyncio.to_thread(fingerprint, folder)
             try:
-                fresh = await asyncio.to_thread(load_knowledge, folder, overlay=edits)
+                change_id, rows = await self.storage.kb_state()
+            except StorageError as exc:
+                problems = (Problem(str(self.storage.path), None, "edits", f"the moderators' edits could not be read: {exc}"),)
+                self.last_reload_error = problems
+                return ReloadResult(False, problems, fingerprint=before)
+            overrides = from_rows(rows)
+
+            def load() -> Knowledge:
+                composed = compose_edits(Shipped(folder), overrides)
+                knowledge = load_knowledge(folder, replace=composed)
+                return replace(knowledge, change_id=change_id, overrides=overrides, edited_files=tuple(sorted(composed)))
+
+            try:
+                fresh = await asyncio.to_thread(load)
             except KnowledgeError as exc:
                 self.last_reload_error = exc.problems
                 return ReloadResult(False, exc.problems, fingerprint=before)
@@ -121,7 +139,14 @@ class Advisor:
             return ReloadResult(True, knowledge=fresh, fingerprint=fresh.fingerprint)
 
     def fingerprint(self) -> tuple:
-        return fingerprint(self.knowledge.directory, self.knowledge.overlay)
+        """What changes when a shipped knowledge file is edited, added or removed (no file is read)."""
+        return fingerprint(self.knowledge.directory)
+
+    async def outdated(self) -> bool:
+        """Whether the shipped files changed, or a change was recorded in the database (by this process
+        or another), since the knowledge in use was loaded."""
+        files = await asyncio.to_thread(self.fingerprint)
+        return files != self.knowledge.fingerprint or await self.storage.kb_last_change() != self.knowledge.change_id
 
     # --- memory ---------------------------------------------------------------------------------
 
@@ -151,7 +176,9 @@ class Advisor:
         """Topics for one question on its own (no conversation), best first, and its background."""
         return self.reader.match(readable(self.reader, question) or clean(question))
 
-    async def ask(self, user: str, question: str, place: Place = LOCAL_PLACE) -> Reply:
+    async def ask(self, user: str, question: str, place: Place = LOCAL_PLACE, *, by_them: bool = True) -> Reply:
+        """Answer `user`'s question. by_them=False: someone else asked with the member's message (the
+        message menu): for a member who asked to be forgotten, nothing about them is stored."""
         raw, question = question, clean(question)
         if not question:
             return compose.help_reply()
@@ -166,7 +193,8 @@ class Advisor:
         saved = memory.ok
         lead = None
         finished = kb.step(reading.finished) if reading.finished else None
-        if finished is not None and finished.id not in memory.done:  # "I've finished the maths step": as /done
+        # "I've finished the maths step" ticks it off as /done does; only the member's own words do
+        if finished is not None and by_them and finished.id not in memory.done:
             ok, _ = await self._try(self.storage.mark_done(place.id, user, finished.id, True))
             saved = saved and ok
             if ok:
@@ -204,7 +232,8 @@ class Advisor:
         # The conversation's topic is refreshed even when unchanged: the quiet period starts again.
         ok, ref = await self._try(self.storage.record_turn(
             place.id, user, question, top.id if top else None, top.score if top else None, reply.answered,
-            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject, background=stated_now))
+            channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject, background=stated_now,
+            by_them=by_them))
         saved = saved and ok
         if not saved:
             reply = replace(reply, body=reply.body + NOT_SAVED)
@@ -395,15 +424,20 @@ class Advisor:
     async def feedback(self, question: QuestionRef, user: str, helpful: bool) -> bool:
         return await self.storage.add_feedback(question, user, helpful)
 
-    async def my_data(self, user: str, server_names: Mapping[str, str] | None = None) -> tuple[Reply, dict[str, Any]]:
+    async def my_data(self, user: str, server_names: Callable[[list[str]], Awaitable[Mapping[str, str]]] | None = None
+                      ) -> tuple[Reply, dict[str, Any]]:
         """What is stored about the member, as a summary and as data (for a JSON file). Places are named:
-        `server_names` maps server ids to their names (what the Discord adapter knows); "places" in the
-        data says which name each place id stands for."""
+        `server_names` gives the names of the server ids it is passed (the Discord adapter asks Discord);
+        "places" in the data says which name each place id stands for."""
         data = await self.storage.my_data(user)
         kb = self.knowledge
-        names = server_names or {}
         places = sorted({row["place"] for rows in data.values() for row in rows})
-        data["places"] = {place: names.get(place) or _place_name(place, names) for place in places}  # type: ignore[assignment]
+        servers = [p for p in places if p not in (DM, LOCAL, LEGACY)]
+        names: Mapping[str, str] | None = None  # None: names unknown here (the command line)
+        if server_names is not None:
+            names = await server_names(servers) if servers else {}
+        data["places"] = {place: (names or {}).get(place) or _place_name(place, names)  # type: ignore[assignment]
+                          for place in places}
 
         def tally(rows: list[dict[str, Any]]) -> str:
             if not rows or len(places) < 2:
@@ -549,12 +583,14 @@ class Advisor:
 
 
 def _place_name(place: str, server_names: Mapping[str, str] | None = None) -> str:
-    """How a member reads a place: a server by its name when known, DMs and the command line by what they are."""
+    """How a member reads a place: a server by its name, DMs and the command line by what they are.
+    `server_names` None: names can't be known here (the command line), so a server is named by its id;
+    otherwise a server missing from it is one the bot is no longer in."""
     fixed = {"dm": "direct messages (DMs)", "local": "the command line", "legacy": "an earlier version (every place)"}
     if place in fixed:
         return fixed[place]
-    name = (server_names or {}).get(place)
-    if name:
-        return f"the server “{quote_user_text(name, 60)}”"
-    return f"a server I'm not in any more (id {place})" if server_names else f"server {place}"
+    if server_names is None:
+        return f"server {place}"
+    name = server_names.get(place)
+    return f"the server “{quote_user_text(name, 60)}”" if name else f"a server I'm not in any more (id {place})"
 

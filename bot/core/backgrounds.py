@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.text import BREAK, Normalizer, words
 
@@ -130,8 +130,12 @@ class Found:
 
 class BackgroundDetector:
     def __init__(self, normalizer: Normalizer, aliases: Iterable[tuple[str, Iterable[str]]],
-                 tools: Iterable[tuple[str, Iterable[str]]] = (), workplaces: Iterable[tuple[str, Iterable[str]]] = ()) -> None:
+                 tools: Iterable[tuple[str, Iterable[str]]] = (), workplaces: Iterable[tuple[str, Iterable[str]]] = (),
+                 yielding: Iterable[str] = ()) -> None:
         self.normalizer = normalizer
+        # Backgrounds that say what someone lacks ("never coded") rather than what they do: any other
+        # background stated with them wins ("I'm a marketer and I've never coded" is a marketer).
+        self.yielding = frozenset(yielding)
         table: dict[tuple[str, ...], tuple[str, int]] = {}
         aliases = [(background, tuple(names)) for background, names in aliases]
         # "I teach chemistry": the subject taught is not the teacher's field; they are a teacher.
@@ -169,10 +173,20 @@ class BackgroundDetector:
             position += 1
         if not candidates:
             return None
-        # Statements beat mentions, roles beat tools beat workplaces, current beats past; then the last one wins.
-        best_rank = max((c[2].about_self, c[2].strength, not c[1]) for c in candidates)
-        best = [c for c in candidates if (c[2].about_self, c[2].strength, not c[1]) == best_rank]
-        return max(best, key=lambda c: c[0])[2]
+        # Statements beat mentions, a field beats a lack of one, roles beat tools beat workplaces, current beats
+        # past; then the last one wins.
+        def rank(c: tuple[int, bool, Found]) -> tuple[bool, bool, int, bool]:
+            return (c[2].about_self, c[2].background not in self.yielding, c[2].strength, not c[1])
+
+        best_rank = max(rank(c) for c in candidates)
+        best = [c for c in candidates if rank(c) == best_rank]
+        chosen = max(best, key=lambda c: c[0])[2]
+        # A lack stated beside the field that won ("… and I've never coded") is still part of the statement,
+        # not of the question.
+        lacks = [c[2].consumed for c in candidates if c[2].about_self and c[2].background in self.yielding]
+        if lacks and chosen.background not in self.yielding:
+            chosen = replace(chosen, consumed=chosen.consumed.union(*lacks))
+        return chosen
 
     @staticmethod
     def _clause_start(tokens: Sequence[str], position: int) -> int:

@@ -41,6 +41,71 @@ def credit(source_ids: Iterable[str], sources: Mapping[str, Source]) -> str:
     return credit_line(labels) if labels else ""
 
 
+def whose(source_id: str, sources: Mapping[str, Source]) -> str:
+    """How a sentence names a guide: its `short` name, else its credit line."""
+    source = sources.get(source_id)
+    if source is None:
+        return source_id
+    return source.short or source.cite
+
+
+def views_text(topic: Topic, sources: Mapping[str, Source]) -> str:
+    """Where the guides disagree on this topic: each view on its own line, naming whose it is."""
+    if not topic.views:
+        return ""
+    lines = [f"• {bold(_capital(whose(v.source, sources)) + ':')} {v.says}" for v in topic.views]
+    return bold("Where the guides differ") + "\n" + "\n".join(lines)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _head(topic: Topic, sources: Mapping[str, Source] | None) -> str:
+    """The answer, the guides' differing views (when it has any) and, for a step, the best way to learn."""
+    head = topic.answer
+    views = views_text(topic, sources or {})
+    if views:
+        head += "\n\n" + views
+    if isinstance(topic, Step):
+        head += f"\n\n{bold('Best way to learn:')} {topic.best_way}"
+    return head
+
+
+def _figure(own: str | None, near_own: str | None, bg: Background, near: Background | None,
+            none: str, nearest: str) -> str | None:
+    """A background's own figure, or, for a background the guides don't name, the nearest one's figure
+    labelled as the nearest's (`none` and `nearest` say so). None when there is nothing to say."""
+    if own:
+        return own
+    if near is None:
+        return None
+    if near_own:
+        return f"{none} for {bg.name} in the guides; {nearest} {near.name}: {_lower(near_own)}"
+    return f"{none} in the guides for {bg.name}, nor for the nearest start they name ({near.name})"
+
+
+def time_text(bg: Background, near: Background | None = None) -> str | None:
+    """How long the move takes from `bg` (its own figure or the nearest's, labelled)."""
+    return _figure(bg.time, near.time if near else None, bg, near, "no figure", "the nearest is for")
+
+
+def difficulty_text(bg: Background, near: Background | None = None) -> str | None:
+    """How hard the move is from `bg` (its own rating or the nearest's, labelled)."""
+    return _figure(bg.difficulty, near.difficulty if near else None, bg, near, "not rated", "the nearest is")
+
+
+def nearest(kb: Knowledge, bg: Background | None) -> Background | None:
+    """The background whose advice stands in for `bg`, when the guides don't name `bg` itself."""
+    if bg is None or bg.nearest is None:
+        return None
+    return kb.backgrounds.get(bg.nearest)
+
+
 def resource_text(r: Resource, *, full: bool = True) -> str:
     """One resource as a line: with its note, author and year (full), or just name, link and kind."""
     if full:
@@ -62,12 +127,11 @@ def resource_lines(ids: Iterable[str], resources: Mapping[str, Resource], first:
 
 
 def topic_body(topic: Topic, resources: Mapping[str, Resource], budget: int = MESSAGE_LIMIT,
-               wants: Collection[str] = (), named: Sequence[str] = ()) -> str:
-    """The answer, its best way to learn (steps), and its resources: with their notes when they fit,
-    else by name. Resources the question named come first, always with their notes."""
-    head = topic.answer
-    if isinstance(topic, Step):
-        head += f"\n\n{bold('Best way to learn:')} {topic.best_way}"
+               wants: Collection[str] = (), named: Sequence[str] = (),
+               sources: Mapping[str, Source] | None = None) -> str:
+    """The answer, where the guides differ, its best way to learn (steps), and its resources: with their
+    notes when they fit, else by name. Resources the question named come first, always with their notes."""
+    head = _head(topic, sources)
     cards = [resources[r] for r in named if r in resources]
     if cards:  # the resources the question named, first and in full
         head = "\n".join(resource_text(r) for r in cards) + "\n\n" + head
@@ -84,7 +148,7 @@ def topic_body(topic: Topic, resources: Mapping[str, Resource], budget: int = ME
 def needed_size(topic: Topic, resources: Mapping[str, Resource], sources: Mapping[str, Source]) -> int:
     """Characters the answer needs with every resource listed by name: what `kb check` measures, since
     the answer must fit with room left for the advisor's own lines (RESERVE)."""
-    head = topic.answer + (f"\n\n{bold('Best way to learn:')} {topic.best_way}" if isinstance(topic, Step) else "")
+    head = _head(topic, sources)
     lines = resource_lines(topic.resources, resources, full=False)
     body = head + ("\n\n" + bold("Resources") + "".join("\n" + line for line in lines) if lines else "")
     return len(Reply(topic.title, body, credit(topic.sources, sources)).text)
@@ -93,7 +157,8 @@ def needed_size(topic: Topic, resources: Mapping[str, Resource], sources: Mappin
 def topic_text(topic: Topic, resources: Mapping[str, Resource], sources: Mapping[str, Source]) -> str:
     """The answer as posted when the advisor adds nothing."""
     credit_text = credit(topic.sources, sources)
-    return Reply(topic.title, topic_body(topic, resources, _budget(topic.title, credit_text) - RESERVE), credit_text).text
+    return Reply(topic.title, topic_body(topic, resources, _budget(topic.title, credit_text) - RESERVE, sources=sources),
+                 credit_text).text
 
 
 def route_lines(route: Sequence[str], steps: Mapping[str, Step], done: Collection[str] = ()) -> list[str]:
@@ -106,13 +171,15 @@ def route_lines(route: Sequence[str], steps: Mapping[str, Step], done: Collectio
     return lines
 
 
-def background_body(bg: Background, steps: Mapping[str, Step], done: Collection[str] = ()) -> str:
+def background_body(bg: Background, steps: Mapping[str, Step], done: Collection[str] = (),
+                    near: Background | None = None) -> str:
     parts = [bg.summary]
     facts = []
-    if bg.time:
-        facts.append(f"{bold('Time:')} {bg.time}")
-    if bg.difficulty:
-        facts.append(f"{bold('How hard:')} {bg.difficulty}")
+    time, difficulty = time_text(bg, near), difficulty_text(bg, near)
+    if time:
+        facts.append(f"{bold('Time:')} {time}")
+    if difficulty:
+        facts.append(f"{bold('How hard:')} {difficulty}")
     if facts:
         parts.append("\n".join(facts))
     parts.append(f"{bold('Leverage:')} {bg.leverage}")
@@ -121,8 +188,10 @@ def background_body(bg: Background, steps: Mapping[str, Step], done: Collection[
     return "\n\n".join(parts)
 
 
-def background_text(bg: Background, steps: Mapping[str, Step], sources: Mapping[str, Source]) -> str:
-    return Reply(f"From {bg.name} to ML engineer", background_body(bg, steps), credit(bg.sources, sources)).text
+def background_text(bg: Background, steps: Mapping[str, Step], sources: Mapping[str, Source],
+                    near: Background | None = None) -> str:
+    source_ids = [*bg.sources, *(near.sources if near else ())]
+    return Reply(f"From {bg.name} to ML engineer", background_body(bg, steps, near=near), credit(source_ids, sources)).text
 
 
 def following(kb: Knowledge, step_id: str) -> str | None:
@@ -169,7 +238,8 @@ def topic_reply(
     if did_you_mean:
         tail = "\n\nDid you mean: " + " · ".join(bold(m.title) for m in did_you_mean) + "?"
     if body is None:
-        body = topic_body(topic, kb.resources, budget - len(tail) - (len(lead) + 2 if lead else 0), wants, named)
+        body = topic_body(topic, kb.resources, budget - len(tail) - (len(lead) + 2 if lead else 0), wants, named,
+                          kb.sources)
     elif named:
         body = "\n".join(resource_text(kb.resources[r]) for r in named if r in kb.resources) + "\n\n" + body
     body = _with_lead(lead, body, budget - len(tail)) + tail
@@ -206,7 +276,8 @@ def practice_reply(kb: Knowledge, topic: Topic, matches: Sequence[Match] = ()) -
         best = step.best_way if step else None
     title = f"Practising: {topic.title}"
     credit_text = credit(topic.sources, kb.sources)
-    parts = ([f"{bold('Best way to learn:')} {best}"] if best else []) + [topic.answer]
+    views = views_text(topic, kb.sources)
+    parts = ([f"{bold('Best way to learn:')} {best}"] if best else []) + [topic.answer] + ([views] if views else [])
     lines = resource_lines(topic.resources, kb.resources)
     body = fit_lines("\n\n".join(parts) + ("\n\n" + bold("Resources") if lines else ""), lines, "",
                      _budget(title, credit_text), more="…and {n} more resources")
@@ -219,6 +290,8 @@ def _personal(
     """(title, body, extra sources, next step id) of a personal entry."""
     steps = kb.steps_by_id
     label = f" ({bg.name})" if bg else ""
+    near = nearest(kb, bg)
+    near_sources = list(near.sources) if near else []
     if entry.personal == "next":
         route = bg.route if bg else tuple(s.id for s in kb.steps)
         step = next((steps[s] for s in route if s in steps and s not in done), None)
@@ -235,30 +308,35 @@ def _personal(
         if not bg:
             body += "\n\n" + INVITE
         return f"Your next step: {step.short}", body, list(step.sources), following(kb, step.id)
+    views = views_text(entry, kb.sources)
     if bg is None:
-        return entry.title, f"{entry.answer}\n\n{INVITE}", [], None
+        return entry.title, "\n\n".join([entry.answer, *([views] if views else []), INVITE]), [], None
     if entry.personal == "route":
-        return f"From {bg.name} to ML engineer", background_body(bg, steps, done), list(bg.sources), None
+        return f"From {bg.name} to ML engineer", background_body(bg, steps, done, near), [*bg.sources, *near_sources], None
     start = bold(f"Starting from {bg.name}:")
     if entry.personal == "time":
-        lines = [f"{start} {bg.time or 'the guides give no figure for this starting point.'}"]
-        if bg.difficulty:
-            lines.append(f"{bold('How hard:')} {bg.difficulty}")
+        lines = [f"{start} {time_text(bg, near) or 'the guides give no figure for this starting point.'}"]
+        difficulty = difficulty_text(bg, near)
+        if difficulty:
+            lines.append(f"{bold('How hard:')} {difficulty}")
         lines.append(f"{bold('What speeds it up:')} {bg.leverage}")
         lines.append(f"\n{bold('For comparison:')} {entry.answer}")
-        return f"How long it will take you{label}", "\n".join(lines), list(bg.sources), None
+        return f"How long it will take you{label}", "\n".join(lines), [*bg.sources, *near_sources], None
     if entry.personal == "difficulty":
-        lines = [f"{start} {bg.difficulty or 'the guides give no rating for this starting point.'}"]
-        if bg.time:
-            lines.append(f"{bold('Time:')} {bg.time}")
+        lines = [f"{start} {difficulty_text(bg, near) or 'the guides give no rating for this starting point.'}"]
+        time = time_text(bg, near)
+        if time:
+            lines.append(f"{bold('Time:')} {time}")
         lines.append(f"{bold('What you bring:')} {bg.leverage}")
         lines.append(f"{bold('Learn first:')} {bg.learn_first}")
         lines.append(f"\n{entry.answer}")
-        return f"How hard it is for you{label}", "\n".join(lines), list(bg.sources), None
+        return f"How hard it is for you{label}", "\n".join(lines), [*bg.sources, *near_sources], None
     # focus
     body = f"{bold('Learn first:')} {bg.learn_first}\n\n{bold('Leverage:')} {bg.leverage}\n\n{bold('Your route — ' + bg.route_name + ':')}\n"
     body += "\n".join(route_lines(bg.route, steps, done))
-    return f"What to focus on{label}", body, list(bg.sources), None
+    if views:
+        body += "\n\n" + views
+    return f"What to focus on{label}", body, [*bg.sources, *near_sources], None
 
 
 def subject(kb: Knowledge, topic: Topic, bg: Background | None, done: Collection[str]) -> str:
@@ -274,9 +352,10 @@ def subject(kb: Knowledge, topic: Topic, bg: Background | None, done: Collection
 def statement_reply(kb: Knowledge, bg: Background, done: Collection[str], lead: str | None) -> Reply:
     """The answer to "I'm a physicist": what that start means, and the route from it."""
     title = f"From {bg.name} to ML engineer"
-    credit_text = credit(bg.sources, kb.sources)
+    near = nearest(kb, bg)
+    credit_text = credit([*bg.sources, *(near.sources if near else ())], kb.sources)
     head = lead or f"You're coming from {bg.name}: I have that already."
-    body = (f"{head}\n\n{background_body(bg, kb.steps_by_id, done)}\n\n"
+    body = (f"{head}\n\n{background_body(bg, kb.steps_by_id, done, near)}\n\n"
             "Ask me anything next, for example \"how long will it take me?\" or `/next`.")
     return Reply(title, _with_lead(None, body, _budget(title, credit_text)), credit_text, kind="statement")
 
@@ -286,7 +365,8 @@ def roadmap_reply(kb: Knowledge, background: Background | None, done: Collection
     if background:
         route = background.route
         title = f"Your roadmap from {background.name}"
-        head = f"{bold(background.route_name)}" + (f" · {background.time}" if background.time else "")
+        time = time_text(background, nearest(kb, background))
+        head = f"{bold(background.route_name)}" + (f" · {time}" if time else "")
     else:
         route = tuple(steps)
         title = "The roadmap to ML engineer"
@@ -368,7 +448,8 @@ def about_reply(kb: Knowledge) -> Reply:
         by = f" by {source.author}" if source.author else ""
         when = f" ({source.published})" if source.published else ""
         link = f" <{source.url}>" if source.url else ""
-        lines.append(f"• “{source.title}”{by}{when}{link}")
+        title = f"“{source.title}”" if source.titled else source.title
+        lines.append(f"• {title}{by}{when}{link}")
     head = (
         "I answer questions about becoming a machine learning engineer, from a knowledge base that this "
         "server's moderators keep, written in our own words from these guides:"

@@ -84,6 +84,9 @@ class Knowledge:
     names: ResourceNames = field(repr=False)
     load_seconds: float = 0.0
     fingerprint: tuple[tuple[str, str, int, int, int], ...] = ()
+    change_id: int = 0  # the latest moderators' change (in the database) this knowledge includes
+    overrides: Mapping[Any, Any] = field(default_factory=dict, repr=False)  # (section, id) → Override in force
+    edited_files: tuple[str, ...] = ()  # files that differ from the shipped ones because of those overrides
 
     # Lookups built once per loaded knowledge (autocomplete asks on every keystroke).
     @cached_property
@@ -240,7 +243,8 @@ def load_knowledge(directory: Path | str, *, overlay: Path | str | None = None,
     index = Index(normalizer, [_document(t, resources) for t in topics], outside=outside)
     detector = BackgroundDetector(normalizer, ((b.id, b.aliases) for b in backgrounds.values()),
                                   ((b.id, b.tools) for b in backgrounds.values()),
-                                  ((b.id, b.workplaces) for b in backgrounds.values()))
+                                  ((b.id, b.workplaces) for b in backgrounds.values()),
+                                  yielding=[b.id for b in backgrounds.values() if b.lacking])
     names = ResourceNames(normalizer, {r.id: _resource_names(r) for r in resources.values()}, index.share)
     return Knowledge(
         directory=directory,
@@ -284,6 +288,15 @@ def _resource_names(resource: Resource) -> list[str]:
     out += [part for part in _NAME_SPLIT.split(inner) if part.strip()]
     out += resource.aliases
     return out
+
+
+def validate_items(doc: YamlDocument, rel: str) -> list[Problem]:
+    """Each item of one file checked against the schema alone (no references to other files): how an
+    uploaded file's own mistakes are named by its own line numbers."""
+    problems: list[Problem] = []
+    for _ in _validated(doc, rel, problems):
+        pass
+    return problems
 
 
 def check_knowledge(directory: Path | str, *, overlay: Path | str | None = None) -> list[Problem]:
@@ -390,6 +403,40 @@ def _plain(error: dict[str, Any], model_type: type[Model]) -> str:
     return f"'{where}': {error['msg']}"
 
 
+def _provenance(found: dict[str, list[_Item]], sources: Mapping[str, _Item]) -> list[Problem]:
+    """Basis and views name sources the item credits; a `free` flag says who states it; a background's
+    `nearest` is another background that the guides name themselves."""
+    problems: list[Problem] = []
+
+    def say(item: _Item, message: str) -> None:
+        problems.append(Problem(item.file, item.line, item.model.id, message))
+
+    for item in found["resources"] + found["steps"] + found["entries"] + found["backgrounds"]:
+        credited = set(item.model.sources)
+        for key in ("basis", "views"):
+            for n, part in enumerate(getattr(item.model, key, ()), 1):
+                if part.source not in sources:
+                    say(item, f"'{key}' item {n} names the source '{part.source}', which does not exist")
+                elif part.source not in credited:
+                    say(item, f"'{key}' item {n} names '{part.source}', which is not in this item's 'sources'")
+    for item in found["resources"]:
+        if item.model.free is not None and not any(b.for_ == "free" for b in item.model.basis):
+            say(item, "'free' needs a 'basis' item with 'for: free' naming the guide (or moderators) that says so")
+    backgrounds = {i.model.id: i.model for i in found["backgrounds"]}
+    for item in found["backgrounds"]:
+        near = item.model.nearest
+        if near is None:
+            continue
+        if near == item.model.id or near not in backgrounds:
+            say(item, f"'nearest' names '{near}', which is not another background")
+        elif backgrounds[near].nearest is not None:
+            say(item, f"'nearest' names '{near}', which the guides do not name either; point to one they do")
+        if item.model.time or item.model.difficulty:
+            say(item, "a background with 'nearest' gives no 'time' or 'difficulty' of its own: the answer shows the "
+                      "nearest background's, labelled as such")
+    return problems
+
+
 def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
     problems: list[Problem] = []
 
@@ -434,6 +481,7 @@ def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
         if item.model.answered_by is not None and item.model.answered_by not in topics:
             problems.append(Problem(item.file, item.line, item.model.id,
                                     f"'answered_by' names the step or entry '{item.model.answered_by}', which does not exist"))
+    problems.extend(_provenance(found, sources))
 
     variants: dict[str, tuple[str, _Item]] = {}
     for item in found["synonyms"]:
@@ -453,8 +501,10 @@ def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
                                         f"the answer with its resources and credits is {size} characters; "
                                         f"keep it under {MESSAGE_LIMIT - compose.RESERVE} to fit one Discord message"))
         step_titles = {s.model.id: s.model for s in found["steps"]}
+        backgrounds = {b.model.id: b.model for b in found["backgrounds"]}
         for item in found["backgrounds"]:
-            size = len(compose.background_text(item.model, step_titles, cites))
+            near = backgrounds.get(item.model.nearest) if item.model.nearest else None
+            size = len(compose.background_text(item.model, step_titles, cites, near))
             if size > MESSAGE_LIMIT - compose.RESERVE:
                 problems.append(Problem(item.file, item.line, item.model.id,
                                         f"the route answer is {size} characters; keep it under {MESSAGE_LIMIT - compose.RESERVE}"))

@@ -3,6 +3,11 @@
 Each knowledge file is a mapping with one or more of these sections, each a list:
 `sources`, `resources`, `steps`, `backgrounds`, `entries`, `synonyms`.
 Unknown keys are errors, so a typo like `anwser:` is caught instead of silently ignored.
+
+Provenance: steps, entries, backgrounds and resources may list `basis`, each a guide (`source`) and a
+place in it a reader can find (`at`: its section heading, or the words around a figure), optionally
+saying which claim it backs (`for`). Where the guides disagree, a topic lists `views`: each guide's
+position in our words (`says`), with its source and locator; answers give every view and name whose it is.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1400)]
+Locator = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=160)]
+Claim = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ViewText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=420)]
 
 ResourceType = Literal["book", "course", "paper", "site", "community", "blog", "podcast", "tool", "article", "video"]
 RESOURCE_TYPES: tuple[str, ...] = ResourceType.__args__
@@ -44,7 +52,10 @@ class Source(Model):
 
     id: Id
     title: Name
+    titled: bool = True  # false when the guide has no title of its own and `title` describes it
     cite: Name  # the short credit shown under answers
+    short: Name | None = None  # how an answer names it inside a sentence ("Max Mynter's guide")
+    file: Name | None = None  # the guide's file in the shared guides folder, for checking locators
     author: Name | None = None
     url: str | None = None
     published: str | None = None
@@ -52,6 +63,25 @@ class Source(Model):
     guide: bool = True  # false for a source that is not one of the guides (the moderators' own entries)
 
     _url = field_validator("url")(check_url)
+
+
+class Basis(Model):
+    """Where a guide backs a claim: the source, a locator a reader can find in it, and (optionally) which
+    claim. A `for: free` basis is what allows a resource's `free` flag."""
+
+    source: Id
+    at: Locator  # the guide's section heading, or the words around the figure
+    for_: Claim | None = Field(default=None, alias="for")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
+
+
+class View(Model):
+    """One guide's side where the guides disagree: answers show each view and name whose it is."""
+
+    source: Id
+    at: Locator
+    says: ViewText  # the guide's position, in our words, as a sentence
 
 
 class Resource(Model):
@@ -67,6 +97,7 @@ class Resource(Model):
     free: bool | None = None  # free to use (or to audit); None when we don't know
     aliases: tuple[Phrase, ...] = ()  # other names people use for it ("ESL", "the Hastie book")
     sources: tuple[Id, ...]
+    basis: tuple[Basis, ...] = ()  # where each source names it
 
     _url = field_validator("url")(check_url)
 
@@ -85,6 +116,15 @@ class Topic(Model):
     # Feelings whose advice this is (feelings.py names them: tired, rejected, doubt, afraid, down): a
     # message stating one prefers this topic among close candidates, or gets it when it asks nothing else.
     feelings: tuple[Feeling, ...] = ()
+    basis: tuple[Basis, ...] = ()  # where in each source the answer's claims are
+    views: tuple[View, ...] = ()  # where the guides disagree: each one's view, shown after the answer
+
+    @field_validator("views")
+    @classmethod
+    def _two_sides(cls, value: tuple[View, ...]) -> tuple[View, ...]:
+        if value and len({v.source for v in value}) < 2:
+            raise ValueError("a disagreement needs views from at least two different sources")
+        return value
 
     @field_validator("sources")
     @classmethod
@@ -127,6 +167,13 @@ class Background(Model):
     leverage: Text
     learn_first: Text
     sources: tuple[Id, ...]
+    basis: tuple[Basis, ...] = ()
+    # A background the guides do not name: the one whose advice is nearest. Its figures (time, how hard)
+    # are then shown labelled as that background's, never as this one's own.
+    nearest: Id | None = None
+    # True when the aliases say what someone lacks ("never coded") rather than a field: a field stated in the
+    # same message wins, so a marketer who never coded gets the advice for marketers.
+    lacking: bool = False
 
     @field_validator("aliases", "route")
     @classmethod

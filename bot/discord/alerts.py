@@ -6,19 +6,20 @@ poll /status.
 Problems reach it two ways: code that knows (a reload) calls `report`; code that only logs (the core
 has no Discord) tags its log line with `extra={"alert": "storage"}` and `AlertLogHandler` passes it on.
 The channel is read from the database at each alert (every process agrees on it), falling back to the
-last one read when the database is what fails.
+last one read when the database is what fails; with several processes, one claim in the database per
+kind and window lets only one of them post what they all see.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import discord
 
 from bot.core.health import Incidents
-from bot.discord.render import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.discord.app import AdvisorBot
@@ -59,16 +60,30 @@ class Alerts:
         channel = await self.channel_id()
         if channel is None:
             return False
+        if not await self._first_process(kind):
+            return False
         title = TITLES.get(kind, kind)
         content = f"⚠️ **MLE Advisor: {title}.** {text}"[:1900] + "\n-# One message per incident; `/status` for more."
         try:
-            await self.bot.get_partial_messageable(channel).send(content, allowed_mentions=NO_MENTIONS)
+            await self.bot.get_partial_messageable(channel).send(content, allowed_mentions=discord.AllowedMentions.none())
             return True
         except discord.HTTPException as exc:
             log.warning("could not post an alert to channel %s: HTTP %s", channel, exc.status)
         except Exception as exc:  # unreachable Discord: the log line above is all there is
             log.warning("could not post an alert to channel %s: %s", channel, type(exc).__name__)
         return False
+
+    async def _first_process(self, kind: str) -> bool:
+        """With several processes on one database, the same problem (the database is down) shows in each:
+        only the first to claim this kind of alert in this `settle` window posts it. If the claim itself
+        fails (the database is the problem), post: a duplicate beats silence."""
+        if not self.bot.storage.shared:
+            return True
+        window = int(time.time() // self.incidents.settle)
+        try:
+            return await self.bot.storage.claim("alert", f"{kind} {window}")
+        except Exception:
+            return True
 
     def resolved(self, kind: str) -> None:
         self.incidents.close(kind)

@@ -30,9 +30,9 @@ from discord.ext import commands
 
 from bot.core.advisor import Advisor
 from bot.core.config import ServerConfig, ServerSettings
-from bot.core.editing import KnowledgeEditor
+from bot.core.editing import EditError, KnowledgeEditor
 from bot.core.health import CpuMeter, LoopLag
-from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.knowledge import KnowledgeError
 from bot.core.ratelimit import QUESTION, RateLimiter
 from bot.core.storage import DM, StorageError, store_for
 from bot.discord import errors, views
@@ -53,8 +53,9 @@ EXTENSIONS = (
 )
 RETRY_CAP = 300.0
 """The longest wait between two tries to reach Discord at start."""
-IDENTIFY_SPACING = 5.0
-"""Discord allows one IDENTIFY per max_concurrency bucket every 5 seconds, across all of a bot's processes."""
+IDENTIFY_SPACING = 5.5
+"""Discord allows one IDENTIFY per max_concurrency bucket every 5 seconds, across all of a bot's processes,
+counted as they arrive; the half second more covers a busy process waking late after the one before it."""
 
 
 class StartupError(Exception):
@@ -122,16 +123,17 @@ class AdvisorBot(commands.Bot):
             await self.servers.load()
         except StorageError as exc:
             raise StartupError(str(exc)) from None
-        edits = self.settings.edits_dir()
-        self.editor = KnowledgeEditor(self.settings.knowledge_dir, edits, self.storage)
-        try:
-            await self.editor.catch_up()  # a shared database holds the moderators' edits: start from its log
-        except (StorageError, OSError) as exc:
-            raise StartupError(f"cannot bring the moderators' edits in {edits} up to date: {exc}") from None
-        try:
-            knowledge = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir, overlay=edits)
-        except KnowledgeError as exc:
-            raise StartupError(f"the knowledge in {self.settings.knowledge_dir} has problems:\n{exc}") from None
+        self.editor = KnowledgeEditor(self.settings.knowledge_dir, self.storage)
+        try:  # moderators' edits of an older version, kept as files, move into the database once
+            moved = await self.editor.migrate_folder(self.settings.edits_dir())
+            if moved:
+                log.info("moved the moderators' edits folder into the database (change #%d)", moved)
+            knowledge = await self.editor.load()
+        except (KnowledgeError, EditError) as exc:
+            problems = "\n".join(str(p) for p in getattr(exc, "problems", ())) or str(exc)
+            raise StartupError(f"the knowledge in {self.settings.knowledge_dir} has problems:\n{problems}") from None
+        except StorageError as exc:
+            raise StartupError(str(exc)) from None
         self.advisor = Advisor(knowledge, self.storage, context_minutes=self.settings.context_minutes)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -349,6 +351,16 @@ async def _serve(settings: Settings, token: str) -> None:
         delay = min(delay * 2, RETRY_CAP)
 
 
+async def _preflight(settings: Settings) -> None:
+    """What can be checked without Discord, checked before logging in: an unusable database (a folder that
+    can't be made, a read-only, damaged or foreign file) is one line and exit 2, not a retry loop."""
+    try:
+        async with store_for(settings.database):
+            pass
+    except StorageError as exc:
+        raise StartupError(str(exc)) from None
+
+
 def run_bot(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.log_file)
     if settings.discord_api_base:  # a REST proxy shared by every process (README, running on several machines)
@@ -358,6 +370,7 @@ def run_bot(settings: Settings) -> int:
         print("mle-advisor: DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example)", file=sys.stderr)
         return 2
     try:
+        asyncio.run(_preflight(settings))
         asyncio.run(_serve(settings, token))
     except discord.LoginFailure:
         print("mle-advisor: Discord rejected DISCORD_TOKEN: check the token in .env (see .env.example)", file=sys.stderr)
@@ -389,6 +402,7 @@ def sync_commands(settings: Settings, guild_id: int | None) -> int:
         return 0
 
     try:
+        asyncio.run(_preflight(settings))
         return asyncio.run(go())
     except discord.LoginFailure:
         print("mle-advisor: Discord rejected DISCORD_TOKEN: check the token in .env (see .env.example)", file=sys.stderr)

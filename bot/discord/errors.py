@@ -6,8 +6,10 @@ ephemerally, whether or not the interaction was already acknowledged, never with
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -17,6 +19,20 @@ from bot.discord.checks import Refused
 from bot.discord.render import NO_MENTIONS
 
 log = logging.getLogger("mle_advisor")
+T = TypeVar("T")
+
+AUTOCOMPLETE_WAIT = 1.5
+"""Seconds an autocomplete waits for the database before suggesting without it: Discord drops an
+autocomplete that isn't answered within 3 s, and another program may hold the database for longer."""
+
+
+async def or_default(read: Awaitable[T], default: T, within: float = AUTOCOMPLETE_WAIT) -> T:
+    """A database read for an autocomplete: its result, or `default` when the database is slow or failing."""
+    try:
+        return await asyncio.wait_for(read, within)
+    except (TimeoutError, StorageError) as exc:
+        log.warning("autocomplete without the database: %s", exc or "it did not answer in time")
+        return default
 
 
 def command_name(interaction: discord.Interaction) -> str:

@@ -102,8 +102,9 @@ async def run_change(interaction: discord.Interaction, work: Any, *, retry: disc
         return None
     except StorageError as exc:
         log.error("knowledge change not recorded: %s", exc)
-        await report(interaction, "Not changed", "I couldn't record the change in my database, so I put the files back: "
-                     "nothing was changed. Please try again later.", kind="error", view=retry)
+        await report(interaction, "Not changed", "I couldn't record the change in my database "
+                     f"({quote_user_text(exc.kind, 20)}), so nothing was changed. Please try again later.", kind="error",
+                     view=retry)
         return None
     await after_change(interaction, done)
     return done
@@ -124,7 +125,8 @@ def links_text(fields: dict[str, Any]) -> str:
 
 
 def parse_links(text: str) -> dict[str, list[str]]:
-    """"resources: a, b" lines → {"resources": [a, b]}; a key left out stays as it is."""
+    """"resources: a, b" lines → {"resources": [a, b]}; "resources:" alone empties the list; a key left
+    out stays as it is."""
     out: dict[str, list[str]] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
@@ -206,8 +208,8 @@ class RetryView(SafeView):
         bot: AdvisorBot = interaction.client  # type: ignore[assignment]
         version = self.modal.version
         if self.modal.topic_id:  # against the current version: the moderator has seen it changed
-            current = bot.editor.entry_fields(self.modal.topic_id)
-            version = bot.editor.version(current["file"]) if current else None
+            current = await bot.editor.entry_fields(self.modal.topic_id, str(interaction.guild_id))
+            version = current["version"] if current else None
         await interaction.response.send_modal(self.modal.refill(self.fields, version))
 
     @discord.ui.button(label="Open the current version", style=discord.ButtonStyle.secondary)
@@ -223,13 +225,12 @@ class RetryView(SafeView):
 async def open_editor(interaction: discord.Interaction, topic_id: str) -> None:
     """Answer with the entry form for `topic_id`, pre-filled with its current text."""
     bot: AdvisorBot = interaction.client  # type: ignore[assignment]
-    fields = bot.editor.entry_fields(topic_id)
+    fields = await bot.editor.entry_fields(topic_id, str(interaction.guild_id))
     if fields is None:
         await report(interaction, "No such topic", f"There is no topic `{quote_user_text(topic_id, 60)}`.", kind="error")
         return
     is_step = bot.advisor.knowledge.step(topic_id) is not None
-    await interaction.response.send_modal(EntryModal(fields, topic_id=topic_id, version=bot.editor.version(fields["file"]),
-                                                     is_step=is_step))
+    await interaction.response.send_modal(EntryModal(fields, topic_id=topic_id, version=fields["version"], is_step=is_step))
 
 
 class LinksModal(SafeModal):
@@ -262,8 +263,8 @@ class LinksView(SafeView):
     async def edit_links(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         check_may_edit(interaction)
         bot: AdvisorBot = interaction.client  # type: ignore[assignment]
-        fields = bot.editor.entry_fields(self.topic_id) or {}
-        await interaction.response.send_modal(LinksModal(self.topic_id, fields, bot.editor.version(fields.get("file", ""))))
+        fields = await bot.editor.entry_fields(self.topic_id, str(interaction.guild_id)) or {}
+        await interaction.response.send_modal(LinksModal(self.topic_id, fields, fields.get("version", "")))
 
 
 
@@ -321,6 +322,7 @@ class GapActions(SafeView):
     @discord.ui.button(label="Dismiss", style=discord.ButtonStyle.danger)
     async def dismiss(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         bot: AdvisorBot = interaction.client  # type: ignore[assignment]
+        await interaction.response.defer(ephemeral=True, thinking=True)  # acknowledged before the database
         count = await bot.advisor.dismiss_gap(str(interaction.guild_id), self.question)
         await report(interaction, "Dismissed", f"Hidden from `/kb gaps` ({count} time(s) asked). If it's asked again, "
                                                "it comes back.")

@@ -4,6 +4,8 @@ Each is a DynamicItem: its custom id carries what it needs ("mle:fb:42:1a2b3c4d:
 checked by its token), so the bot, registering these classes at start (`add_dynamic_items`), can answer a
 click on a message it sent days ago. Replies to clicks are ephemeral: they concern the person who
 clicked. A failure (the database is down) is answered like a slash command's (errors.py), never silence.
+Every button that uses the database acknowledges the click first, so Discord hears back within its 3 s
+whatever the database does.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class Feedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(?P<
 
     @answered
     async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # acknowledged before the database
         ref = QuestionRef(self.question, self.token)
         stored = await _advisor(interaction).feedback(ref, str(interaction.user.id), self.helpful)
         if not stored:
@@ -80,7 +83,7 @@ class Feedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(?P<
             text = "Thanks! Glad it helped."
         else:
             text = "Thanks for telling me. Moderators see answers that didn't help, so they can improve them."
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.followup.send(text, ephemeral=True)
 
 
 class OldFeedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(?P<question>\d+):(?P<helpful>[01])"):
@@ -120,6 +123,7 @@ class ShowTopic(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:topic:
     @answered
     async def callback(self, interaction: discord.Interaction) -> None:
         place = where.of_interaction(interaction, public=False)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # acknowledged before the database
         await _send(interaction, await _advisor(interaction).show_topic(str(interaction.user.id), self.topic, place))
 
 
@@ -191,8 +195,11 @@ class ConfirmForget(discord.ui.DynamicItem[discord.ui.Button],
         if not self.yes:
             await interaction.response.edit_message(content="Kept everything: nothing was erased.", view=None)
             return
+        # Acknowledged before the database: erasing may wait for another program's lock, and Discord
+        # shows "interaction failed" after 3 s even when the erasing then succeeds.
+        await interaction.response.defer()  # for a button: "I'll update this message"
         reply = await _advisor(interaction).forget(str(interaction.user.id), place=self.place)
-        await interaction.response.edit_message(content=reply.body, view=None)
+        await interaction.edit_original_response(content=reply.body, view=None)
 
 
 def _may_act_for(interaction: discord.Interaction, member_id: int) -> bool:

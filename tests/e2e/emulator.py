@@ -417,6 +417,11 @@ class DiscordEmulator:
                 self._outcomes.setdefault(str(reference), Outcome()).messages.append(message)
             self._outcomes.setdefault(f"channel:{parts[1]}", Outcome()).messages.append(message)
             return self._json(message)
+        if parts[0] == "guilds" and len(parts) == 2 and method == "GET":  # a server by id (one the bot is in)
+            known = {self.guild_id: self._guild, self.other_guild_id: self._other_guild}
+            if parts[1] not in known:
+                return self._json({"message": "Unknown Guild", "code": 10004}, 404)
+            return self._json(known[parts[1]]())
         if parts[0] == "channels" and len(parts) == 2 and method == "PATCH":  # edit a channel (close a forum post)
             thread = self.channel(parts[1], "post", THREAD, parent=self.forum_id)
             thread["thread_metadata"] |= {k: body[k] for k in ("archived", "locked") if k in body}
@@ -529,11 +534,17 @@ class DiscordEmulator:
         return upload
 
     async def slash(self, name: str, /, user: Member | None = None, *, dm: bool = False, guild: str | None = None,
-                    within: float = 10, **options: Any) -> Outcome:
+                    within: float = 10, ack_only: bool = False, **options: Any) -> Outcome:
+        """ack_only: return as soon as the bot acknowledges (answers or defers); `finished` waits for the rest."""
         data = self._command_data(name, options, guild=guild)
         payload = self._interaction(2, data, user or self.member, dm=dm, guild=guild)
         await self.dispatch("INTERACTION_CREATE", payload)
-        return await self._wait(payload["id"], _answered, within)
+        return await self._wait(payload["id"], _acknowledged if ack_only else _answered, within)
+
+    async def finished(self, outcome: Outcome, within: float = 10) -> Outcome:
+        """Wait until a member sees the answer to an interaction that was only acknowledged so far."""
+        key = next(k for k, o in self._outcomes.items() if o is outcome)
+        return await self._wait(key, _answered, within)
 
     async def autocomplete(self, name: str, focused: str, /, user: Member | None = None, **options: Any) -> Outcome:
         payload = self._interaction(4, self._command_data(name, options, focused), user or self.member)
@@ -541,12 +552,12 @@ class DiscordEmulator:
         return await self._wait(payload["id"], lambda o: o.type == AUTOCOMPLETE_RESULT, 10)
 
     async def click(self, message: dict[str, Any], custom_id: str, user: Member | None = None, within: float = 10,
-                    guild: str | None = None, channel: str | None = None) -> Outcome:
+                    guild: str | None = None, channel: str | None = None, ack_only: bool = False) -> Outcome:
         """Press a button the bot rendered in `message` (in `channel`, e.g. a forum post, if not the usual one)."""
         payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user or self.member,
                                     message=message, guild=guild, channel=channel)
         await self.dispatch("INTERACTION_CREATE", payload)
-        return await self._wait(payload["id"], _answered, within)
+        return await self._wait(payload["id"], _acknowledged if ack_only else _answered, within)
 
     async def choose(self, message: dict[str, Any], custom_id: str, values: list[str], user: Member | None = None,
                      within: float = 10) -> Outcome:
@@ -583,14 +594,15 @@ class DiscordEmulator:
                 "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
                 "pinned": False, "type": 0, "flags": 0, "components": []}
 
-    async def menu(self, name: str, target: dict[str, Any], user: Member | None = None, within: float = 10) -> Outcome:
+    async def menu(self, name: str, target: dict[str, Any], user: Member | None = None, within: float = 10,
+                   ack_only: bool = False) -> Outcome:
         """Use the message context menu `name` on `target` (a message from member_message())."""
         registered = self._registered(name) or {"id": self.snowflake()}
         data = {"id": registered["id"], "name": name, "type": 3, "target_id": target["id"],
                 "resolved": {"messages": {target["id"]: target}}}
         payload = self._interaction(2, data, user or self.member, channel=target["channel_id"])
         await self.dispatch("INTERACTION_CREATE", payload)
-        return await self._wait(payload["id"], _answered, within)
+        return await self._wait(payload["id"], _acknowledged if ack_only else _answered, within)
 
     async def say(self, content: str, user: Member | None = None, *, channel: str | None = None, mention_bot: bool = False,
                   mention_bot_role: bool = False, dm: bool = False, within: float = 10, guild: str | None = None,
@@ -650,3 +662,8 @@ def _answered(outcome: Outcome) -> bool:
     if outcome.type == DEFERRED_UPDATE and outcome.deleted:  # a button that deleted the message it was on
         return True
     return outcome.type in (DEFERRED_MESSAGE, DEFERRED_UPDATE) and bool(outcome.messages)
+
+
+def _acknowledged(outcome: Outcome) -> bool:
+    """Discord has heard back (an answer, a form, or a deferral): what must happen within 3 s."""
+    return outcome.callback is not None

@@ -107,18 +107,25 @@ async def test_my_data_names_servers_and_dms_and_attaches_valid_json(bot: Adviso
     await emulator.slash("background set", value="I studied physics")
     await emulator.slash("ask", question="what is mlops?", guild=emulator.other_guild_id)
     await emulator.say("what podcasts are good?", dm=True)
+    await bot.storage.record_turn("1100000000000000999", emulator.member.id, "from a server I left", None, None, False)
+    # Another process serves the other server's shard: this one asks Discord for its name.
+    bot._connection._remove_guild(bot.get_guild(int(emulator.other_guild_id)))  # type: ignore[arg-type]
     with caplog.at_level(logging.ERROR):
         mine = await emulator.slash("my-data")
     assert not [r for r in caplog.records if r.name.startswith("aiohttp")]  # the emulator took the upload as Discord does
     assert "ML Careers" in mine.text and "direct messages" in mine.text
     assert "Another Server" in mine.text and emulator.guild_id not in mine.text
+    assert emulator.requests_to("GET", f"/guilds/{emulator.other_guild_id}")
+    assert "a server I'm not in any more (id 1100000000000000999)" in mine.text
     attachment = mine.final["attachments"][0]
     assert attachment["filename"] == "mle-advisor-my-data.json" and attachment["size"] > 0
     data = json.loads(mine.files["mle-advisor-my-data.json"])
     assert data["places"] == {emulator.guild_id: "ML Careers", emulator.other_guild_id: "Another Server",
-                              "dm": "direct messages (DMs)"}
+                              "dm": "direct messages (DMs)",
+                              "1100000000000000999": "a server I'm not in any more (id 1100000000000000999)"}
     assert data["profiles"][0]["background"] == "physics"
-    assert {q["question"] for q in data["questions"]} == {"what is mlops?", "what podcasts are good?"}
+    assert {q["question"] for q in data["questions"]} == {"what is mlops?", "what podcasts are good?",
+                                                          "from a server I left"}
 
 
 async def test_my_data_of_a_heavy_member_fits_one_attachment(bot: AdvisorBot, emulator: DiscordEmulator) -> None:

@@ -4,6 +4,7 @@ or a DM, private things stay private, moderators are known by role id, and failu
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,81 @@ async def test_the_watcher_survives_errors_and_rereads_a_half_written_save(start
             break
         await asyncio.sleep(0.05)
     assert "rye" in bot.advisor.knowledge.entries  # still watching
+
+
+# --- issue 15: nothing waits on the database while Discord waits; forget-me sticks ---------------------
+
+def _another_program_writing(path: Path) -> sqlite3.Connection:
+    """Another program holds the database's write lock (a migration tool, a second copy of the bot)."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO settings (place, key, value, updated_at) VALUES ('x', 'y', '1', 'now')")
+    return holder
+
+
+async def test_every_interaction_is_acknowledged_while_the_database_is_locked(bot: AdvisorBot,
+                                                                              emulator: DiscordEmulator) -> None:
+    answer = await emulator.slash("ask", question="what is mlops?")
+    up = next(c for c in answer.custom_ids if c.startswith("mle:fb:") and c.endswith(":1"))
+    topic = await emulator.slash("ask", question="how do I learn about transformers?")
+    prompt = await emulator.slash("forget-me", user=emulator.moderator)
+    yes = next(c for c in prompt.custom_ids if c.endswith(":1"))
+    target = emulator.member_message("how do I get into MLOps?", author=emulator.manager)
+    holder = _another_program_writing(bot.storage.path)
+    try:  # each is acknowledged while the lock is still held: Discord heard back without the database
+        pending = [
+            await emulator.click(answer.final, up, ack_only=True),
+            await emulator.click(prompt.final, yes, user=emulator.moderator, ack_only=True),
+            await emulator.slash("done", step="python", ack_only=True),
+            await emulator.slash("background set", value="I studied physics", ack_only=True),
+            await emulator.slash("config retention", user=emulator.manager, days=90, ack_only=True),
+            await emulator.menu("Ask MLE Advisor", target, ack_only=True),
+        ]
+        if any(c.startswith("mle:topic:") for c in topic.custom_ids):
+            pending.append(await emulator.click(topic.final, next(c for c in topic.custom_ids if c.startswith("mle:topic:")),
+                                                ack_only=True))
+        # With the bot's own writes queued behind the lock, an autocomplete that reads still answers.
+        suggested = await emulator.autocomplete("undo", "step", step="")
+        assert suggested.choices
+        assert all(p.callback is not None for p in pending)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    finished = [await emulator.finished(p, within=30) for p in pending]
+    assert "Thanks" in finished[0].text and "removed everything" in finished[1].text
+    assert "nothing was saved" not in " ".join(f.text for f in finished)
+    assert await bot.storage.rows_about(emulator.moderator.id) == 0
+
+
+async def test_forget_me_is_not_stalled_by_a_long_reader(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    await emulator.slash("ask", question="I'm a physicist, how do I start?")
+    reader = sqlite3.connect(bot.storage.path, isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM questions").fetchone()  # a backup tool in the middle of reading
+    try:
+        prompt = await emulator.slash("forget-me")
+        done = await emulator.click(prompt.final, next(c for c in prompt.custom_ids if c.endswith(":1")))
+        assert "removed everything" in done.text
+        answered = await emulator.slash("ask", question="what is mlops?", user=emulator.moderator)
+        assert "nothing from this message was saved" not in answered.text
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert await bot.storage.rows_about(emulator.member.id) == 0
+
+
+async def test_the_message_menu_does_not_bring_a_forgotten_member_back(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    alice = emulator.member
+    old = emulator.member_message("I'm a physicist, how do I get into deep learning?", author=alice)
+    await emulator.say("I'm a physicist, how do I get into deep learning?", mention_bot=True)
+    prompt = await emulator.slash("forget-me")
+    await emulator.click(prompt.final, next(c for c in prompt.custom_ids if c.endswith(":1")))
+    assert await bot.storage.rows_about(alice.id) == 0
+    for someone in (emulator.moderator, emulator.manager):  # others use the menu on her old message
+        used = await emulator.menu("Ask MLE Advisor", old, user=someone)
+        assert "Answered below" in used.text
+    replies = emulator._outcomes[old["id"]].messages  # the answers posted under her message
+    assert len(replies) == 2 and all(r["embeds"] for r in replies)
+    assert await bot.storage.rows_about(alice.id) == 0  # no profile, question or context re-created
+    await emulator.say("what is mlops?", mention_bot=True)  # she speaks again herself
+    assert await bot.storage.rows_about(alice.id) > 0

@@ -15,6 +15,7 @@ from bot.core.storage.base import (
     Change,
     Gap,
     Heartbeat,
+    KbConflict,
     Profile,
     QuestionRef,
     StorageError,
@@ -23,7 +24,7 @@ from bot.core.storage.base import (
     now,
     question_token,
 )
-from bot.core.storage.sqlite import MIGRATIONS, OUR_TABLES, SQLiteStorage
+from bot.core.storage.sqlite import MIGRATIONS, OUR_TABLES, SQLiteStorage, read_kb_state
 
 Storage = SQLiteStorage
 """The embedded default backend, under the name the rest of the code has always used."""
@@ -44,5 +45,5 @@ def store_for(where: str | Path) -> Store:
     return SQLiteStorage(where)
 
 __all__ = ["DM", "LEGACY", "LOCAL", "MAX_QUESTION_CHARS", "MEMBER_TABLES", "MIGRATIONS", "OUR_TABLES", "Change",
-           "Gap", "Heartbeat", "Profile", "QuestionRef", "SQLiteStorage", "Storage", "StorageError", "Store", "Usage", "now",
-           "is_postgres_url", "question_token", "store_for"]
+           "Gap", "Heartbeat", "KbConflict", "Profile", "QuestionRef", "SQLiteStorage", "Storage", "StorageError", "Store",
+           "Usage", "is_postgres_url", "now", "question_token", "read_kb_state", "store_for"]

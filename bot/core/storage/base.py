@@ -18,7 +18,7 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -31,7 +31,8 @@ DM, LOCAL = "dm", "local"
 MEMBER_TABLES = ("profiles", "progress", "questions", "feedback", "context")
 """Tables with rows about members (user_id): what forget-me empties."""
 
-COPIED_TABLES = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes")
+COPIED_TABLES = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes", "kb_change_items",
+                 "kb_overrides", "kb_meta", "forgotten")
 """Every table of ours with data in it: what `mle-advisor db copy` moves and counts."""
 
 MAX_QUESTION_CHARS = 2000
@@ -41,7 +42,7 @@ class StorageError(Exception):
     """The database cannot be used right now; the message names the database and says what to do.
 
     `kind` is one of: corrupt, not-a-database, not-ours, newer, locked, read-only, full, cannot-open,
-    io, closed."""
+    io, closed, bad-text."""
 
     def __init__(self, message: str, kind: str = "error") -> None:
         super().__init__(message)
@@ -99,7 +100,14 @@ class Change:
     by_name: str
     place: str
     summary: str
-    files: dict[str, tuple[str | None, str | None]]
+    files: dict[str, tuple[str | None, str | None]]  # whole files: changes made before edits moved to the database
+    shared_summary: str = ""  # the summary without members' words, for other servers' moderators
+    items: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, Any] | None]] = field(default_factory=dict)
+    """(section, id) → the item's override before and after the change (None: none, the shipped item)."""
+
+
+class KbConflict(Exception):
+    """The knowledge changed (in another process) since the change was prepared: catch up and redo it."""
 
 
 @dataclass(frozen=True)
@@ -114,17 +122,37 @@ class Heartbeat:
     last_error: str
 
 
+CLOCK_SLACK = timedelta(hours=1)
+"""How far a retention sweep's reference may run ahead of the time really elapsed (small corrections)."""
+
+
+def wall_clock() -> datetime:
+    """The host's clock (one place, so tests can step it)."""
+    return datetime.now(UTC)
+
+
+def monotonic_clock() -> float:
+    """Seconds that really elapsed, whatever the host's clock does (one place, so tests can move it)."""
+    return time.monotonic()
+
+
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return wall_clock().isoformat(timespec="seconds")
+
+
+def member_hash(user_id: str) -> str:
+    """What a tombstone keeps of a forgotten member: not their id itself."""
+    return hashlib.sha256(f"forgotten:{user_id}".encode()).hexdigest()
 
 
 def question_token(question_id: int, asked_at: str) -> str:
     return hashlib.sha256(f"{question_id}:{asked_at}".encode()).hexdigest()[:8]
 
 
-def change_from_row(row: Sequence[Any]) -> Change:
+def change_from_row(row: Sequence[Any], items: dict[tuple[str, str], tuple[Any, Any]] | None = None) -> Change:
+    """A change from its row (id, at, by_id, by_name, place, summary, files, shared_summary) and its items."""
     files = {path: (v.get("before"), v.get("after")) for path, v in json.loads(row[6]).items()}
-    return Change(row[0], row[1], row[2], row[3], row[4], row[5], files)
+    return Change(row[0], row[1], row[2], row[3], row[4], row[5], files, row[7] or "", items or {})
 
 
 def memory_from_rows(user_id: str, rows: Sequence[Sequence[Any]]) -> tuple[Profile, set[str], str | None]:
@@ -137,6 +165,24 @@ def memory_from_rows(user_id: str, rows: Sequence[Sequence[Any]]) -> tuple[Profi
 
 class Store(ABC):
     """What the advisor remembers, whatever holds it. Each method is one read or one transaction."""
+
+    _last_sweep: tuple[datetime, float] | None = None
+    """This process's previous retention sweep: its reference, and the monotonic clock then."""
+
+    def sweep_reference(self) -> datetime:
+        """A retention sweep's reference time. The host's clock can step; the monotonic clock cannot.
+        Within a process, a sweep's reference is the host's clock but never later than the previous
+        sweep's plus the time really elapsed (monotonic) and CLOCK_SLACK: a clock stepped a year ahead
+        while the bot runs deletes nothing fresh, and a clock put back is followed at once. The first
+        sweep after a start has only the host's clock to go by (after a downtime, old rows do go then)."""
+        wall = wall_clock().replace(microsecond=0)
+        tick = monotonic_clock()
+        reference = wall
+        if self._last_sweep is not None:
+            before, then = self._last_sweep
+            reference = min(wall, before + timedelta(seconds=tick - then) + CLOCK_SLACK)
+        self._last_sweep = (reference, tick)
+        return reference
 
     migrations: Sequence[str]
     """This backend's numbered schema changes, in order."""
@@ -195,16 +241,23 @@ class Store(ABC):
                            answered: bool, *, channel: str = "", off_topic: bool = False) -> QuestionRef:
         """Store a question. `off_topic` marks one declined because it is about another subject: not a
         gap the moderators could fill, so it is left out of /kb gaps."""
-        return await self.record_turn(place, user_id, question, match_id, score, answered, channel=channel,
-                                      off_topic=off_topic)
+        ref = await self.record_turn(place, user_id, question, match_id, score, answered, channel=channel,
+                                     off_topic=off_topic)
+        assert ref is not None  # asked by the member themselves: always stored
+        return ref
 
     @abstractmethod
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
-                          context_topic: str | None = None, background: tuple[str, bool] | None = None) -> QuestionRef:
+                          context_topic: str | None = None, background: tuple[str, bool] | None = None,
+                          by_them: bool = True) -> QuestionRef | None:
         """Store a question; when `context_topic` is given, make it the conversation's topic; when
         `background` (id, stated privately) is given, remember it as the member's background here. One
-        transaction: all of it is saved or none is (a question's one write)."""
+        transaction: all of it is saved or none is (a question's one write).
+
+        by_them=False: someone else asked with the member's message (the message menu). If the member
+        asked to be forgotten here or everywhere, nothing is stored (None); their own next question
+        (by_them) lifts that."""
 
     @abstractmethod
     async def add_feedback(self, ref: QuestionRef, user_id: str, helpful: bool) -> bool:
@@ -258,14 +311,60 @@ class Store(ABC):
 
     @abstractmethod
     async def change(self, change_id: int | None = None) -> Change | None:
-        """One change by id, or the latest."""
+        """One change by id, or the latest, with what it did per item."""
+
+    # Moderators' edits live here, per item (bot/core/overrides.py): the overrides in force and the
+    # change log are written together, in one transaction, so they never disagree.
+
+    @abstractmethod
+    async def kb_state(self) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+        """The latest change's id and every override in force: (section, id) → (state, change id); one read."""
+
+    @abstractmethod
+    async def kb_last_change(self) -> int:
+        """The id of the latest knowledge change (0: none): a cheap check whether another process changed it."""
+
+    @abstractmethod
+    async def kb_commit(self, expected_last: int,
+                        items: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, Any] | None]], *,
+                        by_id: str, by_name: str, place: str, summary: str, shared_summary: str = "",
+                        mark: str | None = None) -> int:
+        """Record a change and put its overrides (each item's state after it; None: no override) in
+        force, in ONE transaction. Raises KbConflict when a change was recorded after `expected_last`.
+        `mark` records a one-off step (kb_meta) as done in the same transaction."""
+
+    @abstractmethod
+    async def kb_meta(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
+        """The changes after `change_id`, oldest first, with their items: how a process catches up."""
+
+    @abstractmethod
+    async def item_changes(self, section: str, item_id: str, *, after: int = 0, limit: int = 20) -> list[Change]:
+        """The changes that touched one item after change `after`, newest first (without their items)."""
+
+    @abstractmethod
+    async def topic_usage(self, topic_id: str, days: int, place: str | None = None) -> tuple[int, int, int]:
+        """How often `topic_id` answered in the last `days` (in one place, or every place): (answered, 👍, 👎)."""
 
     # --- retention and the member's own data -----------------------------------------------------
 
     @abstractmethod
-    async def purge(self, place: str, older_than_days: float) -> int:
+    async def retention_clock(self) -> datetime:
+        """Start a retention sweep: its reference time (see `next_reference`), recorded with the highest
+        question id so far."""
+
+    @abstractmethod
+    async def purge(self, place: str, older_than_days: float, *, reference: datetime | None = None) -> int:
         """Delete this place's questions (with their feedback) and conversation context older than the
-        retention period; how many rows."""
+        retention period by the retention clock (one `reference` per sweep; a new one when None); how
+        many rows.
+
+        A question goes when its time is before the cut-off, or when it was already stored at a sweep
+        whose reference is before the cut-off: one written while the clock was ahead (its time in the
+        future) still goes once the retention period has passed after the clock was right again.
+        Context stamped more than a day in the future is dropped (it is only ever kept for minutes)."""
 
     @abstractmethod
     async def places(self) -> set[str]:
@@ -279,8 +378,14 @@ class Store(ABC):
     async def forget(self, user_id: str, place: str | None = None) -> int:
         """Delete every row about `user_id`, in every place (or, with `place`, in that place only: its
         rows, the feedback the member gave there, and others' feedback on their questions there), in one
-        transaction, and then make the backend drop the deleted rows from its files as far as it can.
-        Returns the rows removed."""
+        transaction with a tombstone (a hash of the id, and the place or "*": see `record_turn`), and
+        then make the backend drop the deleted rows from its files as far as it can. Returns the rows
+        removed."""
+
+    @abstractmethod
+    async def forgotten(self, user_id: str, place: str | None = None) -> bool:
+        """Whether the member asked to be forgotten (in `place`, or anywhere when None) and has not
+        spoken to the bot since."""
 
     @abstractmethod
     async def rows_about(self, user_id: str) -> int:
@@ -339,6 +444,3 @@ class Store(ABC):
         connection, so callers also poll `changes_since`."""
         return False
 
-    @abstractmethod
-    async def changes_since(self, after_id: int) -> list[Change]:
-        """The knowledge changes with an id above `after_id`, oldest first."""

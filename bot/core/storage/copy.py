@@ -12,8 +12,10 @@ from bot.core.storage.base import COPIED_TABLES
 from bot.core.storage.postgres import PostgresStorage
 from bot.core.storage.sqlite import SQLiteStorage
 
-# Parents before children: feedback refers to questions.
-ORDER = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes")
+# Parents before children: feedback refers to questions, kb_change_items to kb_changes. The tombstones go
+# too: a member forgotten before the move stays forgotten after it.
+ORDER = ("profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes", "kb_change_items",
+         "kb_overrides", "kb_meta", "forgotten")
 assert set(ORDER) == set(COPIED_TABLES)
 
 

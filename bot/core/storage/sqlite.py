@@ -7,19 +7,39 @@ Tables:
   feedback    👍/👎 on a question
   context     the topic of the last answer per place, channel and member (for follow-up questions)
   settings    per-server settings made from Discord (/config); the .env values are the defaults
-  kb_changes  the history of knowledge edits (who, when, which files, the content before and after)
+  kb_changes  the history of knowledge edits (who, when, what); kb_change_items what each did per item
+  kb_overrides the moderators' edits in force, one row per item; the shipped files are never changed
+  forgotten   a tombstone per member who used forget-me (a hash of their id, no place, no words): what
+              others do with their old messages (the message menu) re-creates nothing about them until
+              they speak to the bot again themselves
+  sweeps      the retention sweeps' clock: each sweep's reference time and the highest question id then
 
 One connection, one operation at a time: each public method holds a lock for its whole transaction,
 so concurrent members never interleave statements, and a write either commits or raises StorageError
 (nothing reports "saved" otherwise). Schema changes are numbered migrations recorded in PRAGMA
 user_version. Every query uses ? parameters. A file that is damaged, locked, read-only, on a full disk,
 or another program's database raises StorageError with its own plain message, and is never replaced.
+
+Opening checks before anything is written: another program's file (any tables without our schema
+version) is refused untouched; a damaged file is found by SQLite's quick_check (files up to
+QUICK_CHECK_BYTES; a larger one gets a bounded check of its header and both ends of every table) and
+refused; a file that cannot be written is refused at once rather than failing on every later write. A
+damage found later stops every further write on that connection.
+
+Checkpoints never wait: PASSIVE copies what no reader still needs, TRUNCATE runs only when nobody reads
+(busy timeout 0 for it); what a long reader held back is copied by a later write's checkpoint, and by
+SQLite when the last connection closes. Forget-me also VACUUMs, because a page SQLite rebalanced can keep
+a stale copy of a row in its unused space even with secure_delete on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import json
+import logging
+import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -34,18 +54,21 @@ from bot.core.storage.base import (
     MEMBER_TABLES,
     Change,
     Gap,
+    KbConflict,
     Profile,
     QuestionRef,
     StorageError,
     Store,
     Usage,
     change_from_row,
+    member_hash,
     memory_from_rows,
     now,
     question_token,
 )
 
 T = TypeVar("T")
+log = logging.getLogger("mle_advisor.storage")
 
 MIGRATIONS: Sequence[str] = (
     # 1: the first schema
@@ -171,11 +194,71 @@ MIGRATIONS: Sequence[str] = (
         files TEXT NOT NULL
     );
     """,
+    # 3: moderators' edits live here, per item, instead of as files in an edits folder. kb_overrides holds
+    # the edit in force for each item (section + id) that differs from the shipped files; kb_change_items
+    # what each change did to each item (the override before and after, JSON or NULL), so undo and import
+    # can tell when a later change touched the same item. A change, its items and the overrides are written
+    # in one transaction. kb_meta marks one-off steps such as moving an old edits folder in.
+    """
+    CREATE TABLE kb_overrides (
+        section TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        change_id INTEGER NOT NULL,
+        PRIMARY KEY (section, item_id)
+    );
+    CREATE TABLE kb_change_items (
+        change_id INTEGER NOT NULL REFERENCES kb_changes (id),
+        section TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        PRIMARY KEY (change_id, section, item_id)
+    );
+    CREATE INDEX kb_change_items_by_item ON kb_change_items (section, item_id, change_id);
+    ALTER TABLE kb_changes ADD COLUMN shared_summary TEXT NOT NULL DEFAULT '';
+    CREATE TABLE kb_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX questions_by_match ON questions (match_id, asked_at);
+    """,
+    # 4: tombstones of forgotten members (a hash of the id, and the place or "*") and the retention sweeps' clock
+    """
+    CREATE TABLE forgotten (
+        member TEXT NOT NULL,
+        place TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (member, place)
+    );
+    CREATE TABLE sweeps (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        reference TEXT NOT NULL,
+        max_question_id INTEGER NOT NULL
+    );
+    """,
 )
 
 OUR_TABLES = frozenset({"profiles", "progress", "questions", "feedback", "context", "settings", "kb_changes",
-                        "sqlite_sequence", "profiles2", "progress2", "questions2", "feedback2"})
+                        "kb_overrides", "kb_change_items", "kb_meta",
+                        "sqlite_sequence", "profiles2", "progress2", "questions2", "feedback2",
+                        "forgotten", "sweeps"})
+SCHEMA_1_TABLES = frozenset({"profiles", "progress", "questions", "feedback"})
 BUSY_TIMEOUT = 10.0
+SCRUB_WAIT = 1.0
+"""Seconds forget-me's VACUUM waits for another process's write lock before leaving it for later."""
+QUICK_CHECK_BYTES = 256 * 2**20
+"""Files up to this size get SQLite's full quick_check at open (about 0.1 s per 30 MB when cached)."""
+
+
+_NOT_TEXT = "that text cannot be stored: it is not valid Unicode (a lone surrogate); nothing was saved"
+
+
+def _size_of(path: Path | str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 _KIND_BY_CODE = {
@@ -207,6 +290,8 @@ class SQLiteStorage(Store):
         self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._broken: StorageError | None = None  # damage found after opening: no more writes
+        self._checkpoint_pending = False  # a reader held part of the WAL back: the next write tries again
 
     # --- opening and errors ---------------------------------------------------------------------
 
@@ -229,48 +314,93 @@ class SQLiteStorage(Store):
         }.get(kind, f"{p}: database error ({exc})")
         return StorageError(message, kind)
 
-    async def open(self, *, verify: bool = False) -> None:
-        """Open (creating the file and its folder when missing), check it is ours, and migrate.
+    async def open(self, *, verify: bool = True) -> None:
+        """Open (creating the file and its folder when missing, readable by this user only), check it is
+        ours, undamaged and writable, and migrate. Nothing is changed in a file that fails a check.
 
-        verify=True also runs SQLite's quick_check, which reads the whole file: the bot does it at
-        start, a one-shot command does not. Nothing is changed in a file that turns out not to be ours.
-        """
+        verify=False skips the damage check (only for a file this process has just checked)."""
         if str(self.path) != ":memory:":
             if self.path.exists() and not self.path.is_file():
-                raise StorageError(f"{self.path} is not a file; set DATABASE_PATH to a file path", "cannot-open")
+                raise StorageError(f"{self.path} is not a regular file; set DATABASE_PATH to a file path", "cannot-open")
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(f"cannot create the folder for {self.path}: {exc.strerror or exc}", "cannot-open") from None
+            if self.path.exists() and not os.access(self.path, os.R_OK):
+                raise StorageError(f"cannot read {self.path} (permission denied): give the bot's user read and write "
+                                   "permission on the file and its folder", "read-only")
+            if not self.path.exists():
+                try:  # created here so that it is never world-readable, whatever the umask (SQLite gives the
+                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # WAL the same mode)
+                except FileExistsError:
+                    pass
+                except OSError as exc:
+                    kind = "read-only" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else \
+                        "full" if exc.errno == errno.ENOSPC else "cannot-open"
+                    raise StorageError(f"cannot create {self.path}: {exc.strerror or exc}", kind) from None
         try:
             self._db = await aiosqlite.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
             db = self._db
-            await db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            await db.execute_fetchall(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             # Read before writing anything: a database of another program is left exactly as it is.
             version = (await (await db.execute("PRAGMA user_version")).fetchone())[0]
             tables = {r[0] for r in await db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if version == 0 and tables - OUR_TABLES:
-                others = ", ".join(sorted(tables - OUR_TABLES)[:5])
-                raise StorageError(f"{self.path} is the database of another program (tables: {others}). It was left "
-                                   "untouched: set DATABASE_PATH to a new file", "not-ours")
             if version > len(MIGRATIONS):
                 raise StorageError(f"{self.path} was written by a newer version of MLE Advisor (schema {version}, "
                                    f"this one knows {len(MIGRATIONS)}); upgrade the bot", "newer")
-            if verify:
-                row = await (await db.execute("PRAGMA quick_check")).fetchone()
-                if row is None or row[0] != "ok":
-                    raise sqlite3.DatabaseError(f"database disk image is malformed: {row[0] if row else 'no answer'}")
+            ours = not tables if version == 0 else SCHEMA_1_TABLES <= tables and not tables - OUR_TABLES
+            if not ours:
+                others = ", ".join(sorted(tables - {"sqlite_sequence"})[:5])
+                raise StorageError(f"{self.path} is the database of another program (tables: {others}). It was left "
+                                   "untouched: set DATABASE_PATH to a new file", "not-ours")
+            if verify and tables:
+                await self._check_damage(db, tables)
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
             await db.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
             await self._migrate(version)
+            await self._check_writable(db)
         except sqlite3.Error as exc:
             await self.close()
             raise self.error(exc) from None
         except BaseException:  # a refusal, a cancellation: never leave the connection open
             await self.close()
             raise
+
+    async def _check_damage(self, db: aiosqlite.Connection, tables: set[str]) -> None:
+        """SQLite's quick_check on a file of ordinary size; on a very large one, a check bounded in time:
+        the header's page count against the file, and the first and last rows of every table."""
+        size = _size_of(self.path)
+        if size <= QUICK_CHECK_BYTES:
+            rows = await db.execute_fetchall("PRAGMA quick_check(5)")
+            problems = [r[0] for r in rows if r[0] != "ok"]
+            if problems or not rows:
+                raise sqlite3.DatabaseError(f"database disk image is malformed: {'; '.join(problems)[:300] or 'no answer'}")
+            return
+        pages = await _scalar(db, "PRAGMA page_count")
+        page_size = await _scalar(db, "PRAGMA page_size")
+        if pages * page_size > size + _size_of(f"{self.path}-wal"):
+            raise sqlite3.DatabaseError("database disk image is malformed: the file is shorter than its header says")
+        for table in sorted(tables & OUR_TABLES - {"sqlite_sequence"}):
+            for order in ("ASC", "DESC"):
+                await db.execute_fetchall(f"SELECT * FROM {table} ORDER BY rowid {order} LIMIT 200")  # noqa: S608 - our names
+
+    async def _check_writable(self, db: aiosqlite.Connection) -> None:
+        """A write that is rolled back: a read-only file or folder is found now, not at every later write.
+        (With another program holding the write lock, this waits up to the busy timeout, then goes on.)"""
+        if str(self.path) == ":memory:":
+            return
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                version = await _scalar(db, "PRAGMA user_version")
+                await db.execute(f"PRAGMA user_version = {int(version)}")
+            finally:
+                await _rollback(db)
+        except sqlite3.Error as exc:
+            if _kind_of(exc) != "locked":  # held by another writer right now: its writes will say so
+                raise
 
     async def close(self) -> None:
         if self._db is not None:
@@ -300,13 +430,17 @@ class SQLiteStorage(Store):
             try:
                 return await work(self.db)
             except sqlite3.Error as exc:
-                raise self.error(exc) from None
+                raise self._failed(exc) from None
+            except UnicodeError:
+                raise StorageError(_NOT_TEXT, "bad-text") from None
             except ValueError as exc:  # aiosqlite: the connection was closed meanwhile
                 raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
 
     async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run `work` in one transaction; it is committed, or nothing of it is, and StorageError is raised."""
         async with self._lock:
+            if self._broken is not None:  # never write to a file found damaged
+                raise self._broken
             db = self.db
             try:
                 await db.execute("BEGIN IMMEDIATE")
@@ -316,11 +450,21 @@ class SQLiteStorage(Store):
                 except BaseException:
                     await _rollback(db)
                     raise
-                return result
             except sqlite3.Error as exc:
-                raise self.error(exc) from None
+                raise self._failed(exc) from None
+            except UnicodeError:
+                raise StorageError(_NOT_TEXT, "bad-text") from None
             except ValueError as exc:
                 raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
+            if self._checkpoint_pending:
+                await self._checkpoint(db)
+            return result
+
+    def _failed(self, exc: BaseException) -> StorageError:
+        error = self.error(exc)
+        if error.kind in ("corrupt", "not-a-database"):
+            self._broken = error
+        return error
 
     # --- profiles -------------------------------------------------------------------------------
 
@@ -371,10 +515,15 @@ class SQLiteStorage(Store):
 
     async def record_turn(self, place: str, user_id: str, question: str, match_id: str | None, score: float | None,
                           answered: bool, *, channel: str = "", off_topic: bool = False,
-                          context_topic: str | None = None, background: tuple[str, bool] | None = None) -> QuestionRef:
+                          context_topic: str | None = None, background: tuple[str, bool] | None = None,
+                          by_them: bool = True) -> QuestionRef | None:
         asked_at = now()
 
-        async def work(db: aiosqlite.Connection) -> int:
+        async def work(db: aiosqlite.Connection) -> int | None:
+            if by_them:
+                await db.execute("DELETE FROM forgotten WHERE member = ?", (member_hash(user_id),))
+            elif await _is_forgotten(db, user_id, place):
+                return None
             cursor = await db.execute(
                 """INSERT INTO questions (place, channel, user_id, question, match_id, score, answered, asked_at, off_topic)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -387,7 +536,7 @@ class SQLiteStorage(Store):
             return int(cursor.lastrowid or 0)
 
         number = await self._write(work)
-        return QuestionRef(number, question_token(number, asked_at))
+        return None if number is None else QuestionRef(number, question_token(number, asked_at))
 
     async def add_feedback(self, ref: QuestionRef, user_id: str, helpful: bool) -> bool:
         """Store (or change) a 👍/👎; False when that question is gone or the button was made for another."""
@@ -507,6 +656,7 @@ class SQLiteStorage(Store):
 
     async def record_change(self, by_id: str, by_name: str, place: str, summary: str,
                             files: dict[str, tuple[str | None, str | None]]) -> int:
+        """A change of whole files (how edits were kept before they moved into the database)."""
         payload = json.dumps({path: {"before": before, "after": after} for path, (before, after) in files.items()})
 
         async def work(db: aiosqlite.Connection) -> int:
@@ -517,37 +667,135 @@ class SQLiteStorage(Store):
 
         return await self._write(work)
 
+    async def kb_state(self) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+        """The latest change's id and every override in force: (section, id) → (state, change id); one read."""
+
+        async def work(db: aiosqlite.Connection) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+            last = await _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM kb_changes")
+            rows = await db.execute_fetchall("SELECT section, item_id, state, change_id FROM kb_overrides")
+            return int(last), {(r[0], r[1]): (json.loads(r[2]), r[3]) for r in rows}
+
+        return await self._read(work)
+
+    async def kb_last_change(self) -> int:
+        """The id of the latest knowledge change (0: none): a cheap check whether another process changed it."""
+        return int(await self._read(lambda db: _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM kb_changes")))
+
+    async def kb_commit(self, expected_last: int, items: dict[tuple[str, str], tuple[dict[str, Any] | None, dict[str, Any] | None]],
+                        *, by_id: str, by_name: str, place: str, summary: str, shared_summary: str = "",
+                        mark: str | None = None) -> int:
+        """Record a knowledge change and put its overrides in force, in ONE transaction: both land or
+        neither does. Raises KbConflict when a change was recorded after `expected_last` (another process
+        got there first: catch up and prepare the change again). `mark` records a one-off step as done."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            last = await _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM kb_changes")
+            if int(last) != expected_last:
+                raise KbConflict(f"change #{last} was made meanwhile")
+            cursor = await db.execute(
+                "INSERT INTO kb_changes (at, by_id, by_name, place, summary, files, shared_summary) VALUES (?, ?, ?, ?, ?, '{}', ?)",
+                (now(), by_id, by_name, place, summary, shared_summary))
+            change_id = int(cursor.lastrowid or 0)
+            for (section, item_id), (before, after) in items.items():
+                await db.execute(
+                    "INSERT INTO kb_change_items (change_id, section, item_id, before, after) VALUES (?, ?, ?, ?, ?)",
+                    (change_id, section, item_id, _json_or_none(before), _json_or_none(after)))
+                if after is None:
+                    await db.execute("DELETE FROM kb_overrides WHERE section = ? AND item_id = ?", (section, item_id))
+                else:
+                    await db.execute(
+                        """INSERT INTO kb_overrides (section, item_id, state, change_id) VALUES (?, ?, ?, ?)
+                           ON CONFLICT (section, item_id) DO UPDATE SET state = excluded.state, change_id = excluded.change_id""",
+                        (section, item_id, json.dumps(after), change_id))
+            if mark is not None:
+                await db.execute("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", (mark, str(change_id)))
+            return change_id
+
+        return await self._write(work)
+
+    async def kb_meta(self, key: str) -> str | None:
+        rows = await self._read(lambda db: db.execute_fetchall("SELECT value FROM kb_meta WHERE key = ?", (key,)))
+        return rows[0][0] if rows else None
+
     async def changes(self, limit: int = 20) -> list[Change]:
         rows = await self._read(lambda db: db.execute_fetchall(
-            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes ORDER BY id DESC LIMIT ?", (limit,)))
+            "SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes ORDER BY id DESC LIMIT ?", (max(0, min(limit, 10_000)),)))
         return [change_from_row(r) for r in rows]
 
-    async def changes_since(self, after_id: int) -> list[Change]:
-        rows = await self._read(lambda db: db.execute_fetchall(
-            "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes WHERE id > ? ORDER BY id", (after_id,)))
-        return [change_from_row(r) for r in rows]
+    async def changes_since(self, change_id: int, limit: int = 1000) -> list[Change]:
+        """The changes after `change_id`, oldest first, with what each did per item: how a process catches up."""
+
+        async def work(db: aiosqlite.Connection) -> list[Change]:
+            rows = await db.execute_fetchall(
+                "SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id > ? ORDER BY id LIMIT ?", (change_id, limit))
+            return [change_from_row(r, await _change_items(db, r[0])) for r in rows]
+
+        return await self._read(work)
 
     async def change(self, change_id: int | None = None) -> Change | None:
-        """One change by id, or the latest."""
-        sql = "SELECT id, at, by_id, by_name, place, summary, files FROM kb_changes "
+        """One change by id, or the latest, with what it did per item."""
+
+        async def work(db: aiosqlite.Connection) -> Change | None:
+            if change_id is not None:
+                rows = await db.execute_fetchall("SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id = ?", (change_id,))
+            else:
+                rows = await db.execute_fetchall("SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes ORDER BY id DESC LIMIT 1")
+            return change_from_row(rows[0], await _change_items(db, rows[0][0])) if rows else None
+
+        return await self._read(work)
+
+    async def item_changes(self, section: str, item_id: str, *, after: int = 0, limit: int = 20) -> list[Change]:
+        """The changes that touched one item after change `after`, newest first (without their items)."""
         rows = await self._read(lambda db: db.execute_fetchall(
-            sql + "WHERE id = ?" if change_id is not None else sql + "ORDER BY id DESC LIMIT 1",
-            (change_id,) if change_id is not None else ()))
-        return change_from_row(rows[0]) if rows else None
+            """SELECT id, at, by_id, by_name, place, summary, files, shared_summary FROM kb_changes WHERE id IN
+                (SELECT change_id FROM kb_change_items WHERE section = ? AND item_id = ? AND change_id > ?)
+                ORDER BY id DESC LIMIT ?""", (section, item_id, after, limit)))
+        return [change_from_row(r) for r in rows]
+
+    async def topic_usage(self, topic_id: str, days: int, place: str | None = None) -> tuple[int, int, int]:
+        """How often `topic_id` answered in the last `days` (in one place, or every place), and its 👍 and 👎."""
+        since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+        where = "q.match_id = ? AND q.answered = 1 AND q.asked_at >= ?" + (" AND q.place = ?" if place is not None else "")
+        params = (topic_id, since, *((place,) if place is not None else ()))
+
+        async def work(db: aiosqlite.Connection) -> tuple[int, int, int]:
+            answered = await _scalar(db, f"SELECT COUNT(*) FROM questions q WHERE {where}", params)  # noqa: S608 - fixed text
+            up, down = await (await db.execute(
+                f"""SELECT COALESCE(SUM(f.helpful = 1), 0), COALESCE(SUM(f.helpful = 0), 0) FROM feedback f
+                    JOIN questions q ON q.id = f.question_id WHERE {where}""", params)).fetchone()  # noqa: S608
+            return int(answered), int(up), int(down)
+
+        return await self._read(work)
 
     # --- retention and the member's own data -----------------------------------------------------
 
-    async def purge(self, place: str, older_than_days: float) -> int:
-        """Delete this place's questions (with their feedback) and conversation context older than the
-        retention period; how many rows."""
-        before = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
+    async def retention_clock(self) -> datetime:
+        reference = self.sweep_reference()
+
+        async def work(db: aiosqlite.Connection) -> datetime:
+            top = await _scalar(db, "SELECT COALESCE(MAX(id), 0) FROM questions")
+            await db.execute("INSERT INTO sweeps (reference, max_question_id) VALUES (?, ?)",
+                             (reference.isoformat(timespec="seconds"), top))
+            await db.execute("DELETE FROM sweeps WHERE id <= (SELECT MAX(id) FROM sweeps) - 2000")
+            return reference
+
+        return await self._write(work)
+
+    async def purge(self, place: str, older_than_days: float, *, reference: datetime | None = None) -> int:
+        if reference is None:
+            reference = await self.retention_clock()
+        cutoff = (reference - timedelta(days=older_than_days)).isoformat(timespec="seconds")
+        future = (reference + timedelta(days=1)).isoformat(timespec="seconds")
 
         async def work(db: aiosqlite.Connection) -> int:
+            seen = await _scalar(db, "SELECT COALESCE(MAX(max_question_id), 0) FROM sweeps WHERE reference < ?", (cutoff,))
             removed = 0
-            for sql in ("DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE place = ? AND asked_at < ?)",
-                        "DELETE FROM questions WHERE place = ? AND asked_at < ?",
-                        "DELETE FROM context WHERE place = ? AND updated_at < ?"):
-                removed += max((await db.execute(sql, (place, before))).rowcount, 0)
+            for sql, params in (("DELETE FROM feedback WHERE question_id IN (SELECT id FROM questions WHERE place = ? "
+                                 "AND (asked_at < ? OR id <= ?))", (place, cutoff, seen)),
+                                ("DELETE FROM questions WHERE place = ? AND (asked_at < ? OR id <= ?)", (place, cutoff, seen)),
+                                ("DELETE FROM context WHERE place = ? AND (updated_at < ? OR updated_at > ?)",
+                                 (place, cutoff, future))):
+                removed += max((await db.execute(sql, params)).rowcount, 0)
             return removed
 
         removed = await self._write(work)
@@ -583,7 +831,10 @@ class SQLiteStorage(Store):
     async def forget(self, user_id: str, place: str | None = None) -> int:
         """Delete every row about `user_id`, in every place (or, with `place`, in that place only: its
         rows, the feedback the member gave there, and others' feedback on their questions there), in one
-        transaction; then checkpoint the WAL so the deleted words are off the disk. Returns the rows removed."""
+        transaction with a tombstone, so that others' actions on their old messages store nothing about
+        them (see `record_turn`). Then VACUUM and checkpoint, so that the deleted words are in no page of
+        the file either (best effort: a full disk or a long reader only delays that; the rows themselves
+        are gone). Returns the rows removed."""
         where, params = ("user_id = ?", (user_id,)) if place is None else ("user_id = ? AND place = ?", (user_id, place))
 
         async def work(db: aiosqlite.Connection) -> int:
@@ -597,20 +848,56 @@ class SQLiteStorage(Store):
                 f"DELETE FROM context WHERE {where}",  # noqa: S608
             ):
                 removed += max((await db.execute(sql, params)).rowcount, 0)
+            await db.execute("INSERT INTO forgotten (member, place, at) VALUES (?, ?, ?) ON CONFLICT (member, place) "
+                             "DO UPDATE SET at = excluded.at", (member_hash(user_id), place or "*", now()))
             return removed
 
         removed = await self._write(work)
-        await self.checkpoint()
+        await self.scrub()
         return removed
 
+    async def scrub(self) -> bool:
+        """Rewrite the file without its free space (VACUUM), then checkpoint: deleted rows leave no
+        trace in any page. False when that could not be done now (it is retried by the next forget)."""
+        async with self._lock:
+            try:
+                # Another writer (a second process) gets a second at most: then this waits for the next forget.
+                await self.db.execute_fetchall(f"PRAGMA busy_timeout = {int(min(self.busy_timeout, SCRUB_WAIT) * 1000)}")
+                try:
+                    await self.db.execute("VACUUM")
+                finally:
+                    await self.db.execute_fetchall(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                return await self._checkpoint(self.db)
+            except (sqlite3.Error, ValueError) as exc:
+                log.warning("could not compact %s after deleting: %s", self.path, exc)
+                self._checkpoint_pending = True
+                return False
+
+    async def forgotten(self, user_id: str, place: str | None = None) -> bool:
+        return await self._read(lambda db: _is_forgotten(db, user_id, place))
+
     async def checkpoint(self) -> bool:
-        """Copy the WAL into the database file and truncate it; False if another connection held it."""
-        for attempt in range(5):
-            busy = await self._read(lambda db: _scalar(db, "PRAGMA wal_checkpoint(TRUNCATE)"))
-            if not busy:
-                return True
-            await asyncio.sleep(0.05 * (attempt + 1))
-        return False
+        """Copy the WAL into the database file and empty it, without waiting for anyone; False when a
+        reader still needed part of it (a later write, or the last connection's close, finishes)."""
+        async with self._lock:
+            try:
+                return await self._checkpoint(self.db)
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from None
+            except ValueError as exc:
+                raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
+
+    async def _checkpoint(self, db: aiosqlite.Connection) -> bool:
+        busy, frames, copied = await (await db.execute("PRAGMA wal_checkpoint(PASSIVE)")).fetchone()
+        done = not busy and frames == copied
+        if done and frames > 0:  # all copied and nobody reading: empty the WAL, but never wait for it
+            await db.execute_fetchall("PRAGMA busy_timeout = 0")
+            try:
+                done = not (await _scalar(db, "PRAGMA wal_checkpoint(TRUNCATE)"))
+            finally:
+                await db.execute_fetchall(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        self._checkpoint_pending = not done
+        return done
 
     async def rows_about(self, user_id: str) -> int:
         """How many rows in all tables mention `user_id`: what /forget-me must bring to zero."""
@@ -652,6 +939,17 @@ class SQLiteStorage(Store):
         return total
 
 
+def read_kb_state(path: Path) -> tuple[int, dict[tuple[str, str], tuple[dict[str, Any], int]]]:
+    """`kb_state` from a database file opened read-only, changing nothing (for `doctor`); none before
+    schema 3. Raises sqlite3.Error when it cannot be read."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)) as db:
+        if db.execute("PRAGMA user_version").fetchone()[0] < 3:
+            return 0, {}
+        last = db.execute("SELECT COALESCE(MAX(id), 0) FROM kb_changes").fetchone()[0]
+        rows = db.execute("SELECT section, item_id, state, change_id FROM kb_overrides").fetchall()
+        return int(last), {(r[0], r[1]): (json.loads(r[2]), r[3]) for r in rows}
+
+
 async def _scalar(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
     row = await (await db.execute(sql, tuple(params))).fetchone()
     return row[0] if row else None
@@ -664,7 +962,27 @@ async def _rollback(db: aiosqlite.Connection) -> None:
         pass
 
 
+async def _change_items(db: aiosqlite.Connection, change_id: int) -> dict[tuple[str, str], tuple[Any, Any]]:
+    rows = await db.execute_fetchall(
+        "SELECT section, item_id, before, after FROM kb_change_items WHERE change_id = ? ORDER BY section, item_id",
+        (change_id,))
+    return {(r[0], r[1]): (json.loads(r[2]) if r[2] is not None else None, json.loads(r[3]) if r[3] is not None else None)
+            for r in rows}
+
+
+def _json_or_none(value: Any) -> str | None:
+    return json.dumps(value) if value is not None else None
+
+
 # --- queries shared by several operations (each runs inside the caller's read or transaction) ---------
+
+
+async def _is_forgotten(db: aiosqlite.Connection, user_id: str, place: str | None = None) -> bool:
+    """A tombstone for the member everywhere ("*") or in `place` (any place when None)."""
+    if place is None:
+        return bool(await _scalar(db, "SELECT COUNT(*) FROM forgotten WHERE member = ?", (member_hash(user_id),)))
+    return bool(await _scalar(db, "SELECT COUNT(*) FROM forgotten WHERE member = ? AND place IN ('*', ?)",
+                              (member_hash(user_id), place)))
 
 
 async def _profile(db: aiosqlite.Connection, place: str, user_id: str) -> Profile:

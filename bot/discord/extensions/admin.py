@@ -58,6 +58,7 @@ class Admin(commands.Cog):
     async def _set(self, interaction: discord.Interaction, changes: dict[str, object], what: str) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None  # AdminGroup is guild only and checked
+        await interaction.response.defer(ephemeral=True, thinking=True)  # acknowledged before the database
         try:  # all or nothing: validated whole, then written in one transaction
             await self.bot.servers.set_many(guild_id, changes, by=str(interaction.user.id))
         except ConfigError as exc:

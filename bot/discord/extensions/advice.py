@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.core.advisor import Advisor
 from bot.core.place import Place
 from bot.core.reply import Reply
-from bot.discord import render, where
+from bot.discord import errors, render, where
 from bot.discord.app import AdvisorBot
 from bot.discord.checks import autocomplete_allowed, rate_limit
 
@@ -59,7 +59,8 @@ class Advice(commands.Cog):
         """For /undo: the steps this member has ticked off, then the others."""
         if not autocomplete_allowed(interaction):
             return []
-        done = await self.advisor.storage.done_steps(_private_place(interaction).id, _user(interaction))
+        done = await errors.or_default(self.advisor.storage.done_steps(_private_place(interaction).id, _user(interaction)),
+                                       set())
         pairs = await self.advisor.complete("step", current)
         return render.choices([p for p in pairs if p[1] in done] + [p for p in pairs if p[1] not in done])
 

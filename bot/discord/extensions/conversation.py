@@ -128,7 +128,8 @@ class Conversation(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         place = where.of_message(message)
-        reply = await self.bot.advisor.ask(str(message.author.id), text, place)
+        # Asked by someone else: a member who asked to be forgotten is not remembered again by it.
+        reply = await self.bot.advisor.ask(str(message.author.id), text, place, by_them=interaction.user.id == message.author.id)
         credit = f"Answering {message.author.mention}'s question (asked for by {interaction.user.mention})."
         try:
             await message.reply(content=credit, mention_author=False,

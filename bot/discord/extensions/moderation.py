@@ -3,17 +3,18 @@
 Every /kb command is for moderators (the server's moderator role, or Manage Server), checked by the bot
 itself; commands that change the knowledge also need the server to be allowed to edit it (the knowledge
 is shared by every server the bot is in: KB_EDIT_GUILD_IDS, or the only server). Changes go through the
-core's editor (bot/core/editing.py): validated whole, written atomically to the edits folder, recorded
-for /kb history and /kb undo, and in effect at once.
+core's editor (bot/core/editing.py): validated whole, stored per item in the database together with their
+history entry (one transaction), and in effect at once.
 
-With a shared database (PostgreSQL, several processes), the change log there is the source of truth for
-the moderators' edits: each process hears of a new change at once (LISTEN/NOTIFY) and also polls every
-SYNC_SECONDS (a listener does not survive a dropped connection), writes the changes it has not applied
-into its edits folder, and reloads.
+With a shared database (PostgreSQL, several processes), each process hears of a new change at once
+(LISTEN/NOTIFY) and also polls every SYNC_SECONDS (a listener does not survive a dropped connection),
+then reloads: the edits are read from the database, so there is nothing else to copy.
 
-The watcher looks at the files every KB_WATCH_SECONDS: a change is validated and swapped in, or refused
-with the previous knowledge kept. It survives any error (logged, shown in /kb stats) and fingerprints the
-files before reading them, so a save that was half written when read is read again.
+The watcher looks every KB_WATCH_SECONDS at the shipped files and at the latest change in the database
+(so a change made by `mle-advisor kb` or another process is picked up): a change is validated and
+swapped in, or refused with the previous knowledge kept. It survives any error (logged, shown in /kb
+stats) and fingerprints the files before reading them, so a save that was half written when read is
+read again.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.core import compose
+from bot.core.editing import EditError, resolve_topic, visible_summary
 from bot.core.format import quote_user_text
-from bot.core.knowledge import check_knowledge
+from bot.core.knowledge import KnowledgeError
 from bot.core.reply import Reply
+from bot.core.storage import StorageError
 from bot.core.yamlfile import MAX_FILE_BYTES
-from bot.discord import render
+from bot.discord import errors, render
 from bot.discord.app import AdvisorBot
 from bot.discord.checks import ModeratorGroup, autocomplete_allowed
 from bot.discord.kb_views import (
@@ -75,12 +78,13 @@ class Moderation(commands.Cog):
     # --- other processes' edits (shared database) ---------------------------------------------------------
 
     def _heard(self, change_id: int) -> None:
-        if change_id > self.bot.editor.applied:
+        if change_id > self.bot.advisor.knowledge.change_id:
             asyncio.get_running_loop().create_task(self.catch_up(f"change {change_id} from another process"))
 
     async def catch_up(self, reason: str) -> None:
+        """Reload when a change was recorded (here or by another process) after the knowledge in use."""
         try:
-            if await self.bot.editor.catch_up():
+            if await self.bot.storage.kb_last_change() != self.bot.advisor.knowledge.change_id:
                 await self.reload(reason)
         except Exception as exc:  # a dropped connection: the next poll tries again
             log.warning("could not apply other processes' knowledge changes (will retry): %s",
@@ -102,7 +106,7 @@ class Moderation(commands.Cog):
             counts = ", ".join(f"{n} {k}" for k, n in result.knowledge.counts().items())  # type: ignore[union-attr]
             log.info("knowledge reloaded (%s): %s", reason, counts)
             return Reply("Knowledge reloaded", f"Now answering from: {counts}.", kind="info")
-        self._refused = result.fingerprint  # as read: a file still being written will differ next time
+        self._refused = (result.fingerprint, await self._last_change())  # a file still being written differs next time
         log.warning("knowledge reload (%s) refused, kept the previous knowledge: %d problem(s), first: %s", reason,
                     len(result.problems), result.problems[0] if result.problems else "?")
         await self.bot.alerts.report("reload", f"{len(result.problems)} problem(s) ({reason}); still answering from "
@@ -115,15 +119,23 @@ class Moderation(commands.Cog):
     async def watch(self) -> None:
         """Reload when a knowledge file is edited, added or removed (same validation as /kb reload)."""
         try:
-            current = await asyncio.to_thread(self.bot.advisor.fingerprint)
-            if current != self.bot.advisor.knowledge.fingerprint and current != self._refused:
-                await self.reload("files changed")
+            advisor = self.bot.advisor
+            current = (await asyncio.to_thread(advisor.fingerprint), await advisor.storage.kb_last_change())
+            loaded = (advisor.knowledge.fingerprint, advisor.knowledge.change_id)
+            if current != loaded and current != self._refused:
+                await self.reload("files changed" if current[0] != loaded[0] else f"change #{current[1]} recorded")
             self.watch_problem = None
         except Exception as exc:  # the watcher must never stop: log it, show it, keep watching
             message = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
             if self.watch_problem is None or self.watch_problem[1] != message:
                 log.error("the knowledge watcher hit a problem (it keeps watching): %s", message, extra={"alert": "watcher"})
             self.watch_problem = (time.time(), message)
+
+    async def _last_change(self) -> int | None:
+        try:
+            return await self.bot.storage.kb_last_change()
+        except StorageError:
+            return None
 
     # --- looking ---------------------------------------------------------------------------------------
 
@@ -135,8 +147,11 @@ class Moderation(commands.Cog):
     @kb.command(name="check", description="Validate the knowledge files without switching")
     async def kb_check(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        kb = self.bot.advisor.knowledge
-        problems = await asyncio.to_thread(check_knowledge, kb.directory, overlay=kb.overlay)
+        try:
+            await self.bot.editor.load()
+            problems: tuple = ()
+        except KnowledgeError as exc:
+            problems = exc.problems
         if problems:
             reply = Reply("Knowledge has problems", problems_text(problems), kind="error")
         else:
@@ -149,8 +164,9 @@ class Moderation(commands.Cog):
         advisor = self.bot.advisor
         kb = advisor.knowledge
         lines = [f"• {n} {kind}" for kind, n in kb.counts().items()]
-        edited = sum(1 for p in kb.paths.values() if kb.overlay and p.is_relative_to(kb.overlay))
-        lines.append(f"• {len(kb.files)} files ({edited} edited), loaded in {kb.load_seconds * 1000:.0f} ms")
+        edited = sum(1 for o in kb.overrides.values() if o.body is not None)
+        lines.append(f"• {len(kb.files)} files, {edited} item(s) edited or added by moderators "
+                     f"(`/kb info` shows one), loaded in {kb.load_seconds * 1000:.0f} ms")
         if self.bot.last_reload:
             lines.append(f"• last reload <t:{int(self.bot.last_reload)}:R>")
         if advisor.last_reload_error:
@@ -185,9 +201,10 @@ class Moderation(commands.Cog):
     async def kb_history(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         changes = await self.bot.storage.changes(15)
+        place = str(interaction.guild_id)
         lines = [f"**#{c.id}** <t:{_epoch(c.at)}:R> by {quote_user_text(c.by_name or c.by_id, 40)}: "
-                 f"{quote_user_text(c.summary, 120)}" for c in changes]
-        body = "\n".join(lines) if lines else "No changes yet."
+                 f"{quote_user_text(visible_summary(c, place), 120)}" for c in changes]
+        body = "\n".join(lines) if lines else "No changes yet: the knowledge is as shipped."
         if lines:
             body += "\n\n`/kb undo` reverts the latest; `/kb undo change:N` a given one."
         await render.send(interaction, Reply("Knowledge history", body, kind="info"), ephemeral=True)
@@ -195,8 +212,11 @@ class Moderation(commands.Cog):
     @kb.command(name="export", description="All knowledge files as one zip")
     async def kb_export(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        data = await asyncio.to_thread(self.bot.editor.export_zip)
-        await interaction.followup.send(f"The knowledge, {len(self.bot.editor.files())} files as I read them now.",
+        data = await self.bot.editor.export_zip(str(interaction.guild_id))
+        await interaction.followup.send(f"The knowledge, {len(self.bot.editor.files())} files as I read them now. "
+                                        "Edit one and `/kb import` it: changes made since this export are kept. "
+                                        "Phrasings taught from other servers' members' questions are left out "
+                                        "(and kept when you import).",
                                         file=discord.File(io.BytesIO(data), filename="mle-advisor-knowledge.zip"),
                                         ephemeral=True)
 
@@ -210,27 +230,57 @@ class Moderation(commands.Cog):
     async def gap_texts(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         if not autocomplete_allowed(interaction):
             return []
-        gaps = await self.bot.advisor.gaps(str(interaction.guild_id), limit=25)
+        gaps = await errors.or_default(self.bot.advisor.gaps(str(interaction.guild_id), limit=25), [])
         needle = current.lower().strip()
         return render.choices([(g.question, g.question) for g in gaps if needle in g.question] or
                               ([(current, current)] if current else []))
 
     async def change_numbers(self, interaction: discord.Interaction, current: int) -> list[app_commands.Choice[int]]:
-        changes = await self.bot.storage.changes(25)
-        return [app_commands.Choice(name=render.clip(f"#{c.id} {c.summary}", 100), value=c.id) for c in changes]
+        changes = await errors.or_default(self.bot.storage.changes(25), [])
+        place = str(interaction.guild_id)
+        return [app_commands.Choice(name=render.clip(f"#{c.id} {visible_summary(c, place)}", 100), value=c.id)
+                for c in changes]
 
     @kb.command(name="teach", description="Make a question a phrasing of a topic, so it is answered by it")
     @app_commands.describe(question="The question as asked (from /kb gaps, or typed)", topic="The topic that should answer it")
     @app_commands.autocomplete(question=gap_texts, topic=topic_names)
     async def kb_teach(self, interaction: discord.Interaction, question: app_commands.Range[str, 2, 200], topic: str) -> None:
-        await teach(interaction, question, topic)
+        topic_id = await self.topic_or_say(interaction, topic)
+        if topic_id is not None:
+            await teach(interaction, question, topic_id)
 
     @kb.command(name="edit", description="Edit a topic in a form pre-filled with its current text")
     @app_commands.describe(topic="The step or entry")
     @app_commands.autocomplete(topic=topic_names)
     async def kb_edit(self, interaction: discord.Interaction, topic: str) -> None:
         check_may_edit(interaction)
-        await open_editor(interaction, topic)
+        topic_id = await self.topic_or_say(interaction, topic)
+        if topic_id is not None:
+            await open_editor(interaction, topic_id)
+
+    async def topic_or_say(self, interaction: discord.Interaction, typed: str) -> str | None:
+        """The topic a moderator named by id, title or an unambiguous beginning; else say why, None."""
+        try:
+            return resolve_topic(self.bot.advisor.knowledge, typed)
+        except EditError as exc:
+            await report(interaction, "Which topic?", f"{quote_user_text(str(exc), 300)}.", kind="error")
+            return None
+
+    @kb.command(name="info", description="Who changed a topic and when, how often it answered, its 👍/👎")
+    @app_commands.describe(topic="The step or entry (id, title, or its beginning)")
+    @app_commands.autocomplete(topic=topic_names)
+    async def kb_info(self, interaction: discord.Interaction, topic: str) -> None:
+        topic_id = await self.topic_or_say(interaction, topic)
+        if topic_id is None:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        place = str(interaction.guild_id)
+        info = await self.bot.editor.info(topic_id, place)
+        if info is None:
+            await report(interaction, "No such topic", f"There is no topic `{quote_user_text(topic_id, 60)}`.", kind="error")
+            return
+        await render.send(interaction, Reply(f"{info['title']} ({topic_id})", info_text(info, place), kind="info"),
+                          ephemeral=True)
 
     @kb.command(name="add", description="Write a new entry in a form")
     async def kb_add(self, interaction: discord.Interaction) -> None:
@@ -271,6 +321,21 @@ class Moderation(commands.Cog):
         done = await run_change(interaction, work)
         if done is not None:
             await report(interaction, "Undone", f"Change #{done.change.id}: {quote_user_text(done.summary, 200)}.")
+
+
+def info_text(info: dict, place: str) -> str:
+    status = {"shipped": "as shipped (never changed here)", "edited": "edited by moderators",
+              "added": "added by moderators"}.get(info["status"], info["status"])
+    lines = [f"**{info['kind'].capitalize()}** in `{info['file']}`, {status}.",
+             f"**Answered** {info['answered']} question(s) here in the last {info['days']} days · "
+             f"👍 {info['helpful']} · 👎 {info['unhelpful']}"]
+    if info["changes"]:
+        lines.append("**Changes** (newest first):")
+        lines += [f"• #{c.id} <t:{_epoch(c.at)}:R> by {quote_user_text(c.by_name or c.by_id, 40)}: "
+                  f"{quote_user_text(visible_summary(c, place), 100)}" for c in info["changes"]]
+    else:
+        lines.append("**Changes**: none; it reads as the shipped files have it.")
+    return "\n".join(lines)
 
 
 def _epoch(iso: str) -> int:

@@ -174,7 +174,7 @@ class Owner(commands.Cog):
             f"**Up for** {_duration(time.time() - bot.started_at)} · **gateway latency** {latency:.0f} ms",
             f"**Servers** {len(bot.guilds)} · **message content intent** {'on' if bot.intents.message_content else 'off'}",
             f"**Knowledge** {', '.join(f'{n} {k}' for k, n in kb.counts().items())}; "
-            f"{sum(1 for p in kb.paths.values() if kb.overlay and p.is_relative_to(kb.overlay))} edited file(s); "
+            f"{sum(1 for o in kb.overrides.values() if o.body is not None)} item(s) edited by moderators; "
             f"last reload {reload}{problem}",
             f"**Database** {bot.storage.where} · {bot.storage.size_bytes() / 2**20:.1f} MiB",
             *health.figures(bot.loop_lag, bot.cpu),

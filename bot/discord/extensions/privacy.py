@@ -26,6 +26,8 @@ from bot.discord.app import AdvisorBot
 from bot.discord.views import ConfirmForget
 
 log = logging.getLogger("mle_advisor.privacy")
+MAX_NAME_LOOKUPS = 10
+"""Servers /my-data asks Discord to name (the rest of the member's servers are in this process's cache)."""
 
 
 class Privacy(commands.Cog):
@@ -50,13 +52,29 @@ class Privacy(commands.Cog):
             allowed_mentions=render.NO_MENTIONS,
         )
 
-    def server_names(self) -> dict[str, str]:
-        return {str(guild.id): guild.name for guild in self.bot.guilds}
+    async def server_names(self, ids: list[str]) -> dict[str, str]:
+        """Names of these servers: from this process's cache, else asked of Discord (a server served by
+        another process's shards); one Discord no longer shows the bot is left out (the bot left it)."""
+        names: dict[str, str] = {}
+        asked = 0
+        for place in ids:
+            if not place.isdigit():
+                continue
+            guild = self.bot.get_guild(int(place))
+            if guild is not None:
+                names[place] = guild.name
+            elif asked < MAX_NAME_LOOKUPS:
+                asked += 1
+                try:
+                    names[place] = (await self.bot.fetch_guild(int(place), with_counts=False)).name
+                except discord.HTTPException:  # 403/404: not in it any more
+                    pass
+        return names
 
     @app_commands.command(name="my-data", description="See everything I store about you (only you see it)")
     async def my_data(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        reply, data = await self.bot.advisor.my_data(str(interaction.user.id), self.server_names())
+        reply, data = await self.bot.advisor.my_data(str(interaction.user.id), self.server_names)
         limit = getattr(interaction, "filesize_limit", 0) or mydata.DEFAULT_LIMIT  # this server's upload limit
         packed = await asyncio.to_thread(mydata.pack, {"user_id": str(interaction.user.id), **data},
                                          min(limit, mydata.DEFAULT_LIMIT * 4))
@@ -75,11 +93,13 @@ class Privacy(commands.Cog):
             if storage.shared:
                 await self.bot.servers.load()
             today = datetime.now(UTC).date().isoformat()
+            reference = await storage.retention_clock()  # one reference for the whole sweep
             for place in await storage.places():
                 if storage.shared and not await storage.claim("retention", f"{place} {today}"):
                     continue  # swept today already, by this process or another
                 guild = int(place) if place not in (DM, LOCAL, LEGACY) and place.isdigit() else None
-                removed += await self.bot.storage.purge(place, self.bot.server_config(guild).retention_days)
+                removed += await self.bot.storage.purge(place, self.bot.server_config(guild).retention_days,
+                                                         reference=reference)
             if removed:
                 log.info("retention: deleted %d old question, feedback and context rows", removed)
         except StorageError as exc:
