@@ -526,14 +526,17 @@ class Reader:
             return None  # "I've never done anything like it": nothing was finished
         kb = self.kb
         stems = [s for s in kb.normalizer.stems(asked) if s not in _REQUEST_STEMS]
-        hits = kb.index.search(stems, threshold=self.threshold * 0.6, only={s.id for s in kb.steps}, limit=1)
+        hits = kb.index.search(stems, threshold=self.threshold * 0.6, only={s.id for s in kb.steps}, limit=3)
         if hits and not _NOW.intersection(tokens):
-            # Without "now what?" it is a statement ("I've finished the maths step"): only one that names
-            # the step ("I've done a dozen courses" names none) counts.
-            step = kb.step(hits[0].id)
-            named = {w for w in content(kb.normalizer.stems(f"{step.short} {step.title}", correct=False))
-                     if kb.index.share(w) < GENERIC_SHARE} if step else set()
-            return hits[0] if named.intersection(stems) else None
+            # Without "now what?" it is a statement ("I've finished the maths step"): only a step it names
+            # counts ("I've done a dozen courses" names none).
+            for hit in hits:
+                step = kb.step(hit.id)
+                named = {w for w in content(kb.normalizer.stems(f"{step.short} {step.title}", correct=False))
+                         if kb.index.share(w) < 2 * GENERIC_SHARE} if step else set()
+                if named.intersection(stems):
+                    return hit
+            return None
         return hits[0] if hits else None
 
     def _words_of(self, topic_id: str) -> frozenset[str]:
