@@ -247,7 +247,10 @@ class Advisor:
         if reading.feeling:  # acknowledged in one line, before the advice
             lead = compose.join_leads(compose.acknowledge(reading.feeling), lead)
         if reading.kind == "several":
-            answers = [self._compose(replace(part, feeling=None), question, background, done, None) for part in reading.parts]
+            answers = [self._compose(replace(part, feeling=None), question,
+                                     (kb.backgrounds.get(part.found.background) if part.found and not part.found.about_self
+                                      else None) or background, done, None)
+                       for part in reading.parts]
             return compose.several(kb, [a for a, _ in answers], lead), answers[-1][1]
         if reading.kind == "resources":
             return compose.field_resources(kb, reading.wants, background, lead), None

@@ -374,7 +374,9 @@ class Reader:
         if len(readings) < 2:
             return None
         matches = tuple(r.matches[0] for r in readings)
-        return Reading("several", matches, statement or readings[0].found, parts=tuple(readings))
+        # Only a background the member states about themselves holds for every part; a field one part
+        # mentions ("which maths…") is that part's own.
+        return Reading("several", matches, statement, parts=tuple(readings))
 
     def _read_one(self, message: str, *, previous: str | None = None, statement: Found | None = None) -> Reading:
         """One question's reading: a follow-up, a topic, a statement about the asker, or unknown."""
