@@ -41,13 +41,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from bot.core import compiled, yamlfile
 from bot.core.advisor import Advisor
 from bot.core.editing import EditError, KnowledgeEditor, resolve_topic
 from bot.core.gaps import group as group_gaps
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.reply import Reply
 from bot.core.storage import DM, LEGACY, LOCAL, SQLiteStorage, StorageError, Store, is_postgres_url, store_for
-from bot.core.yamlfile import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -80,12 +80,20 @@ def _settings(database: Path | None = None) -> Settings:
     if ENV_FILE is not None and not ENV_FILE.is_file():
         raise SetupError(f"--env {ENV_FILE}: no such file")
     try:
-        return load(ENV_FILE, database)
+        settings = load(ENV_FILE, database)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
         message = str(first.get("ctx", {}).get("error") or first["msg"]).removeprefix("Value error, ")
         raise SetupError(f"the setting {name} is invalid: {message}; see .env.example") from None
+    _apply(settings)
+    return settings
+
+
+def _apply(settings: Settings) -> None:
+    """The settings that hold for the whole process: the knowledge's limits and where it is kept compiled."""
+    yamlfile.use_limits(settings.knowledge_limits)
+    compiled.use_folder(settings.database_path.parent / compiled.FOLDER)
 
 
 def _file_of(storage: Store) -> Path | None:
@@ -387,7 +395,7 @@ async def _kb_teach(args: argparse.Namespace) -> int:
 def _read_capped(path: Path) -> bytes:
     """A file's bytes, reading no more than one byte past the knowledge file limit (the editor refuses it)."""
     with path.open("rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1)
+        return handle.read(yamlfile.LIMITS.file_bytes + 1)
 
 
 async def _kb_import(args: argparse.Namespace) -> int:
@@ -624,6 +632,7 @@ def _doctor(args: argparse.Namespace) -> int:
             problems += 1
             invalid[name] = Settings.model_fields[name].default if name in Settings.model_fields else None
         settings = Settings(_env_file=files, **invalid)  # type: ignore[call-arg]
+    _apply(settings)
     for ok, line in checkup(settings, env=os.environ, files=files):
         if "discord_token" in invalid and "DISCORD_TOKEN" in line:
             continue  # already said

@@ -18,6 +18,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.yamlfile import Limits
+
 # The shipped knowledge sits beside the package, so the bot finds it wherever it is started from.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
@@ -55,6 +57,11 @@ class Settings(BaseSettings):
     context_minutes: float = Field(default=30.0, gt=0, description="How long a conversation's last topic is kept for follow-ups.")
     retention_days: float = Field(default=180.0, gt=0, description="Questions, feedback and context older than this are deleted.")
     connect_retry_seconds: float = Field(default=5.0, gt=0, description="First wait before trying Discord again at start.")
+    knowledge_max_file_kib: int = Field(default=Limits.file_bytes // 1024, ge=1,
+                                        description="A knowledge file larger than this is refused.")
+    knowledge_max_mib: int = Field(default=Limits.total_bytes // 2**20, ge=1,
+                                   description="All knowledge files together may hold at most this much.")
+    knowledge_max_files: int = Field(default=Limits.files, ge=1, description="At most this many knowledge files.")
     alert_channel_id: int | None = Field(default=None, description="Channel for the owner's alerts (the owner can "
                                          "change it with /owner alerts).")
     alert_disconnect_seconds: float = Field(default=300.0, gt=0, description="Alert the owner when Discord was "
@@ -114,6 +121,10 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("use DEBUG, INFO, WARNING or ERROR")
         return value.strip().upper() if isinstance(value, str) else value
+
+    @property
+    def knowledge_limits(self) -> Limits:
+        return Limits(self.knowledge_max_file_kib * 1024, self.knowledge_max_mib * 2**20, self.knowledge_max_files)
 
     @property
     def token(self) -> str | None:

@@ -1,20 +1,30 @@
-"""Speed and memory figures for MLE Advisor (`make bench`). Prints; asserts nothing.
+"""Speed and memory figures for MLE Advisor (`make bench`), side by side with anchors run on the same
+machine in the same run. Prints figures; asserts nothing. Other work on the machine moves every figure:
+compare a figure with its anchor in the same run, not with another run's.
 
-* knowledge load + validation time
-* per-question latency, p50/p99, in a warm process: matching and composing (the engine), and the full
-  `ask` including the database write, on the shipped knowledge and on knowledge scaled to 1,000 and
-  10,000 synthetic entries
-* profile reads and writes per second with 1,000 users at once
-* a one-shot `mle-advisor ask` as a separate process
-* with --discord (default on): event-to-reply latency through the local Discord API emulator and the
-  bot's resident memory (see tests/e2e)
+1. Matching at scale: the engine (Reader.read, as the bot reads a question) and bm25s (the BM25 library,
+   the anchor) on the same generated questions, over the shipped knowledge and the shipped knowledge
+   plus 1,000, 10,000 and 100,000 synthetic entries of about 1.2 KB. For each: load time (the engine
+   from the files, and from its compiled cache), resident memory the knowledge adds, p50 and p99 of a
+   warm question, and the growth exponent of p50/p99 with the number of topics (log-log slope from 1k).
+   Each engine and size runs in its own process.
+2. Discord: the real bot and a bare discord.py bot answering the same slash commands with a fixed text,
+   on the same local emulator (tests/e2e): the highest rate they sustain with p99 ≤ 50 ms, and the
+   longest garbage-collection pause in the bot over its interactions (tests/e2e/bench_discord.py).
+3. One-shot `mle-advisor ask` (a new process each time) and the size of the run-only install.
+4. Storage: trips to the database's thread for one question on SQLite (read and write).
+
+    python scripts/bench.py [--sizes 0,1000,10000,100000] [--questions 2000] [--no-discord]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import gc
+import itertools
 import json
+import math
+import os
 import random
 import shutil
 import statistics
@@ -26,15 +36,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-from bot.core import compose  # noqa: E402
-from bot.core.advisor import Advisor  # noqa: E402
-from bot.core.knowledge import Knowledge, load_knowledge  # noqa: E402
-from bot.core.storage import Storage  # noqa: E402
-
 KNOWLEDGE = ROOT / "knowledge"
-FILLER = ["how", "do", "i", "what", "is", "the", "best", "way", "to", "should", "which", "for", "a", "can", "you"]
-OFF_TOPIC = ["how do I bake bread", "what's the weather in Paris", "recommend a movie", "who won the game", "asdf qwer"]
+PER_FILE = 200  # entries in one synthetic file: about 240 KB, as a large hand-kept file would be
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -42,146 +52,283 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def questions_for(kb: Knowledge, count: int, seed: int = 7) -> list[str]:
-    """Questions in the knowledge's words, shuffled and mixed with filler, typos and off-topic ones."""
-    rng = random.Random(seed)
-    phrases = [p for t in kb.topics.values() for p in (t.title, *t.ask, *t.keywords)]
-    out = []
-    for n in range(count):
-        if n % 10 == 0:
-            out.append(rng.choice(OFF_TOPIC))
-            continue
-        words = rng.choice(phrases).split() + rng.choice(phrases).split()[:2]
-        rng.shuffle(words)
-        if n % 7 == 0 and words:  # a typo
-            w = words[0]
-            if len(w) > 4:
-                i = rng.randrange(1, len(w) - 1)
-                words[0] = w[:i] + w[i + 1] + w[i] + w[i + 2 :]
-        out.append(" ".join(rng.sample(FILLER, 3) + words))
-    return out
-
+# --- synthetic knowledge ---------------------------------------------------------------------------------
 
 def synthetic_knowledge(target: Path, entries: int, seed: int = 11) -> None:
-    """The shipped knowledge plus `entries` generated entries whose words come from its vocabulary."""
+    """The shipped knowledge plus `entries` generated entries of about 1.2 KB (title, four ways to ask,
+    eight keywords, a 60-word answer, two resources) and one generated resource per ten entries.
+    Words follow a Zipf curve over the shipped vocabulary and made-up words (two per entry), so a few
+    words are shared by most topics, as "ml" and "learn" are in the shipped knowledge."""
+    from bot.core.knowledge import load_knowledge
+
     shutil.copytree(KNOWLEDGE, target)
+    if not entries:
+        return
     kb = load_knowledge(KNOWLEDGE)
     rng = random.Random(seed)
     vocab = sorted(w for w in kb.normalizer.vocabulary if w.isalpha())
-    made = [f"{a}{b}" for a, b in zip(rng.sample(vocab, 400), rng.sample(vocab, 400), strict=True)]
+    syllables = ["ka", "lo", "mi", "tra", "zen", "vor", "pel", "qui", "dar", "sen", "bo", "ly", "nex", "tor", "ga", "ri"]
+    made = sorted({"".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(entries * 2)})
     pool = vocab + made
-    per_file = 250
-    for start in range(0, entries, per_file):
-        lines = ["entries:"]
-        for n in range(start, min(start + per_file, entries)):
-            def phrase(k: int) -> str:  # quoted: a lone "no" or "on" would be read as a boolean
-                return json.dumps(" ".join(rng.choice(pool) for _ in range(k)))
-            lines += [
-                f"  - id: synthetic-{n}",
-                f"    title: {phrase(3)}",
-                f"    ask: [{phrase(6)}, {phrase(5)}]",
-                f"    keywords: [{phrase(1)}, {phrase(2)}, {phrase(1)}]",
-                f"    answer: {phrase(40)}",
-                "    sources: [mynter]",
-            ]
-        (target / f"synthetic-{start // per_file}.yaml").write_text("\n".join(lines) + "\n")
+    rng.shuffle(pool)
+    cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(pool))))
+
+    def words(k: int) -> str:
+        return json.dumps(" ".join(rng.choices(pool, cum_weights=cumulative, k=k)))  # quoted: "no" is not a boolean
+
+    sources = ", ".join(sorted(kb.sources)[:2])
+    shipped = sorted(kb.resources)
+    for start in range(0, entries, PER_FILE):
+        stop = min(start + PER_FILE, entries)
+        lines = ["resources:"]
+        for n in range(start, stop, 10):
+            lines += [f"  - id: synthetic-resource-{n}", f"    name: {words(3)}", "    type: book",
+                      f"    note: {words(12)}", f"    aliases: [{words(2)}]", f"    sources: [{sources}]"]
+        lines.append("entries:")
+        for n in range(start, stop):
+            lines += [f"  - id: synthetic-{n}", f"    title: {words(3)}", "    ask:",
+                      *(f"      - {words(rng.randint(5, 9))}" for _ in range(4)),
+                      f"    keywords: [{', '.join(words(rng.randint(1, 3)) for _ in range(8))}]",
+                      f"    answer: {words(60)}",
+                      f"    resources: [synthetic-resource-{n // 10 * 10}, {rng.choice(shipped)}]",
+                      f"    sources: [{sources}]"]
+        (target / f"synthetic-{start // PER_FILE:04d}.yaml").write_text("\n".join(lines) + "\n")
 
 
-async def time_questions(kb: Knowledge, label: str, rounds: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        async with Storage(Path(tmp) / "bench.db") as storage:
-            advisor = Advisor(kb, storage)
-            questions = questions_for(kb, rounds)
-            reader = advisor.reader
-            for q in questions[:50]:  # warm up caches
-                reader.read(q)
-            engine = []
-            for q in questions:
-                t = time.perf_counter()
-                reading = reader.read(q)  # small talk, focus, backgrounds, resources named, matching
-                if reading.topic:
-                    compose.topic_reply(kb, kb.topic(reading.topic), wants=reading.wants, named=reading.named)
-                engine.append((time.perf_counter() - t) * 1000)
-            full = []
-            for n, q in enumerate(questions[: min(rounds, 2000)]):
-                t = time.perf_counter()
-                await advisor.ask(f"user{n % 50}", q)
-                full.append((time.perf_counter() - t) * 1000)
-    print(f"  {label:<28} engine p50 {percentile(engine, 50):6.3f} ms  p99 {percentile(engine, 99):6.3f} ms"
-          f"   | full ask with db p50 {percentile(full, 50):6.3f} ms  p99 {percentile(full, 99):6.3f} ms")
+# --- one engine on one knowledge, in its own process ------------------------------------------------------
+
+def _time_each(questions: list[str], answer: object) -> tuple[float, float]:
+    for q in questions[:50]:
+        answer(q)  # type: ignore[operator]
+    times = []
+    for q in questions:
+        t = time.perf_counter()
+        answer(q)  # type: ignore[operator]
+        times.append((time.perf_counter() - t) * 1000)
+    return percentile(times, 50), percentile(times, 99)
 
 
-async def storage_throughput(users: int = 1000) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        async with Storage(Path(tmp) / "bench.db") as storage:
-            t = time.perf_counter()
-            await asyncio.gather(*(storage.set_background("bench", f"u{n}", "software") for n in range(users)))
-            writes = users / (time.perf_counter() - t)
-            t = time.perf_counter()
-            await asyncio.gather(*(storage.profile("bench", f"u{n}") for n in range(users)))
-            reads = users / (time.perf_counter() - t)
-    print(f"  profiles, {users} users at once: {writes:,.0f} writes/s, {reads:,.0f} reads/s")
+def run_engine(folder: Path, cache: Path, questions_file: Path, count: int, phase: str) -> dict[str, float]:
+    """`phase` "files": load from the files (and keep the compiled form); "compiled": load from it and
+    answer `count` generated questions (written to `questions_file` for bm25s)."""
+    from bot.core import yamlfile
 
+    yamlfile.use_limits(yamlfile.Limits(2**30, 2**40, 10**6))  # the 100k knowledge is over the default limits
+    from bot.core.knowledge import load_knowledge
+    from bot.core.understand import Reader
+
+    before = rss_mib()
+    t = time.perf_counter()
+    kb = load_knowledge(folder, cache=cache)
+    load = time.perf_counter() - t
+    if phase == "files":
+        return {"load_files": load}
+    gc.collect()
+    gc.freeze()  # as the bot does after start (bot/core/heap.py)
+    added = rss_mib() - before
+    from scripts.equivalence import generated
+
+    questions = [q for q, _ in generated(kb, count, seed=3)]
+    questions_file.write_text(json.dumps(questions))
+    reader = Reader(kb)
+    p50, p99 = _time_each(questions, reader.read)
+    return {"load_compiled": load, "rss": added, "p50": p50, "p99": p99, "topics": len(kb.topics)}
+
+
+def run_bm25(folder: Path, questions_file: Path) -> dict[str, float]:
+    """bm25s over each topic's title, phrasings, keywords and answer (English stop words, Snowball stems)."""
+    import bm25s
+    import Stemmer
+    import yaml
+
+    before = rss_mib()
+    t = time.perf_counter()
+    texts = []
+    for path in sorted(folder.rglob("*.yaml")):
+        data = yaml.load(path.read_text(), Loader=yaml.CSafeLoader) or {}
+        for section in ("steps", "entries"):
+            for topic in data.get(section) or []:
+                texts.append(" ".join([topic["title"], *topic.get("ask", []), *topic.get("keywords", []), topic["answer"]]))
+    stemmer = Stemmer.Stemmer("english")
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+    load = time.perf_counter() - t
+    gc.collect()
+    added = rss_mib() - before
+    questions = json.loads(questions_file.read_text())
+
+    def answer(question: str) -> object:
+        tokens = bm25s.tokenize([question], stopwords="en", stemmer=stemmer, show_progress=False)
+        if not tokens.vocab:
+            return None
+        return retriever.retrieve(tokens, k=min(5, len(texts)), show_progress=False, n_threads=1)
+
+    p50, p99 = _time_each(questions, answer)
+    return {"load": load, "rss": added, "p50": p50, "p99": p99}
+
+
+def _child(*args: str) -> dict[str, float]:
+    result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
+    if result.returncode != 0:
+        return {"error": (result.stderr.strip().splitlines() or ["?"])[-1]}  # type: ignore[dict-item]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of log(y) on log(x)."""
+    xs, ys = [math.log(x) for x, _ in points], [math.log(y) for _, y in points]
+    mx, my = statistics.mean(xs), statistics.mean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+
+
+def matching(sizes: list[int], count: int) -> None:
+    print("1. Matching: the engine vs bm25s on the same questions (warm; each engine and size in its own process)")
+    print(f"   {'knowledge':<22}{'engine: load files':>19}{'compiled':>10}{'+RSS':>8}{'p50':>9}{'p99':>9}"
+          f"   | {'bm25s: load':>11}{'+RSS':>8}{'p50':>9}{'p99':>9}   {'p99 ratio':>9}")
+    engine: list[tuple[int, float, float]] = []
+    anchor: list[tuple[int, float, float]] = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder, cache, questions = Path(tmp) / "knowledge", Path(tmp) / "cache", Path(tmp) / "questions.json"
+            synthetic_knowledge(folder, size)
+            n = count if size < 100_000 else max(count // 4, 200)
+            cold = _child("--engine", str(folder), str(cache), str(questions), str(n), "files")
+            warm = _child("--engine", str(folder), str(cache), str(questions), str(n), "compiled")
+            bm = _child("--bm25", str(folder), str(questions)) if "error" not in warm else {"error": "no questions"}
+        label = "shipped" if not size else f"+{size:,} entries"
+        if "error" in warm or "error" in cold:
+            print(f"   {label:<22}engine failed: {warm.get('error') or cold.get('error')}")
+            continue
+        label += f" ({warm['topics']:,.0f})"
+        line = (f"   {label:<22}{cold['load_files']:>17.2f} s{warm['load_compiled']:>8.2f} s{warm['rss']:>5.0f} MB"
+                f"{warm['p50']:>6.2f} ms{warm['p99']:>6.2f} ms   | ")
+        if "error" in bm:
+            line += f"bm25s failed: {bm['error']}"
+        else:
+            line += (f"{bm['load']:>9.2f} s{bm['rss']:>5.0f} MB{bm['p50']:>6.2f} ms{bm['p99']:>6.2f} ms"
+                     f"   {warm['p99'] / bm['p99']:>8.1f}x")
+            anchor.append((int(warm["topics"]), bm["p50"], bm["p99"]))
+        engine.append((int(warm["topics"]), warm["p50"], warm["p99"]))
+        print(line, flush=True)
+    for name, rows in (("engine", engine), ("bm25s", anchor)):
+        big = [r for r in rows if r[0] >= 1000]
+        if len(big) >= 2:
+            print(f"   growth exponent ({name}, from {big[0][0]:,} to {big[-1][0]:,} topics): "
+                  f"p50 {slope([(t, p) for t, p, _ in big]):.2f}, p99 {slope([(t, p) for t, _, p in big]):.2f}")
+
+
+# --- the command line and the install -------------------------------------------------------------------
 
 def one_shot_ask() -> None:
     exe = ROOT / ".venv" / "bin" / "mle-advisor"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot"]
+    # As installed: bytecode cached (an environment with PYTHONDONTWRITEBYTECODE would compile every module
+    # of the project on every run, ~0.4 s here); the warm-up run writes it and the compiled knowledge.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "oneshot.db")
-        subprocess.run([*cmd, "ask", "--db", db, "warm up"], capture_output=True, check=False)
+        subprocess.run([*cmd, "ask", "--db", db, "warm up"], capture_output=True, check=False, env=env)
         times = []
         for _ in range(5):
             t = time.perf_counter()
-            subprocess.run([*cmd, "ask", "--db", db, "--json", "which book for deep learning?"], capture_output=True, check=True)
+            subprocess.run([*cmd, "ask", "--db", db, "--json", "which book for deep learning?"], capture_output=True,
+                           check=True, env=env)
             times.append(time.perf_counter() - t)
-    print(f"  one-shot `mle-advisor ask`: median {statistics.median(times):.3f} s, max {max(times):.3f} s (5 runs)")
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare = time.perf_counter() - t
+    print(f"3. One-shot `mle-advisor ask`: median {statistics.median(times):.3f} s, max {max(times):.3f} s (5 runs); "
+          f"a bare `python -c pass`: {bare:.3f} s")
+
+
+def install_size() -> None:
+    """The installed size of the packages requirements.lock pins (what `make run` installs), from this venv."""
+    from importlib import metadata
+
+    names = [line.split("==")[0].strip().lower() for line in (ROOT / "requirements.lock").read_text().splitlines()
+             if "==" in line and not line.startswith((" ", "#"))]
+    total, missing = 0, []
+    for name in names:
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+            continue
+        for file in dist.files or []:
+            path = Path(dist.locate_file(file))
+            if path.is_file():
+                total += path.stat().st_size
+    note = f" ({len(missing)} not installed here: {', '.join(missing)})" if missing else ""
+    print(f"   run-only install: {total / 1e6:.0f} MB in {len(names)} packages pinned by requirements.lock{note}, "
+          "plus the project and pip")
+
+
+def round_trips_per_question() -> None:
+    """Trips to aiosqlite's thread (each a hand-over to another thread and back) for one question through
+    the advisor on SQLite, with and without a background stated in it (issue 17: at most 2)."""
+    import asyncio
+
+    from bot.core.advisor import Advisor
+    from bot.core.knowledge import load_knowledge
+    from bot.core.place import Place
+    from bot.core.storage import Storage
+
+    class Counted:  # aiosqlite's queue of work for its thread: one put, one trip
+        def __init__(self, queue: object) -> None:
+            self.queue, self.trips = queue, 0
+
+        def put_nowait(self, item: object) -> None:
+            self.trips += 1
+            self.queue.put_nowait(item)  # type: ignore[attr-defined]
+
+    async def count() -> list[str]:
+        figures = []
+        with tempfile.TemporaryDirectory() as tmp:
+            async with Storage(Path(tmp) / "bench.db") as storage:
+                advisor = Advisor(load_knowledge(KNOWLEDGE), storage)
+                for label, question in (("without a background", "how do I become an ML engineer?"),
+                                        ("stating a background", "I'm a physicist, how do I become an ML engineer?")):
+                    counted = storage.db._tx = Counted(storage.db._tx)
+                    await advisor.ask(f"trips-{len(figures)}", question, Place("bench", channel="c", public=False))
+                    storage.db._tx = counted.queue
+                    figures.append(f"{counted.trips} {label}")
+        return figures
+
+    print(f"4. Storage: SQLite round trips a question: {', '.join(asyncio.run(count()))}")
 
 
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--engine":
+        folder, cache, questions, count, phase = sys.argv[2:7]
+        print(json.dumps(run_engine(Path(folder), Path(cache), Path(questions), int(count), phase)))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--bm25":
+        print(json.dumps(run_bm25(Path(sys.argv[2]), Path(sys.argv[3]))))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5000, help="questions per knowledge size")
+    parser.add_argument("--sizes", default="0,1000,10000,100000", help="synthetic entries added to the shipped ones")
+    parser.add_argument("--questions", type=int, default=2000, help="questions per size (a quarter at 100k)")
     parser.add_argument("--no-discord", action="store_true", help="skip the Discord emulator figures")
     opts = parser.parse_args()
-
-    print("Knowledge")
-    loads = []
-    for _ in range(5):
-        t = time.perf_counter()
-        kb = load_knowledge(KNOWLEDGE)
-        loads.append((time.perf_counter() - t) * 1000)
-    counts = ", ".join(f"{n} {k}" for k, n in kb.counts().items())
-    print(f"  shipped knowledge ({counts}): load + validate median {statistics.median(loads):.1f} ms")
-
-    print("Per question, warm process")
-    asyncio.run(time_questions(kb, f"shipped ({len(kb.topics)} topics)", opts.rounds))
-    for size in (1000, 10000):
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp) / "knowledge"
-            synthetic_knowledge(folder, size)
-            t = time.perf_counter()
-            big = load_knowledge(folder)
-            load_ms = (time.perf_counter() - t) * 1000
-            asyncio.run(time_questions(big, f"{size:,} synthetic entries", opts.rounds))
-            print(f"  {'':<28} (loaded in {load_ms:,.0f} ms)")
-
-    print("Storage")
-    asyncio.run(storage_throughput())
-
-    print("Command line")
-    one_shot_ask()
-
+    started = time.perf_counter()
+    print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start)")
+    matching([int(s) for s in opts.sizes.split(",")], opts.questions)
     if not opts.no_discord:
         try:
             from tests.e2e.bench_discord import run_discord_bench
-        except ImportError:
-            print("Discord: the emulator benchmark is not available in this checkout")
+        except ImportError as exc:
+            print(f"2. Discord: the emulator benchmark is not available here ({exc})")
         else:
-            print("Discord (through the local API emulator)")
+            print("2. Discord, through the local API emulator")
             run_discord_bench()
             from tests.e2e.bench_shards import run_shards_bench
 
-            print("Sustained load, one process on SQLite and two processes split by shard on PostgreSQL")
+            print("   Sustained load, one process on SQLite and two processes split by shard on PostgreSQL")
             run_shards_bench()
+    one_shot_ask()
+    install_size()
+    round_trips_per_question()
+    print(f"(bench took {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} at the end)")
     return 0
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import yamlfile
 from bot.core.editing import ChangedMeanwhile, EditError, KnowledgeEditor, resolve_topic
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.overrides import Shipped
@@ -213,8 +214,8 @@ async def test_hidden_and_outside_paths_are_refused_up_front(editor: KnowledgeEd
         await editor.import_file(good, name="x.yaml", rel="../../etc/x.yaml", **WHO)
     with pytest.raises(EditError, match="inside the folder"):
         await editor.import_file(good, name="x.yaml", rel="entries/x.txt", **WHO)
-    with pytest.raises(EditError, match="at most 256 KiB"):
-        await editor.import_file(b"#" * (300 * 1024), name="big.yaml", rel=None, **WHO)
+    with pytest.raises(EditError, match="at most 1024 KiB .the setting KNOWLEDGE_MAX_FILE_KIB"):
+        await editor.import_file(b"#" * (1100 * 1024), name="big.yaml", rel=None, **WHO)
     odd = await editor.import_file(good, name="x.yaml", rel="./entries//secret.yaml", **WHO)
     assert "entries/secret.yaml" in odd.summary and (await editor.entry_fields("secret"))["file"] == "entries/secret.yaml"
     await editor.undo(None, **WHO)
@@ -359,12 +360,14 @@ def test_deeply_nested_files_are_refused_with_file_and_line(kb_copy: Path, text:
     assert deep and deep[0].line is not None and "deep" in deep[0].message
 
 
-def test_the_knowledge_as_a_whole_is_capped(kb_copy: Path) -> None:
+def test_the_knowledge_as_a_whole_is_capped(kb_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlfile, "LIMITS", yamlfile.Limits(total_bytes=2 * 2**20))
     filler = "# " + "x" * 200 + "\n"
-    for n in range(40):
+    for n in range(12):
         (kb_copy / "entries" / f"filler-{n}.yaml").write_text("entries: []\n" + filler * 1200)
-    with pytest.raises(KnowledgeError, match="add up to more than"):
+    with pytest.raises(KnowledgeError, match="add up to 2.9 MiB; at most 2 MiB .*KNOWLEDGE_MAX_MIB") as info:
         load_knowledge(kb_copy)
+    assert len(info.value.problems) == 1
 
 
 def test_every_topic_re_rendered_as_an_override_reads_the_same(kb_copy: Path) -> None:

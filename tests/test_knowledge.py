@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core import compose
+from bot.core import compose, yamlfile
 from bot.core.format import MESSAGE_LIMIT
 from bot.core.knowledge import KnowledgeError, Problem, knowledge_files, load_knowledge
-from bot.core.yamlfile import MAX_FILE_BYTES, YamlProblem, parse_yaml, read_yaml
+from bot.core.yamlfile import YamlProblem, parse_yaml, read_yaml
 from tests.conftest import KNOWLEDGE
 
 
@@ -183,9 +184,32 @@ def test_unsafe_or_odd_yaml_is_refused_plainly(kb_copy: Path, text: str, expecte
 
 
 def test_oversized_file_is_refused(kb_copy: Path) -> None:
-    write(kb_copy, "huge.yaml", "entries:\n" + "#" * (MAX_FILE_BYTES + 10) + "\n")
+    write(kb_copy, "huge.yaml", "entries:\n" + "#" * (yamlfile.LIMITS.file_bytes + 10) + "\n")
     problems = problems_for(kb_copy)
-    assert any("at most" in p.message and p.file.endswith("huge.yaml") for p in problems)
+    assert any("at most" in p.message and "KNOWLEDGE_MAX_FILE_KIB" in p.message and p.file.endswith("huge.yaml")
+               for p in problems)
+
+
+def test_limits_are_settings_and_a_refusal_is_one_line_naming_the_setting(kb_copy: Path) -> None:
+    """Over the files or size limit, `kb check` says so once, naming the setting; no file is listed as
+    missing what the unread files define."""
+    for n in range(3):
+        write(kb_copy, f"more-{n}.yaml", "entries: []\n")
+    for part in "ab":  # 1.2 MiB in two files, each under the limit for one file
+        write(kb_copy, f"bulk-{part}.yaml", "entries: []\n" + ("# " + "x" * 100 + "\n") * 6000)
+    files = len(list(kb_copy.rglob("*.yaml")))
+    size = sum(p.stat().st_size for p in kb_copy.rglob("*.yaml"))
+    for setting, value in (("KNOWLEDGE_MAX_FILES", files - 1), ("KNOWLEDGE_MAX_MIB", 1)):
+        env = {**os.environ, setting: str(value)}
+        result = subprocess.run([sys.executable, "-m", "bot", "kb", "check", str(kb_copy)], capture_output=True,
+                                text=True, env=env)
+        assert result.returncode == 1
+        lines = [line for line in result.stderr.splitlines() if ": " in line and "problem" not in line]
+        assert len(lines) == 1 and setting in lines[0], result.stderr
+        assert "does not exist" not in result.stderr
+    env = {**os.environ, "KNOWLEDGE_MAX_FILES": str(files + 1), "KNOWLEDGE_MAX_MIB": str(size // 2**20 + 2)}
+    result = subprocess.run([sys.executable, "-m", "bot", "kb", "check", str(kb_copy)], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_broken_edit_fails_kb_check_without_a_traceback(kb_copy: Path) -> None:
@@ -346,3 +370,40 @@ def test_a_nearest_backgrounds_figures_are_shown_labelled(kb_copy: Path) -> None
     time_line = next(line for line in text.splitlines() if line.startswith("**Time:**"))
     assert "no figure for flying" in time_line and f"nearest is for {software.name}" in time_line
     assert software.time in time_line
+
+
+# --- compiled knowledge (issue 17) ---------------------------------------------------------------------
+
+def test_compiled_knowledge_is_used_only_while_nothing_it_was_made_from_changed(kb_copy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = load_knowledge(kb_copy, cache=cache)
+    assert list(cache.glob("*.pickle")), "the validated knowledge is kept compiled"
+    again = load_knowledge(kb_copy, cache=cache)
+    assert dict(again.topics) == dict(first.topics)
+    assert again.index.search(again.normalizer.stems("which book for deep learning?")) == \
+        first.index.search(first.normalizer.stems("which book for deep learning?"))
+    entries = kb_copy / "entries" / "learning.yaml"
+    entries.write_text(entries.read_text().replace("title: ", "title: Renamed ", 1))
+    edited = load_knowledge(kb_copy, cache=cache)  # a file changed: read from the files, not the cache
+    assert any(t.title.startswith("Renamed ") for t in edited.topics.values())
+    texts = {"entries/learning.yaml": entries.read_text().replace("title: Renamed ", "title: Edited ", 1)}
+    assert any(t.title.startswith("Edited ") for t in load_knowledge(kb_copy, cache=cache, replace=texts).topics.values())
+    assert any(t.title.startswith("Renamed ") for t in load_knowledge(kb_copy, cache=cache).topics.values())
+
+
+def test_a_compiled_knowledge_others_may_write_is_never_read(kb_copy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    load_knowledge(kb_copy, cache=cache)
+    (kept,) = cache.glob("*.pickle")
+    assert kept.stat().st_mode & 0o077 == 0  # written for this user alone
+    kept.chmod(0o666)  # anyone could have rewritten it: it is code this process would run
+    from bot.core import compiled
+
+    assert compiled.load(cache, kb_copy, None, compiled_print(kb_copy), yamlfile.LIMITS, compiled.texts_digest(None)) is None
+    assert load_knowledge(kb_copy, cache=cache).topics  # read from the files instead
+
+
+def compiled_print(folder: Path) -> tuple:
+    from bot.core.knowledge import fingerprint
+
+    return fingerprint(folder)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.advisor import Advisor
+from bot.core.matcher import Document, Index
+from bot.core.text import Normalizer
 
 ON_TOPIC = [
     ("what exactly is a machine learning engineer?", "what-is-ml-engineering"),
@@ -206,3 +208,39 @@ def test_words_of_other_subjects_inside_a_question_about_the_field_are_context(a
 def test_near_misses_about_other_things_are_declined(advisor: Advisor, question: str) -> None:
     reading = advisor.reader.read(question)
     assert reading.kind == "unknown" and not reading.matches, [(m.id, m.score) for m in reading.matches[:3]]
+
+
+# --- the matcher's shortcuts give the answers scoring every topic would (issue 17) -----------------------
+
+def _synthetic_index(topics: int, seed: int) -> tuple[Index, list[list[str]]]:
+    """Topics whose words follow a steep frequency curve, so a few words are shared by most topics and
+    questions of common words are many: the case the shortcuts exist for."""
+    import itertools
+    import random
+
+    rng = random.Random(seed)
+    vocabulary = [f"w{n}x" for n in range(3000)]
+    weights = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(vocabulary))))
+
+    def words(k: int) -> str:
+        return " ".join(rng.choices(vocabulary, cum_weights=weights, k=k))
+
+    documents = [Document(f"t{n}", words(3), tuple(words(5) for _ in range(3)), tuple(words(1) for _ in range(4)),
+                          (), (words(30),)) for n in range(topics)]
+    normalizer = Normalizer()
+    questions = [normalizer.stems(words(rng.randint(1, 9))) for _ in range(400)]
+    return Index(normalizer, documents), questions
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_searching_only_topics_that_can_win_finds_what_scoring_every_topic_finds(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    index, questions = _synthetic_index(900, seed)
+    options = [{}, {"threshold": 0.0, "limit": 30}, {"threshold": 0.2, "limit": 3}, {"only": {"t1", "t5", "t77", "t400"}}]
+    fast = [index.search(q, **o) for q in questions for o in options]
+    everything = Index._exact  # the reference: every topic's coverage, then the same ranking
+    monkeypatch.setattr(Index, "_covered", lambda self, query, weights, total, threshold, only: {
+        n: c for n, c in everything(self, query, weights, range(len(self.documents))).items()
+        if only is None or self.documents[n].id in only})
+    slow = [index.search(q, **o) for q in questions for o in options]
+    assert sum(bool(hits) for hits in slow) > len(slow) // 3  # the questions do match topics
+    assert fast == slow

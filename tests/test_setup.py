@@ -252,7 +252,9 @@ def test_doctor_checks_the_file_named_even_with_a_question_mark(tmp_path: Path) 
 
 def test_doctor_on_odd_places_says_what_is_wrong_without_a_traceback() -> None:
     proc = run("doctor", env={"KNOWLEDGE_DIR": "/proc"})
-    assert "Traceback" not in proc.stderr + proc.stdout and "FIX  KNOWLEDGE_DIR /proc" in proc.stdout
+    # /proc changes while it is read: "cannot be read" or "has no .yaml knowledge files", one FIX line either way
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert [line for line in proc.stdout.splitlines() if line.startswith("FIX") and "/proc" in line]
     ask = run("ask", "what is mlops?", env={"KNOWLEDGE_DIR": "/proc", "DATABASE_PATH": "/nonexistent-folder/x.db"})
     assert ask.returncode == 2 and ("/proc" in one_line(ask) or "nonexistent" in one_line(ask))
     null = run("doctor", env={"DATABASE_PATH": "/dev/null"})

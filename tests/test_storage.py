@@ -294,6 +294,56 @@ async def test_a_question_is_one_read_and_one_transaction(storage: Store, kb) ->
     assert calls == ["memory", "record_turn"], calls
 
 
+class _CountedQueue:
+    """aiosqlite's queue of work for its thread, counting what is put on it: one put, one round trip."""
+
+    def __init__(self, queue) -> None:
+        self.queue, self.trips = queue, 0
+
+    def put_nowait(self, item) -> None:
+        self.trips += 1
+        self.queue.put_nowait(item)
+
+
+@pytest.mark.parametrize("question", ["I'm a physicist, how do I become an ML engineer?",
+                                      "how do I become an ML engineer?"], ids=["background stated", "no background"])
+async def test_a_question_is_two_trips_to_the_database_thread(tmp_path: Path, kb: Knowledge, question: str) -> None:
+    """Issue 17: on SQLite each statement awaited from the event loop is a trip to aiosqlite's thread and
+    back; a question makes two (its read, and its whole transaction), with a background stated or not,
+    and the write is still one BEGIN IMMEDIATE ... COMMIT."""
+    async with Storage(tmp_path / "a.db") as store:
+        statements: list[str] = []
+        await store.db.set_trace_callback(statements.append)
+        counted = store.db._tx = _CountedQueue(store.db._tx)  # every trip goes through this queue
+        advisor = Advisor(kb, store)
+        reply = await advisor.ask("ana", question, Place(A, channel="c1", public=False))
+        trips = counted.trips
+        assert reply.question_id and trips == 2, (trips, statements)
+        assert statements[0].lstrip().startswith("SELECT") and statements[1] == "BEGIN IMMEDIATE"
+        assert statements[-1] == "COMMIT" and any("INSERT INTO questions" in s for s in statements)
+        stated = any("INSERT INTO profiles" in s for s in statements)
+        assert stated == question.startswith("I'm"), statements
+        profile, _, topic = await store.memory(A, "c1", "ana", timedelta(hours=1))
+        assert topic is not None and (profile.background == "physics") == stated
+
+
+async def test_a_question_whose_write_fails_half_way_leaves_nothing_and_says_why(tmp_path: Path) -> None:
+    """The one-trip transaction is still all or nothing: when its last statement fails, the question,
+    its context and the lifted tombstone are all rolled back, and the error is the plain StorageError."""
+    async with Storage(tmp_path / "a.db") as store:
+        await store.forget("ana")
+        await store.db.execute("CREATE TRIGGER no_room BEFORE INSERT ON profiles "
+                               "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+        with pytest.raises(StorageError) as info:
+            await store.record_turn(A, "ana", "how do I start?", "t", 0.9, True, channel="c",
+                                    context_topic="t", background=("physics", False))
+        assert info.value.kind == "full"
+        assert await store.rows_about("ana") == 0 and await store.forgotten("ana")
+        await store.db.execute("DROP TRIGGER no_room")
+        assert await store.record_turn(A, "ana", "how do I start?", "t", 0.9, True, channel="c", context_topic="t")
+        assert await store.rows_about("ana") == 2 and not await store.forgotten("ana")
+
+
 async def test_both_backends_give_the_same_answers_to_the_same_story(tmp_path: Path, pg_server: PgServer) -> None:
     """The same operations on SQLite and on PostgreSQL read back the same (timestamps aside): the dialects'
     differences (booleans, grouping, ordering, NULLs) stay inside the backends."""

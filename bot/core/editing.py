@@ -29,8 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-import yaml as pyyaml
-
+from bot.core import yamlfile
 from bot.core.knowledge import Knowledge, KnowledgeError, Problem, knowledge_files, validate_items
 from bot.core.overrides import (
     Key,
@@ -44,7 +43,7 @@ from bot.core.overrides import (
     moved_upstream,
 )
 from bot.core.storage import LOCAL, Change, KbConflict, Store
-from bot.core.yamlfile import MAX_FILE_BYTES, YamlProblem, parse_yaml
+from bot.core.yamlfile import YamlProblem, parse_yaml
 
 T = TypeVar("T")
 ADDED_FILE = "entries/added.yaml"
@@ -94,6 +93,8 @@ def slug(title: str) -> str:
 def quoted(value: str, *, flow: bool = False) -> str:
     """`value` as a YAML scalar that reads back as exactly that string: plain when the YAML parser agrees,
     else single-quoted. `flow` for an item of a [..] list, where commas and brackets matter too."""
+    import yaml as pyyaml  # here only: most starts read no YAML at all
+
     text = str(value)
     try:
         probe = pyyaml.safe_load(f"[{text}]" if flow else f"x: {text}")
@@ -564,8 +565,8 @@ class KnowledgeEditor:
         """The items of `content` replace those of the knowledge file `rel` (default: the file of the same
         name, else a new file in entries/), item by item, once the whole knowledge validates with them.
         A file exported earlier keeps what changed since its export, or names it when the import would undo it."""
-        if len(content) > MAX_FILE_BYTES:
-            raise EditError(f"{name} is {len(content) // 1024} KiB; a knowledge file may be at most {MAX_FILE_BYTES // 1024} KiB")
+        if len(content) > yamlfile.LIMITS.file_bytes:
+            raise EditError(yamlfile.LIMITS.too_big(name, len(content)))
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError as exc:

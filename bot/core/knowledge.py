@@ -9,9 +9,10 @@ swaps everything in one assignment — or raises KnowledgeError listing every pr
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from rapidfuzz import process
 
-from bot.core import compose
+from bot.core import compiled, compose, yamlfile
 from bot.core.backgrounds import BackgroundDetector
 from bot.core.format import MESSAGE_LIMIT
 from bot.core.matcher import Document, Index, ResourceNames
@@ -39,10 +40,6 @@ from bot.core.schema import (
 )
 from bot.core.text import Normalizer, content, sentences, words
 from bot.core.yamlfile import YamlDocument, YamlProblem, parse_yaml, read_yaml
-
-MAX_FILES = 200
-MAX_TOTAL_BYTES = 8 * 2**20
-"""All knowledge files together may hold at most this much: memory stays bounded whatever is uploaded."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +96,24 @@ class Knowledge:
 
     def topic(self, topic_id: str) -> Topic | None:
         return self.topics.get(topic_id)
+
+    @cached_property
+    def _listing(self) -> Mapping[str, tuple[int, ...]]:
+        """Each resource id → the positions (in `topics`) of the topics that list it."""
+        out: dict[str, list[int]] = {}
+        for position, topic in enumerate(self.topics.values()):
+            for resource in dict.fromkeys(topic.resources):
+                out.setdefault(resource, []).append(position)
+        return MappingProxyType({r: tuple(p) for r, p in out.items()})
+
+    def listing(self, resource_ids: Iterable[str]) -> list[Topic]:
+        """The topics that list any of these resources, in the order of `topics` (looked up, not scanned)."""
+        positions = sorted({p for r in resource_ids for p in self._listing.get(r, ())})
+        return [self._topic_list[p] for p in positions]
+
+    @cached_property
+    def _topic_list(self) -> tuple[Topic, ...]:
+        return tuple(self.topics.values())
 
     def step(self, step_id: str) -> Step | None:
         return self.steps_by_id.get(step_id)
@@ -166,15 +181,32 @@ class _Item:
 
 
 def load_knowledge(directory: Path | str, *, overlay: Path | str | None = None,
-                   replace: Mapping[str, str | None] | None = None) -> Knowledge:
+                   replace: Mapping[str, str | None] | None = None, cache: Path | None = None) -> Knowledge:
     """Load and validate `directory` (with the moderators' edits in `overlay` taking the place of the
     shipped files of the same name); raise KnowledgeError with every problem found.
 
     `replace` maps a file's path inside the folder to text that stands in for it (None: the file is gone):
-    how an edit is validated, whole, before anything is written."""
+    how an edit is validated, whole, before anything is written.
+
+    With `cache` (a folder; by default compiled.folder(), which the command line sets), knowledge that
+    validated is kept there compiled, and loaded from there while no file and no edit has changed (see
+    compiled.py)."""
     started = time.perf_counter()
     directory = Path(directory)
     overlay = Path(overlay) if overlay is not None else None
+    cache = cache if cache is not None else compiled.folder()
+    if cache is not None and directory.is_dir():
+        texts = compiled.texts_digest(replace)
+        known = compiled.load(cache, directory, overlay, fingerprint(directory, overlay), yamlfile.LIMITS, texts)
+        if known is not None:
+            return dataclasses.replace(known, load_seconds=time.perf_counter() - started)
+        knowledge = _load(directory, overlay, replace, started)
+        compiled.store(cache, knowledge, yamlfile.LIMITS, texts)
+        return knowledge
+    return _load(directory, overlay, replace, started)
+
+
+def _load(directory: Path, overlay: Path | None, replace: Mapping[str, str | None] | None, started: float) -> Knowledge:
     problems: list[Problem] = []
     if not directory.is_dir():
         raise KnowledgeError([Problem(str(directory), None, "folder", "is not a folder of knowledge files")])
@@ -187,31 +219,32 @@ def load_knowledge(directory: Path | str, *, overlay: Path | str | None = None,
             paths.setdefault(rel, (overlay or directory) / rel)
     if not paths:
         raise KnowledgeError([Problem(str(directory), None, "folder", "has no .yaml knowledge files")])
-    if len(paths) > MAX_FILES:
-        raise KnowledgeError([Problem(str(directory), None, "folder", f"has {len(paths)} files; at most {MAX_FILES}")])
+    limits = yamlfile.LIMITS
+    if len(paths) > limits.files:
+        raise KnowledgeError([Problem(str(directory), None, "folder", f"has {len(paths)} knowledge files; at most "
+                                      f"{limits.files} are read (the setting KNOWLEDGE_MAX_FILES)")])
+    total = sum(len(replace[key].encode()) if replace and replace.get(key) is not None else _size(path)
+                for key, path in paths.items())
+    if total > limits.total_bytes:  # one problem for the folder, before any file is read
+        raise KnowledgeError([Problem(str(directory), None, "folder", f"the knowledge files add up to {total / 2**20:.1f} MiB; "
+                                      f"at most {limits.total_bytes / 2**20:g} MiB are read (the setting KNOWLEDGE_MAX_MIB)")])
 
     found: dict[str, list[_Item]] = {name: [] for name in SECTIONS}
     rel_names = []
-    total = 0
     for key, path in sorted(paths.items()):
         rel = _display_name(path, overlay if overlay and path.is_relative_to(overlay) else directory)
         rel_names.append(rel)
         try:
             if replace and key in replace:
                 doc = parse_yaml(replace[key])
-                total += len(replace[key].encode())
             else:
                 doc = read_yaml(path)
-                total += path.stat().st_size
         except YamlProblem as exc:
             problems.append(Problem(rel, exc.line, "file", exc.message))
             continue
         except OSError as exc:
             problems.append(Problem(rel, None, "file", f"cannot be read ({exc.strerror or exc})"))
             continue
-        if total > MAX_TOTAL_BYTES:
-            problems.append(Problem(rel, None, "folder", f"the knowledge files add up to more than {MAX_TOTAL_BYTES // 2**20} MiB"))
-            break
         for section, index, model in _validated(doc, rel, problems):
             found[section].append(_Item(rel, doc.line_of((section, index)), model))
 
@@ -288,6 +321,13 @@ def _resource_names(resource: Resource) -> list[str]:
     out += [part for part in _NAME_SPLIT.split(inner) if part.strip()]
     out += resource.aliases
     return out
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported when the file is read
 
 
 def validate_items(doc: YamlDocument, rel: str) -> list[Problem]:

@@ -21,8 +21,10 @@ and is capped (MAX_TERMS, RERANK) so that no message, however long, holds the ot
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -52,6 +54,20 @@ ANSWER_COVER = 0.7
 """How much a word found only in a topic's answer counts towards covering a question."""
 
 
+LONG_SHARE = 64
+"""A word used by this share of topics (1/64) or more is also kept as a bit set."""
+FEW_WORDS = 6
+"""Up to this many words of a question kept as bit sets are ranked by kinds of match (3^6 kinds at most)."""
+
+
+def _bits(numbers: Sequence[int], count: int) -> int:
+    """The set of topic numbers as an int (bit n set for topic n)."""
+    raw = bytearray(count // 8 + 1)
+    for n in numbers:
+        raw[n >> 3] |= 1 << (n & 7)
+    return int.from_bytes(raw, "little")
+
+
 @dataclass(frozen=True)
 class Document:
     id: str
@@ -62,7 +78,7 @@ class Document:
     answer: tuple[str, ...] = ()  # the answer's sentences: the topic's own vocabulary, counted least
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: some 200,000 of them at 10,000 entries
 class _Phrase:
     terms: frozenset[str]
     text: str  # all stems, function words included, for the wording score
@@ -102,6 +118,7 @@ class Index:
         raw: list[list[tuple[frozenset[str], str, float]]] = []
         postings: dict[str, list[int]] = {}
         answer_postings: dict[str, list[int]] = {}
+        answer_terms: list[frozenset[str]] = []  # per topic: the words only its answer uses
         for number, doc in enumerate(self.documents):
             phrases = []
             terms: set[str] = set()
@@ -117,7 +134,8 @@ class Index:
             for term in terms:
                 postings.setdefault(term, []).append(number)
             # Words only the answer uses: they count towards coverage, at ANSWER_COVER, never towards fit.
-            spoken = set(content(normalizer.stems(" ".join(doc.answer), correct=False))) - terms
+            spoken = frozenset(content(normalizer.stems(" ".join(doc.answer), correct=False))) - terms
+            answer_terms.append(spoken)
             for term in spoken:
                 answer_postings.setdefault(term, []).append(number)
         count = max(len(self.documents), 1)
@@ -125,6 +143,12 @@ class Index:
         self.rarest = max(self.idf.values(), default=1.0)
         self._postings = postings
         self._answer_postings = answer_postings
+        self._answer_terms = answer_terms
+        # The longest postings also as bit sets (an int, bit n for topic n), for questions of a few common
+        # words that most topics share (see _covered_by_kind): a few hundred at most, whatever the size.
+        long = max(count // LONG_SHARE, 64)
+        self._bits = {t: _bits(p, count) for t, p in postings.items() if len(p) >= long}
+        self._answer_bits = {t: _bits(p, count) for t, p in answer_postings.items() if len(p) >= long}
         self._phrases = [
             [_Phrase(terms, text, kind, sum(self.idf[t] for t in terms)) for terms, text, kind in phrases]
             for phrases in raw
@@ -170,6 +194,159 @@ class Index:
             return self.rarest * UNKNOWN_ODD  # a typo, slang, a compound or jargon: weaker evidence either way
         return self.rarest * (UNKNOWN_RARE - (UNKNOWN_RARE - UNKNOWN_COMMON) * common)
 
+    def _covered(self, query: Sequence[str], weights: Mapping[str, float], total: float, threshold: float,
+                 only: Collection[str] | None) -> dict[int, tuple[float, tuple[int, int, int]]]:
+        """Each topic that could reach `threshold` → (its coverage, where it is first met).
+
+        A topic's score is at most its coverage share (the finer scores multiply it by at most 1), so a
+        topic holding only the question's lightest words, together too light to reach the threshold, can't
+        be answered: only topics with one of the heavier words are visited (those words are rare, their
+        postings short), and their coverage is then summed over every word of the question, in order.
+        """
+        common = [i for i, t in enumerate(query) if t in self._bits or t in self._answer_bits]
+        if only is None and common:  # the most shared words by kind of match, the others word by word
+            common.sort(key=lambda i: -len(self._postings.get(query[i], ())) - len(self._answer_postings.get(query[i], ())))
+            return self._covered_by_kind(query, weights, total, threshold, sorted(common[:FEW_WORDS]))
+        order = sorted(range(len(query)), key=lambda i: weights[query[i]])
+        light, light_sum = 0, 0.0
+        ceiling = (W_BASE + W_PHRASE + W_WORDING + W_TITLE) / total
+        for i in order:
+            if (light_sum + weights[query[i]]) * ceiling >= threshold * (1 - 1e-9):
+                break
+            light_sum += weights[query[i]]
+            light += 1
+        # The heavier words, heaviest (rarest) first; once the words left could not lift a topic not met yet
+        # to the threshold, nor past the RERANK-th best coverage so far, no new topic is taken in.
+        heavy = [query[i] for i in reversed(order[light:])]
+        left = sum(weights[t] for t in heavy)  # what the words not yet visited could add
+        need = threshold * (1 - 1e-9) / ceiling
+        partial: dict[int, float] = {}  # coverage by the words visited: at most the whole coverage
+        rank = 0.0  # the RERANK-th best partial coverage: at least RERANK topics cover this much
+        keep = (lambda n: self.documents[n].id in only) if only is not None else None
+        for term in heavy:
+            w = weights[term]
+            for number in self._postings.get(term, ()):
+                partial[number] = partial.get(number, 0.0) + w
+            spoken = ANSWER_COVER * w
+            for number in self._answer_postings.get(term, ()):
+                partial[number] = partial.get(number, 0.0) + spoken
+            left -= w
+            if keep is not None:
+                partial = {n: c for n, c in partial.items() if keep(n)}
+            best_new = (left + light_sum) * (1 + 1e-9)
+            if best_new < need:
+                break
+            if len(partial) >= RERANK:
+                rank = heapq.nlargest(RERANK, partial.values())[-1] * (1 - 1e-9)
+                if best_new < rank:
+                    break
+        # A topic met is out when even every word left could not lift it to the threshold or that rank.
+        floor = max(need, rank) - (max(left, 0.0) + light_sum) * (1 + 1e-9)
+        return self._exact(query, weights, (n for n, c in partial.items() if c >= floor))
+
+    def _covered_by_kind(self, query: Sequence[str], weights: Mapping[str, float], total: float, threshold: float,
+                         common: Sequence[int]) -> dict[int, tuple[float, tuple[int, int, int]]]:
+        """What _covered finds (its RERANK best), when a few of the question's words (`common`, positions in
+        `query`) are shared by many topics.
+
+        Topics holding one of the other words are few: each is scored. The rest hold only common words,
+        and their coverage depends only on how they hold each: in a phrasing, only in the answer, or not
+        at all. So those 3^k kinds of match are ranked (coverage, then where a topic is first met) and
+        their topics found with bit sets, best kinds first, until RERANK are found: the cost grows with a
+        few bit operations, not with every topic that shares a common word.
+        """
+        count = len(self.documents)
+        have: list[tuple[int, int]] = []  # per common word: (topics with it in a phrasing, only in the answer)
+        for position in common:
+            term = query[position]
+            phrase = self._bits.get(term)
+            spoken = self._answer_bits.get(term)
+            have.append((_bits(self._postings.get(term, ()), count) if phrase is None else phrase,
+                         _bits(self._answer_postings.get(term, ()), count) if spoken is None else spoken))
+        need = threshold * (1 - 1e-9) / ((W_BASE + W_PHRASE + W_WORDING + W_TITLE) / total)
+        kinds = []
+        for states in itertools.product((0, 1, 2), repeat=len(common)):  # 0: in a phrasing, 1: answer only, 2: absent
+            cover = 0.0
+            first: tuple[int, int] | None = None
+            for position, state in zip(common, states, strict=True):  # as _exact sums: the other words add nothing
+                if state == 0:
+                    cover += weights[query[position]]
+                elif state == 1:
+                    cover += ANSWER_COVER * weights[query[position]]
+                if state != 2 and first is None:
+                    first = (position, state)
+            if first is not None and cover >= need:
+                kinds.append((-cover, first, states))
+        kinds.sort()
+
+        def of_kind(states: tuple[int, ...], members: int) -> int:
+            for (phrase, spoken), state in zip(have, states, strict=True):
+                members &= phrase if state == 0 else spoken if state == 1 else ~(phrase | spoken)
+                if not members:
+                    break
+            return members
+
+        # At least RERANK topics cover `floor` or more (a topic holding other words too covers more than its kind).
+        floor, found = need, 0
+        for negative, _, states in kinds:
+            found += of_kind(states, -1).bit_count()
+            if found >= RERANK:
+                floor = max(floor, -negative * (1 - 1e-9))
+                break
+        # The topics holding one of the other (rarer) words: each scored, unless it can't reach `floor`.
+        partial: dict[int, float] = {}
+        for position, term in enumerate(query):
+            if position not in common:
+                w = weights[term]
+                for number in self._postings.get(term, ()):
+                    partial[number] = partial.get(number, 0.0) + w
+                for number in self._answer_postings.get(term, ()):
+                    partial[number] = partial.get(number, 0.0) + w
+        lift = sum(weights[query[position]] for position in common) * (1 + 1e-9)
+        out = self._exact(query, weights, (n for n, c in partial.items() if c * (1 + 1e-9) + lift >= floor))
+        others = ~_bits(partial, count)
+
+        def rank_of_last() -> tuple[float, tuple[int, int]] | None:
+            if len(out) < RERANK:
+                return None
+            return heapq.nsmallest(RERANK, ((-c, f[:2]) for c, f in out.values()))[-1]
+
+        worst = rank_of_last()
+        for negative, first, states in kinds:
+            if worst is not None and (negative, first) > worst:
+                break  # every topic of this kind and of the kinds after it ranks below the RERANK found
+            members = of_kind(states, others)
+            taken = 0
+            while members and taken < RERANK:
+                low = members & -members
+                number = low.bit_length() - 1
+                members ^= low
+                out[number] = (-negative, (first[0], first[1], number))
+                taken += 1
+            if taken:
+                worst = rank_of_last()
+        return out
+
+    def _exact(self, query: Sequence[str], weights: Mapping[str, float],
+               candidates: Iterable[int]) -> dict[int, tuple[float, tuple[int, int, int]]]:
+        """Each candidate → (its coverage, summed word by word in question order; where it is first met)."""
+        out: dict[int, tuple[float, tuple[int, int, int]]] = {}
+        for number in candidates:
+            by_term = self._phrases_by_term[number]
+            spoken = self._answer_terms[number]
+            cover = 0.0
+            first: tuple[int, int, int] | None = None
+            for position, term in enumerate(query):
+                if term in by_term:
+                    cover += weights[term]
+                    first = first or (position, 0, number)
+                elif term in spoken:
+                    cover += ANSWER_COVER * weights[term]
+                    first = first or (position, 1, number)
+            if first is not None:
+                out[number] = (cover, first)
+        return out
+
     def search(
         self,
         stems: Sequence[str],
@@ -197,18 +374,14 @@ class Index:
             for t in elsewhere:
                 weights[t] = max(weights[t], OUTSIDE_SHARE * rest / len(elsewhere))
         total = sum(weights.values())
-        covered: dict[int, float] = {}
-        for term in query:
-            w = weights[term]
-            for number in self._postings.get(term, ()):
-                covered[number] = covered.get(number, 0.0) + w
-            for number in self._answer_postings.get(term, ()):
-                covered[number] = covered.get(number, 0.0) + ANSWER_COVER * w
-        if only is not None:
-            covered = {n: c for n, c in covered.items() if self.documents[n].id in only}
+        if total <= 0:
+            return []
+        covered = self._covered(query, weights, total, threshold, only)
         if not covered:
             return []
-        best = sorted(covered.items(), key=lambda item: item[1], reverse=True)[:RERANK]
+        # The RERANK best covered, ties in the order the topics are first met (query term by term, words
+        # of phrasings before words of answers, topics in file order): a bounded heap, not a full sort.
+        best = [(n, c[0]) for n, c in heapq.nsmallest(RERANK, covered.items(), key=lambda item: (-item[1][0], item[1][1]))]
         query_set = frozenset(query)
         wording_text = " ".join(stems[: MAX_TERMS * 3])
         hits: list[Match] = []

@@ -44,7 +44,9 @@ def check_url(value: str | None) -> str | None:
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # defer_build: validators are built on first use, so a start that finds the knowledge compiled
+    # (compiled.py), validating nothing, does not pay for building them.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 
 
 class Source(Model):

@@ -61,12 +61,14 @@ _CONTRACTIONS = [
     (re.compile(r"'ll\b"), " will"),
     (re.compile(r"'d\b"), " would"),
     (re.compile(r"'s\b"), ""),
-    # the same, typed without the apostrophe
+    # the same, typed without the apostrophe (_TYPED: where these start)
     (re.compile(r"\bim\b"), "i am"),
     (re.compile(r"\bive\b"), "i have"),
     (re.compile(r"\b(dont|doesnt|didnt|isnt|arent|wasnt|havent|cant|wont)\b"), "not"),
     (re.compile(r"\bwhats\b"), "what is"),
 ]
+_TYPED = 10
+assert all("'" in p.pattern for p, _ in _CONTRACTIONS[:_TYPED]) and not any("'" in p.pattern for p, _ in _CONTRACTIONS[_TYPED:])
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _TOKEN = re.compile(r"[^\W_]+|[,.;:!?\u2014\u2013]+")  # em and en dashes end a clause too
 _SPACED_HYPHEN = re.compile(r"\s-+\s")  # "economist - what now": a break; "scikit-learn" is not
@@ -84,8 +86,12 @@ def stem(word: str) -> str:
 
 def fold(text: str) -> str:
     """Unicode-fold and lower-case; strip accents so 'café' and 'cafe' agree."""
+    if text.isascii():  # most text: NFKC, NFKD and casefold change nothing in ASCII but its case
+        return text.replace("`", "'").lower()
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
     decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed == text:
+        return text
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -93,7 +99,7 @@ def fold(text: str) -> str:
 def words(text: str) -> tuple[str, ...]:
     """Folded words, with contractions expanded and clause breaks kept as BREAK."""
     text = fold(text)
-    for pattern, replacement in _CONTRACTIONS:
+    for pattern, replacement in _CONTRACTIONS if "'" in text else _CONTRACTIONS[_TYPED:]:
         text = pattern.sub(replacement, text)
     text = _INNER_DOT.sub("", text)
     text = _SPACED_HYPHEN.sub(" , ", text)
@@ -135,6 +141,15 @@ class Normalizer:
         # A cache per instance, so an old knowledge object and its cache are freed after a reload.
         self.correct = lru_cache(maxsize=16384)(self._correct)
         self.set_vocabulary(vocabulary)
+
+    def __getstate__(self) -> dict[str, object]:  # kept compiled (compiled.py): the cache is rebuilt, not kept
+        state = dict(self.__dict__)
+        del state["correct"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.correct = lru_cache(maxsize=16384)(self._correct)
 
     def set_vocabulary(self, vocabulary: Iterable[str]) -> None:
         """The surface words typos may be corrected to (the knowledge's own words)."""

@@ -570,7 +570,7 @@ class Reader:
             return [listing[0], *(m for m in matches if m is not listing[0])]
         if matches and matches[0].score >= self.threshold + NAMED_MARGIN:
             return matches  # "my github has five projects on the titanic dataset": clearly about portfolios
-        candidates = [t for t in kb.topics.values() if set(named) & set(t.resources)]
+        candidates = kb.listing(named)
         if not candidates:
             return matches
         best = max(candidates, key=lambda t: (len(set(named) & set(t.resources)), named[0] in t.resources,

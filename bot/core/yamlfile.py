@@ -9,22 +9,42 @@ one silently winning, and every key's line is recorded so a schema error can say
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from yaml import events
-from yaml.constructor import SafeConstructor
-from yaml.nodes import ScalarNode
-from yaml.resolver import Resolver
+if TYPE_CHECKING:
+    from yaml import events
 
-MAX_FILE_BYTES = 256 * 1024
-"""A knowledge file larger than this is refused: the whole shipped knowledge is well under it."""
+
+@dataclass(frozen=True)
+class Limits:
+    """How much knowledge is read at most, so memory and load time stay bounded whatever is uploaded.
+    Settings (KNOWLEDGE_MAX_FILE_KIB, KNOWLEDGE_MAX_MIB, KNOWLEDGE_MAX_FILES) change them; the defaults
+    take 10,000 entries of about 1.2 KB in files of a few hundred entries each."""
+
+    file_bytes: int = 1024 * 1024  # one file (the shipped files are each under 64 KiB)
+    total_bytes: int = 64 * 2**20  # all files together
+    files: int = 2000
+
+    def too_big(self, name: str, size: int, verb: str = "is") -> str:
+        return (f"{name} {verb} {size // 1024} KiB; a knowledge file may be at most {self.file_bytes // 1024} KiB "
+                "(the setting KNOWLEDGE_MAX_FILE_KIB): split it")
+
+
+LIMITS = Limits()
+"""The limits in force: the defaults until the settings are applied (`use_limits`)."""
+
+
+def use_limits(limits: Limits) -> None:
+    global LIMITS
+    LIMITS = limits
+
+
 MAX_DEPTH = 12
 """Lists and mappings nested deeper than this are refused (the schema needs 4): a deeply nested file
 costs the YAML parser time and memory that grow faster than its size."""
 
-_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -32,8 +52,26 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
-_resolver = Resolver()
-_constructor = SafeConstructor()
+
+
+@dataclass(frozen=True)
+class _Yaml:
+    module: Any
+    events: Any
+    parser: Any  # libyaml's when available
+    resolver: Any
+    constructor: Any
+    scalar_node: Any
+
+
+@cache
+def _yaml() -> _Yaml:
+    """PyYAML, imported on first use: a start that finds the knowledge compiled (compiled.py) reads no YAML."""
+    import yaml
+    from yaml import constructor, events, nodes, resolver
+
+    return _Yaml(yaml, events, getattr(yaml, "CSafeLoader", yaml.SafeLoader), resolver.Resolver(),
+                 constructor.SafeConstructor(), nodes.ScalarNode)
 
 Path_ = tuple[str | int, ...]
 
@@ -64,8 +102,8 @@ def read_yaml(path: Path) -> YamlDocument:
         size = path.stat().st_size
     except OSError as exc:
         raise YamlProblem(None, f"cannot be read ({exc.strerror or exc})") from None
-    if size > MAX_FILE_BYTES:
-        raise YamlProblem(None, f"is {size // 1024} KiB; a knowledge file may be at most {MAX_FILE_BYTES // 1024} KiB, split it")
+    if size > LIMITS.file_bytes:
+        raise YamlProblem(None, LIMITS.too_big("it", size).removeprefix("it "))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -76,10 +114,11 @@ def read_yaml(path: Path) -> YamlDocument:
 
 
 def parse_yaml(text: str) -> YamlDocument:
+    yaml = _yaml().module
     lines: dict[Path_, int] = {}
     builder = _Builder(lines)
     try:
-        for event in yaml.parse(text, Loader=_Parser):
+        for event in yaml.parse(text, Loader=_yaml().parser):
             builder.feed(event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -100,8 +139,10 @@ class _Builder:
         self.stack: list[tuple[Any, Path_, list[Any]]] = []  # (container, its path, [pending key, key line])
         self.result: Any = None
         self.documents = 0
+        self.yaml = _yaml()
 
     def feed(self, event: events.Event) -> None:
+        events = self.yaml.events
         line = event.start_mark.line + 1 if event.start_mark else None
         if isinstance(event, events.DocumentStartEvent):
             self.documents += 1
@@ -131,12 +172,12 @@ class _Builder:
     def _scalar(self, event: events.ScalarEvent, line: int | None) -> Any:
         tag = event.tag if event.tag not in (None, "!") else None
         if tag is None:
-            tag = _resolver.resolve(ScalarNode, event.value, event.implicit)
+            tag = self.yaml.resolver.resolve(self.yaml.scalar_node, event.value, event.implicit)
             if tag == "tag:yaml.org,2002:timestamp":  # dates stay text: "2022-03-03"
                 return event.value
         if tag not in _PLAIN_TAGS:
             raise YamlProblem(line, f"uses the tag {tag}; only plain text, numbers, lists and mappings are allowed")
-        return _constructor.construct_object(ScalarNode(tag, event.value))
+        return self.yaml.constructor.construct_object(self.yaml.scalar_node(tag, event.value))
 
     def _open(self, container: Any, line: int | None) -> None:
         if len(self.stack) >= MAX_DEPTH:

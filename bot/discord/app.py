@@ -28,6 +28,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core import heap
 from bot.core.advisor import Advisor
 from bot.core.config import ServerConfig, ServerSettings
 from bot.core.editing import EditError, KnowledgeEditor
@@ -243,6 +244,8 @@ class AdvisorBot(commands.Bot):
         self.alerts.resolved("disconnect")
 
     async def on_ready(self) -> None:
+        # The knowledge and discord.py's caches are in place: out of the cycle collector's sight from now on.
+        log.debug("heap settled in %.3f s", heap.settle())
         log.info("connected as %s (id %s) to %d server(s)%s", self.user, getattr(self.user, "id", "?"), len(self.guilds),
                  "" if self.intents.message_content else "; without the Message Content intent: answer channels are off")
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.core import heap
 from bot.core.editing import ChangedMeanwhile, Done, EditError
 from bot.core.format import code_lines, quote_user_text
 from bot.core.reply import Reply
@@ -61,6 +62,7 @@ async def after_change(interaction: discord.Interaction, done: Done) -> None:
     bot.advisor.knowledge = done.knowledge
     bot.advisor.last_reload_error = ()
     bot.last_reload = time.time()
+    heap.settle()  # the new knowledge joins the long-lived objects the collector skips
     log.info("knowledge change #%d by %s: %s", done.change.id, interaction.user.id, done.summary)
     channel_id = bot.server_config(interaction.guild_id).log_channel_id
     if channel_id:

@@ -7,6 +7,9 @@ for anything that reaches it, so a moderator's long edit can never make a send f
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
 import discord
 
 from bot.core.reply import Reply
@@ -70,6 +73,27 @@ def message_kwargs(reply: Reply, *, owner: int | None = None, solved_by: int | N
     if view is not None:
         kwargs["view"] = view
     return kwargs
+
+
+DEFER_AFTER = 1.0
+"""Seconds a reply may take before the interaction is acknowledged first (Discord waits 3 s at most): a
+reply ready sooner goes out as the one response, one request to Discord instead of two."""
+
+
+async def answer(interaction: discord.Interaction, work: Awaitable[Reply], *, ephemeral: bool | None = None,
+                 owner: int | None = None) -> None:
+    """Answer with the Reply `work` gives, in one response when it is ready within DEFER_AFTER; else
+    acknowledge ("thinking…", ephemeral when `ephemeral` is True) and follow up. A private reply to a
+    public acknowledgement replaces it with a message only the member sees."""
+    task = asyncio.ensure_future(work)
+    try:
+        reply = await asyncio.wait_for(asyncio.shield(task), DEFER_AFTER)
+    except TimeoutError:
+        await interaction.response.defer(ephemeral=bool(ephemeral), thinking=True)
+        reply = await task
+        if reply.private and not ephemeral:  # about what the member told me privately: for their eyes only
+            await interaction.delete_original_response()
+    await send(interaction, reply, ephemeral=ephemeral, owner=owner)
 
 
 async def send(interaction: discord.Interaction, reply: Reply, *, ephemeral: bool | None = None,

@@ -4,11 +4,19 @@
 
 Settings come from the environment as usual (DISCORD_TOKEN, DATABASE_PATH, DEV_GUILD_ID, …); only
 discord.py's two addresses are pointed at the emulator. Used by the benchmark and the process tests.
+With BENCH_GC_FILE set, every garbage collection's pause is recorded: SIGUSR1 forgets those so far
+(start-up), SIGUSR2 writes them there.
 """
 
 from __future__ import annotations
 
+import gc
+import json
+import os
+import signal
 import sys
+import time
+from pathlib import Path
 
 import discord
 import yarl
@@ -16,8 +24,36 @@ from discord.gateway import DiscordWebSocket
 
 from bot.cli import main
 
+
+def record_gc_pauses() -> None:
+    """Time each collection (per generation); write the figures to BENCH_GC_FILE at exit."""
+    target = os.environ.get("BENCH_GC_FILE")
+    if not target:
+        return
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses[info["generation"]].append((time.perf_counter() - started[0]) * 1000)
+
+    def forget(*_: object) -> None:
+        for times in pauses.values():
+            times.clear()
+
+    def write(*_: object) -> None:
+        Path(target).write_text(json.dumps(pauses))
+
+    gc.callbacks.append(callback)
+    signal.signal(signal.SIGUSR1, forget)
+    signal.signal(signal.SIGUSR2, write)
+
+
 if __name__ == "__main__":
     api, gateway = sys.argv[1], sys.argv[2]
     discord.http.Route.BASE = api
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    record_gc_pauses()
     sys.exit(main(["run"]))

@@ -230,3 +230,25 @@ async def _both_identified(emulator: DiscordEmulator) -> bool:
 
 async def _identified_more(emulator: DiscordEmulator, count: int) -> bool:
     return len(emulator.identifies) > count
+
+
+async def test_sharded_editing_from_discord_needs_the_explicit_list(tmp_path: Path, kb_copy: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unsharded, a bot in one server lets that server edit (test_moderators); sharded, no process sees
+    every server, so even a bot in one server needs KB_EDIT_GUILD_IDS."""
+    from tests.e2e.conftest import point_discord_at
+
+    emulator = DiscordEmulator(servers=1, shard_count=2)
+    await emulator.start()
+    point_discord_at(emulator, monkeypatch)
+    bot = make_bot(bot_settings(emulator, tmp_path, kb_copy, shard_count=2, kb_edit_guild_ids=[]),
+                   guild_ready_timeout=0.05)
+    task = asyncio.create_task(bot.start("emulated-token"))
+    try:
+        await asyncio.wait_for(bot.wait_until_ready(), 30)
+        assert len(bot.guilds) == 1
+        refused = await emulator.slash("kb edit", user=emulator.moderator, topic="git-basics")
+        assert refused.modal is None and "KB_EDIT_GUILD_IDS" in refused.text
+    finally:
+        await shut(bot, task)
+        await emulator.stop()

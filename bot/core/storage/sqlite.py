@@ -41,7 +41,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -427,14 +427,20 @@ class SQLiteStorage(Store):
 
     async def _read(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         async with self._lock:
-            try:
+            with self._plain_errors():
                 return await work(self.db)
-            except sqlite3.Error as exc:
-                raise self._failed(exc) from None
-            except UnicodeError:
-                raise StorageError(_NOT_TEXT, "bad-text") from None
-            except ValueError as exc:  # aiosqlite: the connection was closed meanwhile
-                raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
+
+    @contextlib.contextmanager
+    def _plain_errors(self) -> Iterator[None]:
+        """What went wrong, as StorageError with its kind (a damaged file also stops every later write)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from None
+        except UnicodeError:
+            raise StorageError(_NOT_TEXT, "bad-text") from None
+        except ValueError as exc:  # aiosqlite: the connection was closed meanwhile
+            raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
 
     async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run `work` in one transaction; it is committed, or nothing of it is, and StorageError is raised."""
@@ -442,7 +448,7 @@ class SQLiteStorage(Store):
             if self._broken is not None:  # never write to a file found damaged
                 raise self._broken
             db = self.db
-            try:
+            with self._plain_errors():
                 await db.execute("BEGIN IMMEDIATE")
                 try:
                     result = await work(db)
@@ -450,15 +456,41 @@ class SQLiteStorage(Store):
                 except BaseException:
                     await _rollback(db)
                     raise
-            except sqlite3.Error as exc:
-                raise self._failed(exc) from None
-            except UnicodeError:
-                raise StorageError(_NOT_TEXT, "bad-text") from None
-            except ValueError as exc:
-                raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
             if self._checkpoint_pending:
                 await self._checkpoint(db)
             return result
+
+    async def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Like `_write`, for a `work` that is plain sqlite3 code: BEGIN IMMEDIATE, `work`, COMMIT (or
+        ROLLBACK) and a pending checkpoint run as ONE function on aiosqlite's thread (`_on_thread`), so a
+        whole transaction costs one round trip to it instead of one per statement (issue 17: a question
+        is one read and one write). Same guard against a damaged file, same lock, same errors. A caller
+        cancelled meanwhile leaves nothing half-done: the function commits or rolls back whole, on its
+        thread, before anything queued after it runs there."""
+        async with self._lock:
+            if self._broken is not None:  # never write to a file found damaged
+                raise self._broken
+            db = self.db
+            with self._plain_errors():
+                return await _on_thread(db, lambda conn: self._in_transaction(conn, work))
+
+    def _in_transaction(self, conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+        """On aiosqlite's thread: `work` in one transaction, then the checkpoint a reader held back.
+        A checkpoint that fails after the commit does not report the committed write as failed."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):  # no transaction left to roll back (SQLite ended it)
+                conn.execute("ROLLBACK")
+            raise
+        if self._checkpoint_pending:
+            try:
+                self._checkpoint_on(conn)
+            except sqlite3.Error as exc:
+                log.warning("could not checkpoint %s after a write: %s", self.path, exc)
+        return result
 
     def _failed(self, exc: BaseException) -> StorageError:
         error = self.error(exc)
@@ -490,7 +522,7 @@ class SQLiteStorage(Store):
     async def set_background(self, place: str, user_id: str, background: str | None, *, private: bool = False) -> None:
         stamp = now()
 
-        await self._write(lambda db: _set_background(db, place, user_id, background, private, stamp))
+        await self._transaction(lambda conn: _set_background(conn, place, user_id, background, private, stamp))
 
     # --- progress -------------------------------------------------------------------------------
 
@@ -519,23 +551,23 @@ class SQLiteStorage(Store):
                           by_them: bool = True) -> QuestionRef | None:
         asked_at = now()
 
-        async def work(db: aiosqlite.Connection) -> int | None:
+        def work(conn: sqlite3.Connection) -> int | None:  # one trip to the database's thread
             if by_them:
-                await db.execute("DELETE FROM forgotten WHERE member = ?", (member_hash(user_id),))
-            elif await _is_forgotten(db, user_id, place):
+                conn.execute("DELETE FROM forgotten WHERE member = ?", (member_hash(user_id),))
+            elif _is_forgotten(conn, user_id, place):
                 return None
-            cursor = await db.execute(
+            cursor = conn.execute(
                 """INSERT INTO questions (place, channel, user_id, question, match_id, score, answered, asked_at, off_topic)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (place, channel, user_id, question[:MAX_QUESTION_CHARS], match_id, score, int(answered), asked_at,
                  int(off_topic)))
             if context_topic is not None:
-                await _set_context(db, place, channel, user_id, context_topic)
+                _set_context(conn, place, channel, user_id, context_topic)
             if background is not None:
-                await _set_background(db, place, user_id, background[0], background[1], asked_at)
+                _set_background(conn, place, user_id, background[0], background[1], asked_at)
             return int(cursor.lastrowid or 0)
 
-        number = await self._write(work)
+        number = await self._transaction(work)
         return None if number is None else QuestionRef(number, question_token(number, asked_at))
 
     async def add_feedback(self, ref: QuestionRef, user_id: str, helpful: bool) -> bool:
@@ -619,7 +651,7 @@ class SQLiteStorage(Store):
         return await self._read(lambda db: _context(db, place, channel, user_id, max_age))
 
     async def set_context(self, place: str, channel: str, user_id: str, topic_id: str | None) -> None:
-        await self._write(lambda db: _set_context(db, place, channel, user_id, topic_id))
+        await self._transaction(lambda conn: _set_context(conn, place, channel, user_id, topic_id))
 
     # --- per-server settings --------------------------------------------------------------------
 
@@ -874,7 +906,7 @@ class SQLiteStorage(Store):
                 return False
 
     async def forgotten(self, user_id: str, place: str | None = None) -> bool:
-        return await self._read(lambda db: _is_forgotten(db, user_id, place))
+        return await self._read(lambda db: _on_thread(db, lambda conn: _is_forgotten(conn, user_id, place)))
 
     async def checkpoint(self) -> bool:
         """Copy the WAL into the database file and empty it, without waiting for anyone; False when a
@@ -888,14 +920,17 @@ class SQLiteStorage(Store):
                 raise StorageError(f"{self.path} is not open ({exc})", "closed") from None
 
     async def _checkpoint(self, db: aiosqlite.Connection) -> bool:
-        busy, frames, copied = await (await db.execute("PRAGMA wal_checkpoint(PASSIVE)")).fetchone()
+        return await _on_thread(db, self._checkpoint_on)
+
+    def _checkpoint_on(self, conn: sqlite3.Connection) -> bool:
+        busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         done = not busy and frames == copied
         if done and frames > 0:  # all copied and nobody reading: empty the WAL, but never wait for it
-            await db.execute_fetchall("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA busy_timeout = 0")
             try:
-                done = not (await _scalar(db, "PRAGMA wal_checkpoint(TRUNCATE)"))
+                done = not conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             finally:
-                await db.execute_fetchall(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         self._checkpoint_pending = not done
         return done
 
@@ -950,6 +985,19 @@ def read_kb_state(path: Path) -> tuple[int, dict[tuple[str, str], tuple[dict[str
         return int(last), {(r[0], r[1]): (json.loads(r[2]), r[3]) for r in rows}
 
 
+async def _on_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """`work(conn)` on aiosqlite's thread, with its sqlite3 connection: ONE round trip however many
+    statements `work` runs (each `await db.execute` is one trip, and a fetch another).
+
+    aiosqlite (0.22) has no public call for "run this function on the connection's thread"; its
+    `Connection._execute(fn)` is that call (every public method is built on it) and `_conn` its sqlite3
+    connection, which refuses use from any other thread: a change in aiosqlite fails loudly here, never
+    silently (test_a_question_is_two_trips_to_the_database_thread pins it). Weighed and left: one
+    statement per question (SQLite has no writes in a WITH clause; a trigger on a view cannot hand back
+    the question's id) and executescript (no parameters, and it commits on its own)."""
+    return await db._execute(lambda: work(db._conn))
+
+
 async def _scalar(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
     row = await (await db.execute(sql, tuple(params))).fetchone()
     return row[0] if row else None
@@ -977,12 +1025,12 @@ def _json_or_none(value: Any) -> str | None:
 # --- queries shared by several operations (each runs inside the caller's read or transaction) ---------
 
 
-async def _is_forgotten(db: aiosqlite.Connection, user_id: str, place: str | None = None) -> bool:
+def _is_forgotten(conn: sqlite3.Connection, user_id: str, place: str | None = None) -> bool:
     """A tombstone for the member everywhere ("*") or in `place` (any place when None)."""
     if place is None:
-        return bool(await _scalar(db, "SELECT COUNT(*) FROM forgotten WHERE member = ?", (member_hash(user_id),)))
-    return bool(await _scalar(db, "SELECT COUNT(*) FROM forgotten WHERE member = ? AND place IN ('*', ?)",
-                              (member_hash(user_id), place)))
+        return bool(conn.execute("SELECT COUNT(*) FROM forgotten WHERE member = ?", (member_hash(user_id),)).fetchone()[0])
+    return bool(conn.execute("SELECT COUNT(*) FROM forgotten WHERE member = ? AND place IN ('*', ?)",
+                             (member_hash(user_id), place)).fetchone()[0])
 
 
 async def _profile(db: aiosqlite.Connection, place: str, user_id: str) -> Profile:
@@ -1007,23 +1055,23 @@ async def _context(db: aiosqlite.Connection, place: str, channel: str, user_id: 
     return rows[0][0] if rows else None
 
 
-async def _set_background(db: aiosqlite.Connection, place: str, user_id: str, background: str | None, private: bool,
-                          stamp: str) -> None:
-    await db.execute(
+def _set_background(conn: sqlite3.Connection, place: str, user_id: str, background: str | None, private: bool,
+                    stamp: str) -> None:
+    conn.execute(
         """INSERT INTO profiles (place, user_id, background, background_stated_at, background_private, updated_at)
            VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (place, user_id) DO UPDATE SET background = excluded.background,
            background_stated_at = excluded.background_stated_at,
            background_private = excluded.background_private, updated_at = excluded.updated_at""",
         (place, user_id, background, stamp if background else None, int(private), stamp))
-    await db.execute("DELETE FROM profiles WHERE place = 'legacy' AND user_id = ?", (user_id,))
+    conn.execute("DELETE FROM profiles WHERE place = 'legacy' AND user_id = ?", (user_id,))
 
 
-async def _set_context(db: aiosqlite.Connection, place: str, channel: str, user_id: str, topic_id: str | None) -> None:
+def _set_context(conn: sqlite3.Connection, place: str, channel: str, user_id: str, topic_id: str | None) -> None:
     if topic_id is None:
-        await db.execute("DELETE FROM context WHERE place = ? AND channel = ? AND user_id = ?", (place, channel, user_id))
+        conn.execute("DELETE FROM context WHERE place = ? AND channel = ? AND user_id = ?", (place, channel, user_id))
     else:
-        await db.execute(
+        conn.execute(
             """INSERT INTO context (place, channel, user_id, topic_id, updated_at) VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (place, channel, user_id) DO UPDATE SET topic_id = excluded.topic_id,
                updated_at = excluded.updated_at""", (place, channel, user_id, topic_id, now()))

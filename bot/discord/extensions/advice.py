@@ -2,8 +2,9 @@
 /help /about.
 
 Each one parses the interaction, calls the advisor, and hands the Reply to the renderer. Commands that
-touch the database defer first, so Discord always gets its acknowledgement inside 3 seconds. Answers
-about the member's own data are ephemeral.
+touch the database answer in one response when the reply is ready within a second, and are
+acknowledged first otherwise, so Discord always gets its acknowledgement inside 3 seconds
+(render.answer). Answers about the member's own data are ephemeral.
 """
 
 from __future__ import annotations
@@ -32,9 +33,8 @@ def _private_place(interaction: discord.Interaction) -> Place:
 
 
 async def _private(interaction: discord.Interaction, reply: Awaitable[Reply]) -> None:
-    """Acknowledge at once (ephemerally), then send the reply about the member's own data."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    await render.send(interaction, await reply, ephemeral=True)
+    """The reply about the member's own data, ephemeral (acknowledged first if it is slow)."""
+    await render.answer(interaction, reply, ephemeral=True)
 
 
 class Advice(commands.Cog):
@@ -84,11 +84,8 @@ class Advice(commands.Cog):
     @app_commands.describe(question="Your question, in your own words")
     @app_commands.check(rate_limit)
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
-        await interaction.response.defer(thinking=True)
-        reply = await self.advisor.ask(_user(interaction), question, where.of_interaction(interaction))
-        if reply.private:  # about what the member told me privately: for their eyes only
-            await interaction.delete_original_response()
-        await render.send(interaction, reply, ephemeral=reply.private, owner=interaction.user.id)
+        await render.answer(interaction, self.advisor.ask(_user(interaction), question, where.of_interaction(interaction)),
+                            owner=interaction.user.id)
 
     @app_commands.command(name="roadmap", description="The route to ML engineer, with your progress ticked")
     @app_commands.describe(background="Show the route from this starting point (default: the one you told me)")
@@ -101,9 +98,8 @@ class Advice(commands.Cog):
     @app_commands.autocomplete(name=step_names)
     @app_commands.check(rate_limit)
     async def step(self, interaction: discord.Interaction, name: str) -> None:
-        await interaction.response.defer(thinking=True)
-        reply = await asyncio.to_thread(self.advisor.step_reply, name)  # matching, off the event loop
-        await render.send(interaction, reply, ephemeral=False, owner=interaction.user.id)
+        await render.answer(interaction, asyncio.to_thread(self.advisor.step_reply, name),  # matching, off the event loop
+                            ephemeral=False, owner=interaction.user.id)
 
     @app_commands.command(name="next", description="Your next step on your route")
     async def next_(self, interaction: discord.Interaction) -> None:
@@ -147,9 +143,8 @@ class Advice(commands.Cog):
     @app_commands.autocomplete(topic=topic_names)
     @app_commands.check(rate_limit)
     async def resources(self, interaction: discord.Interaction, topic: str) -> None:
-        await interaction.response.defer(thinking=True)
-        reply = await asyncio.to_thread(self.advisor.resources_reply, topic)  # matching, off the event loop
-        await render.send(interaction, reply, ephemeral=False, owner=interaction.user.id)
+        await render.answer(interaction, asyncio.to_thread(self.advisor.resources_reply, topic),  # matching, off the event loop
+                            ephemeral=False, owner=interaction.user.id)
 
     @app_commands.command(name="help", description="What I can do and how to ask me")
     async def help(self, interaction: discord.Interaction) -> None:

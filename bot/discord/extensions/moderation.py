@@ -29,13 +29,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.core import compose
+from bot.core import compose, heap, yamlfile
 from bot.core.editing import EditError, resolve_topic, visible_summary
 from bot.core.format import quote_user_text
 from bot.core.knowledge import KnowledgeError
 from bot.core.reply import Reply
 from bot.core.storage import StorageError
-from bot.core.yamlfile import MAX_FILE_BYTES
 from bot.discord import errors, render
 from bot.discord.app import AdvisorBot
 from bot.discord.checks import ModeratorGroup, autocomplete_allowed
@@ -102,6 +101,7 @@ class Moderation(commands.Cog):
         self.bot.last_reload = time.time()
         if result.ok:
             self._refused = None
+            heap.settle()  # the new knowledge joins the long-lived objects the collector skips
             self.bot.alerts.resolved("reload")
             counts = ", ".join(f"{n} {k}" for k, n in result.knowledge.counts().items())  # type: ignore[union-attr]
             log.info("knowledge reloaded (%s): %s", reason, counts)
@@ -292,9 +292,9 @@ class Moderation(commands.Cog):
                            path="Its path in the knowledge folder (default: the file of the same name, else entries/NAME)")
     async def kb_import(self, interaction: discord.Interaction, file: discord.Attachment, path: str | None = None) -> None:
         check_may_edit(interaction)
-        if file.size > MAX_FILE_BYTES:
-            await report(interaction, "Not imported", f"{quote_user_text(file.filename, 80)} is {file.size // 1024} KiB; a "
-                         f"knowledge file may be at most {MAX_FILE_BYTES // 1024} KiB. Nothing was changed.", kind="error")
+        if file.size > yamlfile.LIMITS.file_bytes:
+            await report(interaction, "Not imported", yamlfile.LIMITS.too_big(quote_user_text(file.filename, 80), file.size)
+                         + ". Nothing was changed.", kind="error")
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
