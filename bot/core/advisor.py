@@ -25,6 +25,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core import compose, smalltalk
 from bot.core import gaps as gap_groups
+from bot.core.backgrounds import as_written
 from bot.core.format import bold, quote_user_text
 from bot.core.knowledge import Knowledge, KnowledgeError, Problem, fingerprint, load_knowledge
 from bot.core.matcher import DEFAULT_THRESHOLD
@@ -75,6 +76,13 @@ def clean(question: str) -> str:
     """One line of plain text: control characters dropped, whitespace collapsed, length capped; a lone
     surrogate (JSON can carry one, UTF-8 cannot) becomes U+FFFD, so the text can always be stored."""
     return " ".join(_CONTROL.sub(" ", _SURROGATE.sub("\ufffd", question)).split())[:MAX_QUESTION_CHARS]
+
+
+def readable(reader: Reader, question: str) -> str:
+    """What the reader reads: the message with its Markdown set aside (parts.py), its lines kept (a line
+    ends a sentence), control characters dropped and the length capped."""
+    lines = (clean(line) for line in reader.prose(question[: MAX_QUESTION_CHARS * 4]).split("\n"))
+    return "\n".join(line for line in lines if line)[:MAX_QUESTION_CHARS]
 
 
 class Advisor:
@@ -166,23 +174,32 @@ class Advisor:
 
     def match(self, question: str) -> tuple[list[Match], Any]:
         """Topics for one question on its own (no conversation), best first, and its background."""
-        return self.reader.match(clean(question))
+        return self.reader.match(readable(self.reader, question) or clean(question))
 
     async def ask(self, user: str, question: str, place: Place = LOCAL_PLACE, *, by_them: bool = True) -> Reply:
         """Answer `user`'s question. by_them=False: someone else asked with the member's message (the
         message menu): for a member who asked to be forgotten, nothing about them is stored."""
-        question = clean(question)
+        raw, question = question, clean(question)
         if not question:
             return compose.help_reply()
         kb, reader = self.knowledge, self.reader  # one snapshot for the whole answer, even if a reload lands
         memory = await self._memory(user, place)
-        reading = await asyncio.to_thread(reader.read, question, previous=memory.previous)
+        asked = readable(reader, raw) or question  # code, quotes, links and list markers set aside
+        reading = await asyncio.to_thread(reader.read, asked, previous=memory.previous)
         remembered = memory.profile.background if memory.profile.background in kb.backgrounds else None
         if reading.kind == "smalltalk":
             return replace(compose.smalltalk_reply(reading.smalltalk or "ack"), background=remembered)
 
         saved = memory.ok
         lead = None
+        finished = kb.step(reading.finished) if reading.finished else None
+        # "I've finished the maths step" ticks it off as /done does; only the member's own words do
+        if finished is not None and by_them and finished.id not in memory.done:
+            ok, _ = await self._try(self.storage.mark_done(place.id, user, finished.id, True))
+            saved = saved and ok
+            if ok:
+                memory.done.add(finished.id)
+                lead = f"Ticked off ✅ {bold(finished.title)}, as with `/done`. `/undo {finished.id}` takes it back."
         stated_now: tuple[str, bool] | None = None  # saved with the question, in its one transaction
         private = memory.profile.background_private
         found = reading.found
@@ -190,8 +207,9 @@ class Advisor:
             stated = kb.backgrounds[found.background]
             if found.background != remembered or private != (not place.public):
                 stated_now = (found.background, not place.public)
-                lead = (f"Noted: you're coming from {bold(stated.name)} (from “{quote_user_text(found.alias, 60)}”). "
-                        "I'll remember that; `/background set` if I got it wrong, `/background clear` to forget it.")
+                lead = compose.join_leads(lead, f"Noted: you're coming from {bold(stated.name)} (from “"
+                                          f"{quote_user_text(as_written(question, found.alias), 60)}”). I'll remember that; `/background set` "
+                                          "if I got it wrong, `/background clear` to forget it.")
             remembered, private = found.background, not place.public
         # A background named in the question wins for this question; otherwise the remembered one.
         in_question = kb.backgrounds.get(found.background) if found else None
@@ -226,9 +244,24 @@ class Advisor:
                  lead: str | None) -> tuple[Reply, str | None]:
         """The reply to a reading, and what a follow-up's "that" will refer to afterwards (None: unchanged)."""
         kb, reader = self.knowledge, self.reader
+        if reading.feeling:  # acknowledged in one line, before the advice
+            lead = compose.join_leads(compose.acknowledge(reading.feeling), lead)
+        if reading.kind == "several":
+            answers = [self._compose(replace(part, feeling=None), question,
+                                     (kb.backgrounds.get(part.found.background) if part.found and not part.found.about_self
+                                      else None) or background, done, None)
+                       for part in reading.parts]
+            return compose.several(kb, [a for a, _ in answers], lead), answers[-1][1]
+        if reading.kind == "resources":
+            return compose.field_resources(kb, reading.wants, background, lead), None
         if reading.kind == "statement" and background is not None:
             route_start = next((s for s in background.route if s not in done), None)
             return compose.statement_reply(kb, background, done, lead), route_start
+        uncovered = next((o for o in kb.off_topic if o.id == reading.uncovered), None)
+        if uncovered is not None and reading.kind != "topic":
+            return compose.uncovered_reply(uncovered.about, reading.near), None
+        if uncovered is not None:
+            lead = compose.join_leads(compose.not_in_guides(uncovered.about), lead)
         if reading.kind != "topic" or reading.topic is None:
             return compose.unknown_reply(kb, bold(quote_user_text(question, 120)), reading.near, reading.elsewhere), None
         topic = kb.topic(reading.topic)
@@ -244,7 +277,7 @@ class Advisor:
             if step is None:
                 body = "That's the last step of the roadmap: time to build your portfolio and apply. `/topics` lists the job-hunting topics."
                 return Reply(f"After {topic.title}", body, kind="answer", matches=matches), topic.id
-            lead_next = f"After {bold(topic.title)} comes {bold(step.title)}."
+            lead_next = compose.join_leads(lead, f"After {bold(topic.title)} comes {bold(step.title)}.")
             reply = compose.topic_reply(kb, step, background=background, done=done, lead=lead_next,
                                         matches=(Match(step.id, step.title, 1.0),))
             return reply, step.id

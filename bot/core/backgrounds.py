@@ -21,6 +21,7 @@ marked as past ("I used to be…") loses to a current one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -47,7 +48,8 @@ _SELF_VERBS = frozenset(
 )
 _CLAUSE_START_VERBS = frozenset(
     """worked studied did spent been done graduated majored write wrote writing build building built maintain
-    maintaining manage managing run running drive driving teach teaching supervise supervising""".split()
+    maintaining manage managing run running drive driving teach teaching supervise supervising finishing
+    finished completing doing studying working""".split()
 )
 """Verbs that state one's own work with "I" left out, at the start of a clause: "worked retail", "been a
 nurse for 10 years", "write Terraform all day"."""
@@ -63,6 +65,7 @@ _CREDENTIALS = frozenset(
     """degree degrees phd doctorate masters master bachelor bachelors bsc msc ba ma mba background experience
     diploma certificate qualification years year job career been worked""".split()
 )
+_MY_QUALIFIERS = frozenset("whole entire current main previous last first own real actual daily regular".split())
 _MY_NOUNS = frozenset("background degree major job field career profession experience work title role training day".split())
 _WISHES = frozenset(
     """want wants wanna love hope hoping plan planning dream dreaming aspire aspiring aim aiming become
@@ -86,8 +89,24 @@ _NUMBERS = frozenset("""a an one two three four five six seven eight nine ten el
     couple several many""".split())
 _DURATION = frozenset({"year", "years", "yrs", "yr", "month", "months", "decade", "decades"})
 _EMPLOYER = frozenset({"at", "for", "with", "in"})
+_PARTS_OF_A_ROUTE = frozenset("step steps part parts section sections module modules chapter chapters stage phase".split())
+_BUSINESSES = frozenset("""startup startups company companies firm firms business businesses client clients
+    chain chains group brand agency agencies sector industry app apps platform product products corp
+    corporation giant team teams department departments office desk division unit""".split())
+_PRODUCTS = frozenset("app apps website websites platform software system systems product products api".split())
+_TEACHING = frozenset({"teach", "teaching", "taught", "teaches", "tutor", "tutoring", "lecture", "lecturing"})
+_DOING = frozenset("""doing working building writing running making managing handling analysing analyzing
+    maintaining designing coding programming supporting""".split())
 _CUES = (NEGATIONS | _SELF_VERBS | _MY_NOUNS | _TRAILING | _WISHES | _CLAUSE_START_VERBS | _WORK_VERBS | _CREDENTIALS
          | {"i", "my", "as", "coming", "from", "used", "to", "here", "myself"})
+
+
+def as_written(message: str, alias: str) -> str:
+    """The words of `message` that `alias` (folded, plurals dropped) was read from, for showing the
+    member what was understood: "Kubernetes", not "kubernete"."""
+    pattern = r"\W+".join(re.escape(t) + r"(?:e?s)?" for t in alias.split())
+    found = re.search(rf"(?<!\w){pattern}(?!\w)", message, re.IGNORECASE) if pattern else None
+    return found.group(0) if found else alias
 
 
 def plural(word: str) -> str:
@@ -118,6 +137,9 @@ class BackgroundDetector:
         # background stated with them wins ("I'm a marketer and I've never coded" is a marketer).
         self.yielding = frozenset(yielding)
         table: dict[tuple[str, ...], tuple[str, int]] = {}
+        aliases = [(background, tuple(names)) for background, names in aliases]
+        # "I teach chemistry": the subject taught is not the teacher's field; they are a teacher.
+        self.teacher = next((b for b, names in aliases if "teacher" in names), None)
         for strength, source in ((2, aliases), (1, tools), (0, workplaces)):
             for background, names in source:
                 for name in names:
@@ -173,9 +195,14 @@ class BackgroundDetector:
         return position
 
     def _judge(self, tokens: Sequence[str], start: int, end: int, background: str, strength: int) -> Found | None:
-        weak = strength < 2
         clause = self._clause_start(tokens, start)
         opener = list(tokens[clause:start])
+        if strength == 2 and self._modifier(opener, tokens[end : end + 2]):
+            strength = 0  # "Swift for a banking startup": the employer's trade, not the asker's role
+        taught = [w for w in opener if w not in _FILLER][-1:]
+        if strength == 2 and taught and taught[0] in _TEACHING and opener[-2:-1] != ["self"] and self.teacher:
+            background = self.teacher  # "I teach chemistry", "teaching biology at a school"
+        weak = strength < 2
         meaningful = [w for w in opener if w not in _FILLER]
         if any(w in NEGATIONS for w in meaningful[-3:]) and "only" not in meaningful[-2:]:
             return None
@@ -184,6 +211,8 @@ class BackgroundDetector:
         after = list(tokens[end : end + 2])
         if after in (["no", "longer"], ["not", "anymore"]):
             return None
+        if after[:1] and after[0] in _PARTS_OF_A_ROUTE:
+            return None  # "I've finished the maths step": a step of the roadmap, not a field
         alias = " ".join(tokens[start:end])
         cue = self._cue(opener)
         if cue is not None and any(w in _ASKING for w in opener[cue:]):
@@ -195,6 +224,9 @@ class BackgroundDetector:
         if cue is not None and not self._cue_counts([*opener[cue:], *tokens[start:end]], weak):
             cue = None
         lasting = self._lasting(tokens, clause, start, end)  # "2 years of Django", "translator since 6 years"
+        lasting = lasting or self._owned_after(tokens, end)  # "Java microservices are my day job"
+        if not [w for w in opener if w not in _FILLER] and tokens[end : end + 1] and tokens[end] in _DOING:
+            lasting = True  # "data analyst doing SQL all day", "nurse working nights"
         if weak:  # a tool or a workplace says where someone starts only when they work with it or there
             about_self = cue is not None or lasting
             if not about_self:
@@ -233,6 +265,9 @@ class BackgroundDetector:
         "my background/degree …", "as a …", "coming from …", "worked retail"."""
         for i, a in enumerate(opener):
             b = opener[i + 1] if i + 1 < len(opener) else ""
+            c = opener[i + 2] if i + 2 < len(opener) else ""
+            if a == "my" and b in _MY_QUALIFIERS and c in _MY_NOUNS:  # "my whole career has been …"
+                return i
             if (a == "i" and b in _SELF_VERBS) or (a == "my" and b in _MY_NOUNS) or (a in ("coming", "come") and b == "from"):
                 return i
             if a == "i" and b in ("also", "mostly", "currently", "now", "still", "actually", "just") and i + 2 < len(opener) \
@@ -254,7 +289,8 @@ class BackgroundDetector:
         counts only with a verb of working ("I write Kotlin", "I manage a coffee shop")."""
         verbs = [w for w in statement if w in _SELF_VERBS or w in _CLAUSE_START_VERBS]
         if weak:
-            return any(w in _WORK_VERBS for w in verbs) or statement[:1] == ["as"]
+            mine = statement[:1] == ["my"] and any(w in _MY_NOUNS for w in statement[1:3])  # "my day job is SEO"
+            return any(w in _WORK_VERBS for w in verbs) or statement[:1] == ["as"] or mine
         if verbs and verbs[0] in ("have", "had", "has", "got"):
             return any(w in _CREDENTIALS or w in ("no", "never", "zero") for w in statement)
         return True
@@ -268,7 +304,7 @@ class BackgroundDetector:
     @staticmethod
     def _bare(tokens: Sequence[str], clause: int, start: int, end: int) -> bool:
         """A clause that is only the background: "complete beginner", "no coding background at all"."""
-        if any(w not in _FILLER for w in tokens[clause:start]):
+        if any(w not in _FILLER and w != "taught" for w in tokens[clause:start]):  # "self-taught dev"
             return False
         rest = []
         for w in tokens[end:]:
@@ -289,7 +325,27 @@ class BackgroundDetector:
             if w == BREAK:
                 break
             after.append(w)
-        return bool(after) and after[0] in ("since", "for") and any(w in _DURATION for w in after)
+        return bool(after) and after[0] in ("since", "for", "with") and any(w in _DURATION for w in after)
+
+    @staticmethod
+    def _owned_after(tokens: Sequence[str], end: int) -> bool:
+        """"Java microservices are my day job", "pandas is my bread and butter": the clause after the
+        alias says it is one's own work."""
+        after = []
+        for w in tokens[end : end + 6]:
+            if w == BREAK:
+                break
+            after.append(w)
+        return any(a in ("is", "are", "was", "were") and b == "my" for a, b in zip(after, after[1:], strict=False)) \
+            and any(w in _MY_NOUNS or w in ("bread", "living") for w in after)
+
+    @staticmethod
+    def _modifier(opener: Sequence[str], after: Sequence[str]) -> bool:
+        """The alias describes an employer or a product, not a person: "for a banking startup", "at a
+        law firm's IT desk", "a banking app"."""
+        lead = [w for w in opener if w not in ("a", "an", "the", "big", "small", "large", "local")]
+        return (bool(lead) and lead[-1] in _EMPLOYER and len(opener) > 1 and bool(after)
+                and after[0] in _BUSINESSES) or (bool(after) and after[0] in _PRODUCTS)
 
     @staticmethod
     def _is_past(tokens: Sequence[str], start: int) -> bool:

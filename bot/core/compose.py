@@ -489,3 +489,104 @@ def usage_lines(kb: Knowledge, usages: Sequence[Any]) -> list[str]:
         if longest.top_gaps:
             lines.append("Most frequent gaps: " + " · ".join(f"“{quote_user_text(q, 60)}” ({n})" for q, n in longest.top_gaps))
     return lines
+
+
+# --- answers for the reading structure: several questions at once, a feeling acknowledged ------------
+
+def acknowledge(feeling: str) -> str:
+    """The one line that acknowledges a feeling the member stated, before the advice."""
+    from bot.core.feelings import acknowledgement
+
+    return acknowledgement(feeling)
+
+
+def join_leads(*leads: str | None) -> str | None:
+    joined = "\n\n".join(lead for lead in leads if lead)
+    return joined or None
+
+
+def _brief(body: str, budget: int) -> str:
+    """A shorter body for one part of a combined answer: resources by name only, the long paragraphs cut
+    at a sentence, invitations and "did you mean" left out, whole lines kept within `budget`."""
+    out: list[str] = []
+    size = 0
+    for line in body.split("\n"):
+        if line.startswith("Did you mean") or line == INVITE:
+            continue
+        if line.startswith("• ") and "): " in line:
+            line = line.split("): ", 1)[0] + ")"  # a resource: its name, link and kind
+        elif len(line) > budget * 0.55:
+            cut = line[: int(budget * 0.55)]
+            end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+            line = cut[: end + 1] if end > 40 else cut.rstrip() + "…"
+        if size + len(line) + 1 > budget:
+            break
+        out.append(line)
+        size += len(line) + 1
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(out)
+
+
+def several(kb: Knowledge, replies: Sequence[Reply], lead: str | None = None) -> Reply:
+    """One reply to a message that asked several things: each answer under its own heading, all within
+    one Discord message, with every source credited once."""
+    labels: list[str] = []
+    for reply in replies:
+        text = reply.credit.split(": ", 1)[1] if ": " in reply.credit else reply.credit
+        labels += [label for label in text.split("; ") if label and label not in labels]
+    credit_text = credit_line(labels) if labels else ""
+    title = "Your questions, one by one"
+    budget = _budget(title, credit_text) - (len(lead) + 2 if lead else 0)
+    share = budget // max(len(replies), 1) - 10
+    sections = [f"{bold(r.title)}\n{_brief(r.body, share - len(r.title) - 6)}" for r in replies]
+    body = _with_lead(lead, "\n\n".join(sections), _budget(title, credit_text))
+    matches = tuple(m for r in replies for m in r.matches[:1])
+    next_step = next((r.next_step for r in reversed(replies) if r.next_step), None)
+    return Reply(title, body, credit_text, matches=matches, next_step=next_step)
+
+
+def not_in_guides(about: str) -> str:
+    """The line that says plainly what the guides do not cover, before what they do say."""
+    return f"The guides I'm written from don't cover {about}, so I won't guess; here is the closest advice they give."
+
+
+def uncovered_reply(about: str, nearby: Sequence[Match] = ()) -> Reply:
+    """A question inside the field that the guides don't answer (pay, negotiating, which framework):
+    said plainly, with the topics that come closest; never an unrelated answer passed off as this one."""
+    body = (f"The guides I'm written from don't cover {about}, so I'd rather not guess or pass off another "
+            "answer as this one.")
+    if nearby:
+        body += "\n\nWhat they do say nearby: " + " · ".join(bold(m.title) for m in nearby)
+    body += "\n\nTry `/topics` for everything I know."
+    return Reply("Not covered by the guides", body, kind="unknown", did_you_mean=tuple(nearby))
+
+
+def field_resources(kb: Knowledge, wants: Collection[str], background: Background | None = None,
+                    lead: str | None = None) -> Reply:
+    """"The best books for machine learning": every resource of the kinds asked for, step by step along
+    the member's route (or the roadmap), each under the step it belongs to."""
+    kinds = [k for k in wants if k != "free"]
+    route = [kb.steps_by_id[s] for s in (background.route if background else kb.steps_by_id) if s in kb.steps_by_id]
+    lines: list[str] = []
+    seen: set[str] = set()
+    sources: list[str] = []
+    for step in route:
+        for rid in step.resources:
+            r = kb.resources.get(rid)
+            if r is None or rid in seen or _kind_of(r) not in kinds or ("free" in wants and not r.free):
+                continue
+            seen.add(rid)
+            sources += r.sources
+            lines.append(f"{resource_text(r, full=False)}: {step.short}")
+    what = " and ".join(KIND_NAMES.get(k, k) for k in kinds) or "resources"
+    title = f"{what[:1].upper()}{what[1:]} along the roadmap"
+    credit_text = credit(sources, kb.sources)
+    if not lines:
+        body = f"The guides name no {what} for the roadmap's steps. `/resources TOPIC` lists what each topic has."
+        return Reply(title, _with_lead(lead, body, _budget(title, credit_text)), credit_text)
+    head = (f"{lead}\n\n" if lead else "") + f"The {what} the guides recommend, in the order of "
+    head += "your route:" if background else "the roadmap:"
+    body = fit_lines(head, lines, "\n\n`/resources TOPIC` shows one topic's with notes.", _budget(title, credit_text),
+                     more="…and {n} more")
+    return Reply(title, body, credit_text)

@@ -170,7 +170,7 @@ def render_entry(fields: Mapping[str, Any], indent: int = 2) -> str:
     for key in ("answer", "best_way"):
         if fields.get(key):
             lines += _folded(key, str(fields[key]), indent + 2)
-    for key in ("resources", "sources", "related"):
+    for key in ("resources", "sources", "related", "feelings"):
         if fields.get(key):
             lines += _flow_list(pad, key, fields[key])
     lines += _provenance(fields, indent + 2)

@@ -272,7 +272,7 @@ def _load(directory: Path, overlay: Path | None, replace: Mapping[str, str | Non
     topics: list[Topic] = [*steps, *entries.values()]
     normalizer.set_vocabulary(_vocabulary(topics, backgrounds.values(), synonyms))
     resources = {i.model.id: i.model for i in found["resources"]}
-    outside = {t: o.id for o in off_topic for w in o.words for t in content(normalizer.stems(w, correct=False))}
+    outside = {t: o.id for o in off_topic if not o.within for w in o.words for t in content(normalizer.stems(w, correct=False))}
     index = Index(normalizer, [_document(t, resources) for t in topics], outside=outside)
     detector = BackgroundDetector(normalizer, ((b.id, b.aliases) for b in backgrounds.values()),
                                   ((b.id, b.tools) for b in backgrounds.values()),
@@ -516,6 +516,11 @@ def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
     for item in found["backgrounds"]:
         refer(item, "sources", sources, "source")
         refer(item, "route", steps, "roadmap step")
+    for item in found["off_topic"]:
+        refer(item, "nearby", topics, "step or entry")
+        if item.model.answered_by is not None and item.model.answered_by not in topics:
+            problems.append(Problem(item.file, item.line, item.model.id,
+                                    f"'answered_by' names the step or entry '{item.model.answered_by}', which does not exist"))
     problems.extend(_provenance(found, sources))
 
     variants: dict[str, tuple[str, _Item]] = {}

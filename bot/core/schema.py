@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+Feeling = Literal["tired", "rejected", "doubt", "afraid", "down"]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
@@ -114,6 +115,9 @@ class Topic(Model):
     resources: tuple[Id, ...] = ()
     sources: tuple[Id, ...]
     related: tuple[Id, ...] = ()
+    # Feelings whose advice this is (feelings.py names them: tired, rejected, doubt, afraid, down): a
+    # message stating one prefers this topic among close candidates, or gets it when it asks nothing else.
+    feelings: tuple[Feeling, ...] = ()
     basis: tuple[Basis, ...] = ()  # where in each source the answer's claims are
     views: tuple[View, ...] = ()  # where the guides disagree: each one's view, shown after the answer
 
@@ -190,6 +194,13 @@ class OffTopic(Model):
     id: Id
     about: Name  # "music", shown in the reply: "that sounds like a question about music"
     words: tuple[Phrase, ...]
+    # A subject inside the field that the guides do not cover (pay, negotiating offers, which framework):
+    # its words count even in a message about ML, and the reply says plainly that the guides don't cover
+    # it, then names the `nearby` topics that say what they do say. With `answered_by`, that topic is
+    # answered, after a line saying what the guides do not say.
+    within: bool = False
+    nearby: tuple[Id, ...] = ()
+    answered_by: Id | None = None
 
 
 class Synonym(Model):

@@ -41,6 +41,7 @@ ABOUT = (
     ("are", "you", "robot"), ("are", "you", "chatgpt"), ("are", "you", "gpt"), ("is", "this", "bot"),
     ("is", "this", "ai"), ("what", "is", "up"), ("what", "up"), ("talking", "to", "bot"), ("talking", "to", "human"), ("talking", "to", "person"),
     ("what", "are", "you", "for"), ("what", "is", "this", "bot"), ("what", "you", "do"),
+    ("joke",), ("tell", "joke"), ("another", "joke"),
 )
 _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "please", "pls", "plz", "with", "bot",
                                      "mle", "advisor", "the", "anyway", "doing", "today", "list", "real", "actual",
@@ -49,11 +50,18 @@ _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "pl
                                      "lol", "tho", "though", "yo", "hey"}
 
 
+_ABOUT_WORDS = frozenset(w for pattern in ABOUT for w in pattern) | _ABOUT_FILLER
+_SMALL_WORDS = GREETING | THANKS | ACK | FILLER
+_ANY_WORD = _ABOUT_WORDS | _SMALL_WORDS | {"r", "u", "ya"}
+
+
 def classify(text: str) -> str | None:
     """"greeting", "thanks", "ack" or "about" for small talk; None for anything else."""
     tokens = [w for w in words(text) if w != BREAK]
     if not tokens:
         return None  # emoji or punctuation only: the caller decides (an empty question gets the help text)
+    if not _ANY_WORD.issuperset(w for w in tokens if not w.isdigit()):
+        return None  # a word no small talk uses: a question (most messages stop here)
     tokens = [{"r": "are", "u": "you", "ya": "you"}.get(w, w) for w in tokens]
     for pattern in ABOUT:  # the pattern's words in order, anything between or around them filler
         rest, at = [], 0
@@ -71,3 +79,33 @@ def classify(text: str) -> str | None:
     if any(w in GREETING for w in tokens):
         return "greeting"
     return "ack"
+
+
+# Reactions to an answer: a laugh, a sigh, relief, a compliment, a joke. They may say anything after the
+# opening ("welp, that's a longer road than I pictured", "haha my students will have graduated by then"),
+# so they are recognised by how they open or by praising the bot, and only when nothing in them asks.
+REACTION_OPENERS = frozenset(
+    """haha hahaha hah heh hehe lol lmao lmfao rofl xd welp oof ouch yikes wow whoa woah damn dang ugh phew
+    oh ah aha ahh nice cool great awesome sweet neat wild omg fine fair ok okay alright well""".split()
+)
+PRAISE = frozenset(
+    """helpful useful smart clever great awesome amazing better best cool nice legend goat brilliant impressive
+    genius good""".split()
+)
+BOT_WORDS = frozenset("you you're ur u bot this thing advisor".split())
+_ASKS = frozenset("how what which where when why who should could would can do does is are any".split())
+_REQUESTS = frozenset("""give show tell list explain recommend suggest send share need want wanna teach help
+    finished done completed learned learnt started""".split())
+
+
+def reaction(text: str) -> str | None:
+    """"thanks" or "ack" for a reaction, compliment or joke rather than a question; None otherwise. The
+    caller checks that the message states nothing about the member (a background, a finished step)."""
+    tokens = [w for w in words(text) if w != BREAK]
+    if not tokens or "?" in text or _REQUESTS.intersection(tokens):
+        return None
+    opener = tokens[0] in REACTION_OPENERS or tokens[0] in THANKS
+    asks = any(w in _ASKS and tokens[i + 2 : i + 3] != ["not"] for i, w in enumerate(tokens[1:3]))  # "can't you just…"
+    if (opener and not asks) or (BOT_WORDS & set(tokens[:4]) and PRAISE & set(tokens)):
+        return "thanks" if THANKS.intersection(tokens) else "ack"
+    return None

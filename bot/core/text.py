@@ -263,6 +263,9 @@ def is_asking(sentence: str) -> bool:
     return first in _ASKING_START
 
 
+ASKING_START = _ASKING_START
+
+
 def focus(text: str, *, enough: int = 3, wider: int = 0) -> str:
     """The part of a message that asks, for matching: its last asking sentence, with the sentences just
     before it while it has fewer than `enough` content words ("good idea or not?" needs the one before),

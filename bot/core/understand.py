@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bot.core import smalltalk, text
+from bot.core import feelings, parts, smalltalk, text
 from bot.core.backgrounds import NEGATIONS, Found
 from bot.core.english import commonness
 from bot.core.knowledge import Knowledge
@@ -34,11 +34,26 @@ GENERIC_SHARE = 0.3
 """A word that this share of topics use ("ml", "learn") says nothing specific on its own."""
 MENTION_MARGIN = 0.2
 WIDER_MARGIN = 0.1
+KIND_MARGIN = 0.1
+"""How much better a question must match without its resource words ("book") to be read that way."""
+OWN_QUESTION = 0.25
+"""How far over the line one part of a message must match on its own to be a new question, not a
+follow-up on the part before it ("…, and which podcasts?" vs "…, any course for it?")."""
+FOREIGN = 0.75
+"""A word the knowledge never uses weighing this share of its rarest word says the message is about
+something else (english.py: rare in English, so not "meetings" or "silent")."""
+FEELING_BAND = 0.15
+"""How far below the best a topic whose advice answers a stated feeling may be and still be preferred."""
+LIKELY_BAND = 0.06
+"""How far under the line the closest topic may be and still be answered, when nothing points elsewhere."""
+HOMEWORK = "solving a maths exercise (I can point you to where to learn the maths, not work it out)"
 NAMED_MARGIN = 0.15
 """A topic matched this far over the line keeps the question even if no resource it names is listed there."""
 """How much better a question must match with the sentence before it taken in to be read that way."""
 """How much better a question must match with a mentioned background set aside to be read that way."""
 
+_PERSON = re.compile(r"(ist|er|or|ian|ant|ent|dev)$")
+"""How a role names a person ("physicist", "teacher", "accountant") rather than a field ("physics")."""
 _SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -64,17 +79,19 @@ _PRACTICE = {"practise", "practice", "practicing", "practising", "exercise", "ex
 _KIND_WORDS = set().union(*KINDS.values())
 _DONE = {"learned", "learnt", "finished", "completed", "done", "covered", "mastered", "passed"}
 _NOW = {"now", "next", "then", "after", "afterwards"}
+_OWN = {"i", "have", "just", "finally", "already", "officially", "ve"}
 _REQUEST = (_KIND_WORDS | _FREE | _NEXT | _PRACTICE | _DONE
             | {"recommend", "recommendation", "suggest", "suggestion", "resource", "resources", "good", "any", "got",
                "go", "with", "learn", "study", "there", "for", "need", "want", "once", "now", "what", "about"})
 _REQUEST_STEMS = frozenset(stem(w) for w in _REQUEST)
+_KIND_STEMS = frozenset(stem(w) for w in _KIND_WORDS)
 
 
 @dataclass(frozen=True)
 class Reading:
     """What a message asks."""
 
-    kind: str  # "topic" | "statement" | "smalltalk" | "unknown"
+    kind: str  # "topic" | "several" | "resources" (of a kind, across the roadmap) | "statement" | "smalltalk" | "unknown"
     matches: tuple[Match, ...] = ()  # best first; the topic answered is matches[0]
     found: Found | None = None  # the background the message states, or the one its question mentions
     followup: str | None = None  # how it leans on the previous answer: "resources", "next", "practice", "again"
@@ -84,6 +101,11 @@ class Reading:
     elsewhere: tuple[str, ...] = ()  # off-topic subjects it seems to be about ("music", "travel")
     smalltalk: str | None = None
     did_you_mean: tuple[Match, ...] = field(default=())
+    parts: tuple[Reading, ...] = ()  # kind "several": one reading per question the message asks
+    uncovered: str | None = None  # id of a subject inside the field the guides don't cover (off_topic, within)
+    likely: bool = False  # answered from just under the line (LIKELY_BAND): the closest topic, not a sure one
+    finished: str | None = None  # a roadmap step the member says they finished: ticked off as with /done
+    feeling: str | None = None  # a feeling the message states ("burnt out"), acknowledged before the answer
 
     @property
     def topic(self) -> str | None:
@@ -97,6 +119,11 @@ class Reader:
         self.kb = knowledge
         self.threshold = threshold
         self._topic_words: dict[str, frozenset[str]] = {}  # _words_of, per topic: built on first use
+        self._links: dict[str, str] | None = None  # resource addresses → names, for links in messages
+        self._statements: dict[str, Found | None] = {}  # _stated, for the messages being read
+        # first stem → (stems of a phrase, subject) for subjects inside the field the guides don't cover
+        self._within: dict[str, list[tuple[tuple[str, ...], str]]] | None = None
+        self._within_firsts: frozenset[str] = frozenset()  # every word of those phrases: a cheap first check
 
     # --- the parts ----------------------------------------------------------------------------------
 
@@ -129,16 +156,20 @@ class Reader:
         if found is None:
             return [whole], None, folded
         rest = kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in found.consumed])
-        return ([rest] if found.about_self else [whole, rest]), found, folded
+        start = found.start > 0 and folded[found.start - 1] == "from"  # "how do I go from physics to ML?"
+        return ([rest] if found.about_self or start else [whole, rest]), found, folded
 
     def match(self, question: str) -> tuple[list[Match], Found | None]:
         """Topics for `question` on its own (no conversation), best first, and its background."""
         matches, found, _ = self._match(question)
         return matches, found
 
-    def _match(self, question: str, *, limit: int = 5) -> tuple[list[Match], Found | None, list[str]]:
+    def _match(self, question: str, *, limit: int = 5, given: Found | None = None) -> tuple[list[Match], Found | None, list[str]]:
+        """`given`: a background stated elsewhere in the message (one question of several), which makes
+        personal answers count as they would in the whole message."""
         kb = self.kb
         readings, found, folded = self.analyse(question)
+        found = found or given
         names = self.names(question)
         surfaces = self.surfaces(folded)
         chosen = readings[0]
@@ -192,8 +223,8 @@ class Reader:
             return matches
         if any(not kb.index.knows(w) and kb.index.weight(w, names, surfaces.get(w)) > 0.5 * kb.index.rarest for w in words):
             return matches  # something the knowledge doesn't cover is asked ("how do I become a tattoo artist")
-        if matches and getattr(kb.topic(matches[0].id), "personal", None):
-            return matches  # already a personal answer (time, focus, next, route)
+        if matches and getattr(kb.topic(matches[0].id), "personal", None) == "route":
+            return matches  # already the route (nothing specific is asked: not how hard, how long, what next)
         route = next((e for e in kb.entries.values() if e.personal == "route"), None)
         if route is None:
             return matches
@@ -203,7 +234,20 @@ class Reader:
         return [first, *(m for m in matches if m.id != route.id)]
 
     def focus(self, message: str) -> str:
+        """The asking part (text.focus); short options after a question ("what level? high school?
+        bachelor's?") belong to that question, so they are read with it."""
+        pieces = text.sentences(message)
+        while len(pieces) > 2 and self._option(pieces[-1]) and text.is_asking(pieces[-2]):
+            if not self._option(pieces[-2]):
+                return text.focus(" ".join(pieces[:-1])) + " " + pieces[-1]
+            pieces = [*pieces[:-2], f"{pieces[-2]} {pieces[-1]}"]
         return text.focus(message)
+
+    @staticmethod
+    def _option(sentence: str) -> bool:
+        """A short fragment that asks without asking words: "high school?", "or a masters?"."""
+        tokens = [w for w in text.words(sentence) if w != BREAK]
+        return sentence.rstrip().endswith("?") and 0 < len(tokens) <= 3 and tokens[0] not in text.ASKING_START
 
     def _telling(self, stems: Sequence[str]) -> int:
         """How many of these stems could say what a question is about: words few topics use that are not
@@ -212,17 +256,135 @@ class Reader:
 
     # --- a whole message ------------------------------------------------------------------------------
 
+    def prose(self, message: str) -> str:
+        """The message with code, quotes, links and list markers set aside for matching (parts.py)."""
+        return parts.prose(message, self._link_names()).text
+
+    def _link_names(self) -> dict[str, str]:
+        if self._links is None:
+            self._links = {parts.url_key(r.url): r.name for r in self.kb.resources.values() if r.url}
+        return self._links
+
     def read(self, message: str, *, previous: str | None = None) -> Reading:
-        """Read one message; `previous` is the topic of the member's last answer in this conversation."""
-        kb = self.kb
-        kind = smalltalk.classify(message)
+        """Read one message; `previous` is the topic of the member's last answer in this conversation.
+        The readers, in order: small talk, the separate questions it asks, then each question's topic."""
+        kind = smalltalk.classify(message) or self._reaction(message)
         if kind is not None:
             return Reading("smalltalk", smalltalk=kind)
-        statement = kb.detector.detect(kb.detector.words(message))
-        if statement is not None and not statement.about_self:
-            statement = None  # a mention counts only in the question itself (below)
+        if parts.homework(message):  # "integrate x sin x for me": maths to solve, not maths to learn
+            return Reading("unknown", elsewhere=(HOMEWORK,))
+        reading = self._several(message, previous)
+        if reading is None:
+            reading = self._read_one(message, previous=previous)
+        feeling = feelings.feeling(message) if reading.kind in ("topic", "several", "unknown") else None
+        if feeling is None:
+            return reading
+        if reading.kind == "several":
+            return replace(reading, feeling=feeling)
+        return self._for_feeling(reading, feeling, message)
+
+    def _for_feeling(self, reading: Reading, feeling: str, message: str = "") -> Reading:
+        """A message that states a feeling: among close candidates the topic whose advice answers that
+        feeling wins; a message that asks nothing else gets that advice. Either way it is acknowledged."""
+        kb = self.kb
+        if reading.followup or reading.uncovered or reading.elsewhere:
+            return replace(reading, feeling=feeling) if reading.kind == "topic" else reading
+        answering = [t for t in kb.topics.values() if feeling in t.feelings]
+        if reading.kind == "topic":
+            top = reading.matches[0].score
+            candidates = list(reading.matches)
+            if message and not any(feeling in getattr(kb.topic(m.id), "feelings", ()) for m in candidates):
+                # the feeling may be stated outside the asking sentence ("40th rejection. what am I doing wrong?")
+                candidates += kb.index.search(kb.normalizer.stems(message), threshold=0.0, limit=1,
+                                              only={t.id for t in answering})
+            fitting = next((m for m in candidates if feeling in getattr(kb.topic(m.id), "feelings", ())
+                            and top - m.score <= FEELING_BAND), None)
+            if fitting is not None and fitting.id != reading.matches[0].id:
+                rest = tuple(m for m in reading.matches if m.id != fitting.id)
+                return replace(reading, matches=(fitting, *rest), did_you_mean=rest[:1], feeling=feeling)
+            return replace(reading, feeling=feeling)
+        near = {m.id: m for m in reading.near}
+        chosen = next((near[t.id] for t in answering if t.id in near), None) or (reading.near[0] if reading.near else None)
+        if chosen is None and answering:
+            chosen = Match(answering[0].id, answering[0].title, self.threshold)
+        if chosen is None:
+            return reading
+        return Reading("topic", (chosen,), reading.found, likely=True, feeling=feeling,
+                       did_you_mean=tuple(m for m in reading.near if m.id != chosen.id)[:1])
+
+    def _naming(self, part: str) -> int:
+        """How many words of one part of a message could name a topic on their own, loosely: a part
+        with none ("and for free?") belongs to the part before it."""
+        share = self.kb.index.share
+        return sum(1 for s in content(self.kb.normalizer.stems(part)) if share(s) < 1.5 * GENERIC_SHARE and commonness(s) < 0.9)
+
+    def _foreign(self, message: str) -> bool:
+        """Whether the message uses a rare word the knowledge never does ("organic chemistry", "ballet"):
+        then a topic just under the line is not answered as if it were the subject."""
+        kb = self.kb
+        folded = kb.detector.words(message)
+        names, surfaces = self.names(message), self.surfaces(folded)
+        return any(not kb.index.knows(w) and kb.index.weight(w, names, surfaces.get(w)) > FOREIGN * kb.index.rarest
+                   for w in content(kb.normalizer.stems_of(folded)))
+
+    def _reaction(self, message: str) -> str | None:
+        """"welp, that's a longer road than I pictured", "you're more helpful than the FAQ": a reaction,
+        unless it tells something about the member (a background) the advisor should remember."""
+        kind = smalltalk.reaction(message)
+        if kind is None:
+            return None
+        return None if self._stated(message) is not None else kind
+
+    def _stated(self, message: str) -> Found | None:
+        """The background `message` states about the asker (not a mere mention), read once per message."""
+        known = self._statements.get(message, False)
+        if known is not False:
+            return known
+        if len(self._statements) > 256:  # readers run in threads: a plain dict, never read back after a clear
+            self._statements.clear()
+        found = self.kb.detector.detect(self.kb.detector.words(message))
+        stated = found if found is not None and found.about_self else None
+        self._statements[message] = stated
+        return stated
+
+    def _several(self, message: str, previous: str | None) -> Reading | None:
+        """Two or three questions in one message, each naming a topic of its own: one reading each."""
+        asking = self.focus(message)
+        pieces = parts.asking_parts(asking, self._naming)
+        if len(pieces) < 2:
+            return None
+        statement = self._stated(message)
+        readings: list[Reading] = []
+        seen: set[tuple[str, str | None]] = set()  # (topic, follow-up): "…, and what comes after it?" is new
+        for piece in pieces:
+            one = self._read_one(piece, previous=previous, statement=statement)
+            if readings and one.followup and not _BACK.intersection(text.words(piece)):
+                # "…, and which podcasts?" may be a question of its own; "…, and how do I show it?" leans back
+                alone = self._read_one(piece, statement=statement)
+                if alone.kind == "topic" and alone.matches[0].score >= self.threshold + OWN_QUESTION:
+                    one = alone
+            if readings and one.followup not in (None, "next") and one.topic == readings[-1].topic:
+                return None  # "stuck on linear algebra, any course for it?": one question, read whole
+            key = (one.topic or "", one.followup)
+            if one.kind != "topic" or key in seen or (one.followup is None and one.topic in {t for t, _ in seen}):
+                continue
+            seen.add(key)
+            readings.append(one)
+            previous = one.topic
+        if len(readings) < 2:
+            return None
+        matches = tuple(r.matches[0] for r in readings)
+        # Only a background the member states about themselves holds for every part; a field one part
+        # mentions ("which maths…") is that part's own.
+        return Reading("several", matches, statement, parts=tuple(readings))
+
+    def _read_one(self, message: str, *, previous: str | None = None, statement: Found | None = None) -> Reading:
+        """One question's reading: a follow-up, a topic, a statement about the asker, or unknown."""
+        kb = self.kb
+        given = statement
+        statement = self._stated(message) or given  # a mention counts only in the question itself (below)
         asked = self.focus(message)
-        matches, found, stems = self._match(asked)
+        matches, found, stems = self._match(asked, given=given)
         narrow = text.focus(message, enough=1)
         if narrow != asked and (statement is not None or (matches and getattr(kb.topic(matches[0].id), "personal", None))):
             # The sentences before the question are about the asker ("Java dev here. I want to move to ML.
@@ -242,14 +404,35 @@ class Reader:
             matches, found_whole, stems = self._match(message)
             found = found or found_whole
         background = statement or found
+        uncovered = self._uncovered(asked)
+        if uncovered is not None:  # pay, offers, which framework: say so, and what the guides do say
+            subject = next(o for o in kb.off_topic if o.id == uncovered)
+            answer = kb.topic(subject.answered_by) if subject.answered_by else None
+            if answer is not None:
+                first = next((m for m in matches if m.id == answer.id), Match(answer.id, answer.title, self.threshold))
+                return Reading("topic", (first,), background, uncovered=uncovered)
+            near = tuple(Match(t.id, t.title, 0.0) for t in map(kb.topic, subject.nearby) if t is not None)
+            return Reading("unknown", (), background, near=near, uncovered=uncovered)
         tokens = kb.detector.words(asked)
         words = set(tokens)
         wants = frozenset(k for k, vocab in KINDS.items() if words & vocab) | (frozenset({"free"}) if words & _FREE else frozenset())
         named = tuple(n.resource for n in kb.names.find(asked))
+        kinds = wants - {"free"}
+        if kinds and not named and previous is None:
+            # "which book for classical ML?": the topic is what the book is *about*; the word "book"
+            # would otherwise pull towards topics whose resources are books ("the deep learning book").
+            rest = [w for w in stems if w not in _KIND_STEMS]
+            subject = [w for w in content(rest) if kb.index.share(w) < GENERIC_SHARE]
+            if not subject and anchored(rest):  # "the best books for machine learning": across the roadmap
+                return Reading("resources", (), background, wants=wants)
+            plain = self._above(kb.index.search(rest, threshold=self.threshold, names=self.names(asked),
+                                                surfaces=self.surfaces(tokens))) if subject else []
+            if plain and (not matches or (plain[0].id != matches[0].id and plain[0].score > matches[0].score + KIND_MARGIN)):
+                matches = plain
 
         finished = self._finished_step(asked, tokens)
-        if finished is not None:  # "learned python, now what?"
-            return Reading("topic", (finished,), background, "next", wants, named)
+        if finished is not None:  # "learned python, now what?", "I've finished the maths step"
+            return Reading("topic", (finished,), background, "next", wants, named, finished=finished.id)
         if previous is not None and kb.topic(previous) is not None:
             followup = self._followup(asked, words, stems, matches, previous)
             if followup is not None:
@@ -267,7 +450,39 @@ class Reader:
             return Reading("statement", (), statement)
         subjects = {o.id: o.about for o in kb.off_topic}
         elsewhere = tuple(subjects[s] for s in kb.index.elsewhere(kb.normalizer.stems(asked)) if s in subjects)
-        return Reading("unknown", (), background, near=() if elsewhere else tuple(self.near(message)), elsewhere=elsewhere)
+        near = () if elsewhere else tuple(self.near(message))
+        # "a textbook on organic chemistry": a field mentioned, in a message not about ML, is its subject
+        # ("what should a physicist learn?" names a person like the asker, not a subject)
+        mentioned = found is not None and not found.about_self and not anchored(stems) and not _PERSON.search(found.alias)
+        if near and near[0].score >= self.threshold - LIKELY_BAND and not mentioned and not self._foreign(asked):
+            # Just under the line, with nothing pointing elsewhere: the closest topic is usually right
+            # (measured on our own fresh sets), so it is answered, with the runner-up as "did you mean".
+            return Reading("topic", near[:1], background, did_you_mean=tuple(near[1:2]), likely=True)
+        return Reading("unknown", (), background, near=near, elsewhere=elsewhere)
+
+    def _uncovered(self, asked: str) -> str | None:
+        """The subject inside the field that the guides don't cover which the asking part is about: one of
+        its words or phrases appears whole, read the way the message is read ("bootcamp" → "boot camp").
+        A word some topic uses (a moderator wrote an entry about pay) is covered, so it no longer counts."""
+        norm = self.kb.normalizer
+        if self._within is None:
+            table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+            firsts: set[str] = set()
+            for o in self.kb.off_topic:
+                for w in o.words if o.within else ():
+                    for key in {tuple(norm.stems(w)), tuple(norm.stems(w, correct=False))}:
+                        if key and not all(self.kb.index.knows(t) for t in content(key)):  # a topic covers it now
+                            table.setdefault(key[0], []).append((key, o.id))
+                            firsts.update(t.rstrip("s") for t in text.words(w) if t not in text.STOPWORDS)
+            self._within, self._within_firsts = table, frozenset(firsts)
+        if not self._within or self._within_firsts.isdisjoint(w.rstrip("s") for w in text.words(asked)):
+            return None  # no word of such a subject at all: the usual case, decided without reading synonyms
+        stems = norm.stems(asked)
+        for i, s in enumerate(stems):
+            for key, subject in self._within.get(s, ()):
+                if tuple(stems[i : i + len(key)]) == key:
+                    return subject
+        return None
 
     def _followup(self, asked: str, words: set[str], stems: list[str], matches: list[Match], previous: str) -> str | None:
         """How `asked` leans on the previous topic, or None when it starts afresh."""
@@ -306,13 +521,24 @@ class Reader:
         """"learned python, now what?", "finished the maths, what next": the step just done, whose next
         step is wanted."""
         done = [i for i, w in enumerate(tokens) if w in _DONE]
-        if not done or not _NOW.intersection(tokens):
+        own = any(i == 0 or tokens[i - 1] in _OWN for i in done)  # "I've finished the maths step", "just done with git"
+        if not done or not (own or _NOW.intersection(tokens)):
             return None
         if all(NEGATIONS.intersection(tokens[max(i - 2, 0) : i]) for i in done):
             return None  # "I've never done anything like it": nothing was finished
         kb = self.kb
         stems = [s for s in kb.normalizer.stems(asked) if s not in _REQUEST_STEMS]
-        hits = kb.index.search(stems, threshold=self.threshold * 0.6, only={s.id for s in kb.steps}, limit=1)
+        hits = kb.index.search(stems, threshold=self.threshold * 0.6, only={s.id for s in kb.steps}, limit=3)
+        if hits and not _NOW.intersection(tokens):
+            # Without "now what?" it is a statement ("I've finished the maths step"): only a step it names
+            # counts ("I've done a dozen courses" names none).
+            for hit in hits:
+                step = kb.step(hit.id)
+                named = {w for w in content(kb.normalizer.stems(f"{step.short} {step.title}", correct=False))
+                         if kb.index.share(w) < 2 * GENERIC_SHARE} if step else set()
+                if named.intersection(stems):
+                    return hit
+            return None
         return hits[0] if hits else None
 
     def _words_of(self, topic_id: str) -> frozenset[str]:

@@ -1,0 +1,53 @@
+"""A feeling the member states ("burnt out", "scared of maths", "40th rejection"), so that the answer
+can acknowledge it in one line before giving the guides' advice. Which advice answers a feeling is the
+knowledge's job (its entries' phrasings describe those situations); this reader only names the feeling.
+Pure: no knowledge, no storage.
+"""
+
+from __future__ import annotations
+
+from bot.core.text import BREAK, words
+
+# feeling → (the words that state it, the one line that acknowledges it). Our own words; no advice here.
+FEELINGS: dict[str, tuple[frozenset[str], str]] = {
+    "tired": (frozenset("burnt burned burnout exhausted drained tired overwhelmed".split()),
+              "That sounds exhausting, and it's worth changing how you study rather than pushing harder."),
+    "rejected": (frozenset("rejection rejections rejected ghosted callbacks callback".split()),
+                 "Rejections are discouraging, especially a run of them."),
+    "doubt": (frozenset("fraud fake impostor imposter dumb stupid failure hopeless hopelessly useless behind "
+                        "inadequate genius geniuses".split()),
+              "A lot of people on this path feel that way at some point; it says little about whether you can do it."),
+    "afraid": (frozenset("scared scare scares afraid panic anxiety anxious terrified fear fears nervous intimidated "
+                         "intimidating frightens".split()),
+               "That worry is understandable, and it doesn't have to stop you."),
+    "down": (frozenset("crying cry depressed sad demotivated discouraged frustrated hopeless losing giving".split()),
+             "Sorry it feels like that right now."),
+}
+# Ways of stating a feeling without naming it.
+PHRASES = (("only one who", "doubt"), ("not good enough", "doubt"), ("not smart enough", "doubt"),
+           ("out of my depth", "doubt"), ("in over my head", "doubt"), ("feel like giving up", "down"),
+           ("want to give up", "down"), ("at the end of my rope", "tired"), ("no energy", "tired"))
+_NOT_FEELING = frozenset({"behind the", "losing money"})
+
+
+def feeling(message: str) -> str | None:
+    """The first feeling `message` states, if any ("tired", "rejected", "doubt", "afraid", "down")."""
+    tokens = [w for w in words(message) if w != BREAK]
+    present = set(tokens)
+    if not ({"i", "me", "my", "im", "am", "feel", "feeling"} & present):
+        return None  # a feeling is one's own: "how do recruiters handle rejections?" states none
+    joined = " ".join(tokens)
+    for phrase, name in PHRASES:
+        if phrase in joined:
+            return name
+    for name, (cues, _) in FEELINGS.items():
+        for i, w in enumerate(tokens):
+            if w in cues and " ".join(tokens[i : i + 2]) not in _NOT_FEELING:
+                if w in ("losing", "giving") and (tokens[i + 1 : i + 2] not in (["hope"], ["up"])):
+                    continue
+                return name
+    return None
+
+
+def acknowledgement(name: str) -> str:
+    return FEELINGS[name][1] if name in FEELINGS else ""

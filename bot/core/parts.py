@@ -1,0 +1,179 @@
+"""The first reader: a message's Markdown set aside, and the message split into the parts that ask.
+
+Members paste code, error messages, quotes, links and lists around their question. Their words would
+drown the question ("import pickle … model.predict" is not a question about pickles), so:
+
+* fenced code blocks are set aside; inline `code` keeps its words (it is usually the thing asked about);
+* a link to a resource the knowledge lists becomes that resource's name, any other link the words of
+  its address ("coursera learn machine learning");
+* a quote ("> …") is set aside, unless what is left refers to it ("true?", "what's the point of this
+  line?") or says too little on its own: then the quote is read as part of the question;
+* list items become one sentence, their markers dropped.
+
+`asking_parts` then splits what is left into the questions it asks ("which maths do I need, and how
+long will it take?"): sentences that each ask, or one sentence joined by "and", "plus", "also". Pure
+text: which parts name a topic is for the reader to judge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.core.text import BREAK, content, is_asking, sentences, words
+
+_FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
+_INLINE = re.compile(r"`([^`\n]{1,80})`")
+_URL = re.compile(r"<?(https?://[^\s<>]+|www\.[^\s<>]+)>?", re.I)
+_QUOTE = re.compile(r"^\s*>+ ?")
+_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+")
+_PLACEHOLDER = re.compile(r"(?m)\?{2,}(?=[ \t]*[^\W\d_])|^[ \t]*[-*+•]?[ \t]*\?{2,}[ \t]*$")
+_EMPHASIS = re.compile(r"(\*\*|__|~~|\|\|)")
+_URL_NOISE = frozenset({"http", "https", "www", "com", "org", "net", "io", "dev", "html", "htm", "php", "en", "abs",
+                        "pdf", "index", "watch", "edu", "co", "uk", "ai"})
+_REFERS = frozenset({"this", "that", "it", "true", "agree", "right", "correct", "accurate", "legit", "mean",
+                     "means", "point", "take", "line", "quote", "says", "said", "claim"})
+QUOTE_ENOUGH = 6
+"""Content words the rest of a message needs to stand without the quote it comes with."""
+
+
+@dataclass(frozen=True)
+class Prose:
+    text: str  # what to read for meaning
+    asides: tuple[str, ...] = ()  # what was set aside: code, quotes
+
+
+def url_key(url: str) -> str:
+    """An address as compared with the resources' own: no scheme, no "www.", no trailing slash."""
+    url = re.sub(r"^https?://", "", url.strip().lower())
+    url = url.removeprefix("www.")
+    return url.rstrip("/").split("#")[0]
+
+
+def _link_words(url: str, names: Mapping[str, str]) -> str:
+    key = url_key(url.rstrip(".,;:!?)"))
+    if key in names:
+        return names[key]
+    tokens = [w for w in re.split(r"[^a-z]+", key) if len(w) > 1 and w not in _URL_NOISE]
+    return " ".join(tokens[:8])
+
+
+def prose(message: str, link_names: Mapping[str, str] | None = None) -> Prose:
+    """`message` with its Markdown set aside for matching (see the module's docstring)."""
+    names = link_names or {}
+    asides: list[str] = []
+
+    def fence(m: re.Match[str]) -> str:
+        asides.append(m.group(0))
+        return "\n"
+
+    text = _FENCE.sub(fence, message)
+    text = _INLINE.sub(lambda m: m.group(1), text)
+    text = _URL.sub(lambda m: _link_words(m.group(1), names), text)
+    text = _EMPHASIS.sub("", text)
+    text = _PLACEHOLDER.sub(" ", text)  # "what goes in the ??? step": a gap, not the end of a question
+    quotes: list[str] = []
+    lines: list[str] = []
+    items: list[str] = []
+    for line in text.split("\n"):
+        if _QUOTE.match(line):
+            quotes.append(_QUOTE.sub("", line).strip())
+            continue
+        if _ITEM.match(line):
+            items.append(_ITEM.sub("", line).strip().rstrip(".,;"))
+            continue
+        if items:
+            lines.append(", ".join(i for i in items if i) + ".")
+            items = []
+        lines.append(line.strip())
+    if items:
+        lines.append(", ".join(i for i in items if i) + ".")
+    rest = "\n".join(line for line in lines if line)
+    quote = " ".join(q for q in quotes if q)
+    if quote:
+        asides.append(quote)
+        rest_words = [w for w in words(rest) if w != BREAK]
+        if not rest_words:
+            rest = quote  # only a quote: it is the question
+        elif len(content(rest_words)) < QUOTE_ENOUGH or _REFERS.intersection(rest_words):
+            rest = _with_quote(rest, quote)
+    return Prose(rest.strip(), tuple(asides))
+
+
+def _with_quote(rest: str, quote: str) -> str:
+    """The quote read inside the last asking sentence, which refers to it: "true? — <quote>"."""
+    parts = sentences(rest)
+    asking = [i for i, s in enumerate(parts) if is_asking(s)]
+    at = asking[-1] if asking else len(parts) - 1
+    last = parts[at].rstrip("?!. ")
+    quote = quote.rstrip("?!. ")
+    parts[at] = f"{last}: {quote}?" if asking else f"{last}: {quote}."
+    return "\n".join(parts)
+
+
+# --- the questions a message asks ----------------------------------------------------------------------
+
+_JOINS = re.compile(r",?\s+(?:and also|and then|plus|also|as well as)\s+|;\s*|,\s+and\s+|\s+and\s+(?=(?:what|which|how|"
+                    r"where|when|why|who|is|are|do|does|did|can|could|should|would|will|any|got)\b)", re.I)
+"""Where one question ends and the next begins: ", and", "plus", ";", or a bare "and" before a question
+word ("… and how long will it take?"); otherwise a bare "and" joins two things of one question
+("commands and syntax")."""
+_COMMA_QUESTION = re.compile(r",\s+(?=(?:what|which|how|where|when|is|are|do|does|can|should|any)\b)", re.I)
+_MAYBE_SEVERAL = re.compile(r"[,;]|\?.*\S.*\?|\b(?:and|plus|also|as well as)\b", re.I | re.S)
+_LEAD = re.compile(r"^\s*(?:two things|two questions|two-parter|2 questions|quick ones?|questions?)\s*[:,-]\s*", re.I)
+
+
+def asking_parts(text: str, telling: Callable[[str], int], *, most: int = 3) -> list[str]:
+    """The separate questions in `text`, when it asks more than one; else [text].
+
+    `telling(part)` says how many words of a part could name a topic: a part is a question of its own
+    only with one (so "books and courses for NLP" stays one question: "courses for NLP" alone names the
+    topic, "books" does not)."""
+    if not _MAYBE_SEVERAL.search(text):
+        return [text]  # no joining word, no second question: the usual case, decided by one search
+    body = _LEAD.sub("", text.strip())
+    asking = [s for s in sentences(body) if is_asking(s)]
+    pieces: list[str] = []
+    for sentence in asking or [body]:
+        chunks: list[str] = []
+        for chunk in _JOINS.split(sentence):
+            # "which maths do I need, how long will it take?" is two questions; "my laptop is slow,
+            # where can I rent a GPU?" is one: a comma splits only after a part that asks itself.
+            left, *more = _COMMA_QUESTION.split(chunk, maxsplit=1)
+            chunks.extend([left, *more] if more and is_asking(left) else [chunk])
+        chunks = [c for c in chunks if c and c.strip(" ,.?!")]
+        pieces.extend(chunks if len(chunks) > 1 else [sentence])
+    if len(pieces) < 2:
+        return [text]
+    merged: list[str] = []
+    for piece in pieces:  # a chunk that names nothing belongs with the one before it
+        if merged and telling(piece) == 0:
+            merged[-1] = f"{merged[-1]} and {piece}"
+        elif not merged or telling(merged[-1]) > 0:
+            merged.append(piece)
+        else:
+            merged[-1] = f"{merged[-1]} and {piece}"
+    if len(merged) < 2 or len(merged) > most:
+        return [text]
+    return [p.strip() for p in merged]
+
+
+# --- maths to solve rather than maths to learn ----------------------------------------------------------
+
+_EXPRESSION = re.compile(r"\[\s*\[|\d\s*[-+*/^=×·]\s*[\dx(]|[a-z]\s*\^\s*\(?[\dx]|∫|\bd[xy]\b|"
+                         r"\b(?:sin|cos|tan|log|ln|exp)\s*\(?\s*[\dx]|\be\s*\^|\bx\s*[-+*/=^]|\d\s*x\b", re.I)
+_SOLVE = frozenset("""solve compute calculate integrate differentiate derive evaluate simplify factor factorise
+    factorize find determine prove work walk""".split())
+
+
+def homework(message: str) -> bool:
+    """A maths exercise to be done ("find the eigenvalues of [[2,1],[1,2]]", "integrate e^x cos x"), not a
+    question about learning maths: a formula or matrix in the message and a verb asking for its solution
+    (or "what is/are … of" a formula)."""
+    if not _EXPRESSION.search(message):
+        return False
+    tokens = [w for w in words(message) if w != BREAK]
+    if _SOLVE.intersection(tokens):
+        return True
+    return any(a in ("what", "whats") and b in ("is", "are") for a, b in zip(tokens, tokens[1:], strict=False))

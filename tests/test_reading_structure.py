@@ -1,0 +1,248 @@
+"""Issue 13: reading a message's structure before its words. Markdown set aside, several questions
+answered under their own headings, reactions as small talk, feelings acknowledged and answered with the
+guides' advice, backgrounds from what people do, subjects the guides don't cover said plainly, maths
+exercises declined, and "I've finished X" ticking the step off.
+
+Every message here is written for these tests; none comes from the development or held-out sets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import feelings, parts, smalltalk
+from bot.core.advisor import Advisor
+from bot.core.format import MESSAGE_LIMIT
+from bot.core.knowledge import Knowledge
+
+
+def detect(kb: Knowledge, text: str):
+    return kb.detector.detect(kb.detector.words(text))
+
+
+# --- parts and Markdown (parts.py, alone) -------------------------------------------------------------
+
+def test_a_code_block_is_set_aside_and_the_question_after_it_kept() -> None:
+    text = parts.prose("```python\nimport numpy as np\nx = np.zeros((3, 3))\n```\nwhere do I learn to deploy this?").text
+    assert "numpy" not in text and "zeros" not in text and text.endswith("deploy this?")
+
+
+def test_a_link_to_a_listed_resource_becomes_its_name_and_other_links_their_words() -> None:
+    names = {parts.url_key("https://fullstackopen.com/en/"): "Full Stack Open"}
+    assert "Full Stack Open" in parts.prose("worth it? <https://fullstackopen.com/en/>", names).text
+    assert "kaggle learn" in parts.prose("thoughts on https://www.kaggle.com/learn ?").text
+
+
+def test_a_quote_is_read_only_when_the_rest_refers_to_it_or_says_too_little() -> None:
+    quoted = parts.prose("> linear algebra is useless in practice\n\nis that right?").text
+    assert "linear algebra" in quoted
+    own = parts.prose("> lol same\n\nI spent the weekend reading about gradient boosting libraries for tabular work, "
+                      "which course covers tree ensembles well?").text
+    assert "lol same" not in own
+
+
+def test_list_items_become_one_sentence_and_placeholders_are_not_questions() -> None:
+    text = parts.prose("done so far:\n- python basics\n- ???\n- some statistics\n\nwhat's after that?").text
+    assert "python basics, some statistics." in text.replace("\n", " ") or "python basics" in text
+    assert "???" not in text
+
+
+@pytest.mark.parametrize(
+    ("message", "count"),
+    [
+        ("which editor should I use, and how do I learn git?", 2),
+        ("how long does deep learning take; what book covers it?", 2),
+        ("can you suggest a statistics text plus a podcast for the train?", 2),
+        ("how do people remember commands and syntax?", 1),  # one thing asked about two nouns
+        ("my GPU is tiny, where can I rent one?", 1),  # the first clause only sets the scene
+    ],
+)
+def test_asking_parts_split_only_where_a_new_question_starts(message: str, count: int) -> None:
+    assert len(parts.asking_parts(message, lambda part: len(part.split()))) == count
+
+
+@pytest.mark.parametrize(
+    ("message", "homework"),
+    [
+        ("please differentiate 3x^2 + 2x for me", True),
+        ("what is the determinant of [[1, 2], [3, 4]]?", True),
+        ("solve 2x + 7 = 15", True),
+        ("where can I practise derivatives?", False),
+        ("how much linear algebra do ML engineers use?", False),
+    ],
+)
+def test_maths_to_solve_is_told_from_maths_to_learn(message: str, homework: bool) -> None:
+    assert parts.homework(message) is homework
+
+
+# --- small talk and feelings (alone) --------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "message",
+    ["lol ok that is a marathon not a sprint", "oof, my weekends are gone then 😂", "you're genuinely useful, bot",
+     "wow this bot knows more than my professor", "phew, manageable then", "ugh fine. thanks anyway"],
+)
+def test_reactions_compliments_and_jokes_are_small_talk(message: str) -> None:
+    assert smalltalk.reaction(message) is not None
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["ok what about computer vision?", "cool, give me the roadmap", "nice, I finished the python step",
+     "haha ok but which book for statistics?"],
+)
+def test_a_reaction_that_asks_or_tells_something_is_not_small_talk(message: str) -> None:
+    assert smalltalk.reaction(message) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "feeling"),
+    [
+        ("I'm completely drained after a year of evening classes", "tired"),
+        ("third company this month turned me down, I got rejected again", "rejected"),
+        ("I feel like a fraud next to my colleagues", "doubt"),
+        ("statistics honestly scares me", "afraid"),
+        ("how do recruiters handle rejections?", None),  # nobody's own feeling
+        ("what's the best book for transformers?", None),
+    ],
+)
+def test_a_stated_feeling_is_named(message: str, feeling: str | None) -> None:
+    assert feelings.feeling(message) == feeling
+
+
+# --- backgrounds from what people do ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "background"),
+    [
+        ("I write Go services for an insurance company", "software"),
+        ("I build Kotlin apps for a banking group", "software"),  # the employer's trade is not the role
+        ("Spring Boot microservices are my day job", "software"),
+        ("my day job is Tableau dashboards for the finance team", "analyst"),
+        ("data analyst doing SQL reports all day", "analyst"),
+        ("I teach biology at a high school", "unrelated-field"),  # a teacher, not a biologist
+        ("I mostly do wireframes in Figma for a shopping app", "unrelated-field"),
+        ("my whole career has been insurance claims", "unrelated-field"),
+        ("finishing a PhD in astrophysics, lots of simulations", "physics"),
+    ],
+)
+def test_what_people_do_maps_to_the_nearest_guide_background(kb: Knowledge, text: str, background: str) -> None:
+    found = detect(kb, text)
+    assert found is not None and found.about_self and found.background == background, found
+
+
+def test_a_roadmap_step_named_after_a_field_is_not_a_background(kb: Knowledge) -> None:
+    assert detect(kb, "I've finished the statistics step") is None
+
+
+async def test_a_guessed_background_is_shown_with_how_to_correct_it(advisor: Advisor) -> None:
+    reply = await advisor.ask("g1", "I keep the Kubernetes clusters of a streaming company running")
+    assert reply.background == "it-operations" and "/background set" in reply.text and "“Kubernetes”" in reply.text
+
+
+# --- whole messages through the advisor ------------------------------------------------------------------
+
+async def test_two_questions_get_two_answers_under_their_own_headings_in_one_message(advisor: Advisor) -> None:
+    reply = await advisor.ask("m1", "where do people find ML openings, and which podcasts should I listen to?")
+    ids = [m.id for m in reply.matches]
+    assert ids[:2] == ["job-search", "podcasts"]
+    assert all(f"**{advisor.knowledge.topic(t).title}**" in reply.body for t in ids[:2])
+    assert len(reply.text) <= MESSAGE_LIMIT
+
+
+async def test_a_follow_up_inside_one_message_reads_as_one_question(advisor: Advisor) -> None:
+    reply = await advisor.ask("m2", "I struggle with calculus, any course for it?")
+    assert reply.matches[0].id in ("maths-foundations", "how-much-maths") and "Your questions" not in reply.title
+
+
+async def test_code_does_not_drown_the_question(advisor: Advisor) -> None:
+    message = "```python\nimport torch\nmodel = torch.load('weights.pt')\nprint(model(x))\n```\nhow do I let users call this model from a website?"
+    reply = await advisor.ask("m3", message)
+    assert reply.answered and reply.matches[0].id in ("mlops-production", "web-development")
+
+
+async def test_a_reaction_right_after_an_answer_is_small_talk_not_a_replay(advisor: Advisor) -> None:
+    first = await advisor.ask("r1", "how long does it take to become an ML engineer?")
+    assert first.answered and first.matches
+    reaction = await advisor.ask("r1", "wow, a long haul then 😅")
+    assert reaction.kind == "smalltalk" and not reaction.matches
+
+
+async def test_a_feeling_is_acknowledged_in_one_line_then_answered_with_the_guides_advice(advisor: Advisor) -> None:
+    reply = await advisor.ask("f1", "I feel like a fraud, everyone in my cohort seems to understand more than me")
+    first_line = reply.body.split("\n\n")[0]
+    assert first_line == feelings.acknowledgement("doubt")
+    assert reply.matches[0].id in ("become-an-expert", "how-hard")
+    assert "younger self" in reply.body or "witchcraft" in reply.body
+
+
+async def test_a_run_of_rejections_gets_the_job_hunting_advice(advisor: Advisor) -> None:
+    reply = await advisor.ask("f2", "another rejection today, I honestly don't know what I'm doing wrong")
+    assert reply.answered and reply.matches[0].id in ("getting-the-job", "portfolio")
+
+
+@pytest.mark.parametrize(
+    ("message", "about"),
+    [
+        ("how much salary does a senior ML engineer get?", "salar"),
+        ("should I counter the offer, how do I negotiate?", "negotiat"),
+        ("jax or pytorch for my first project?", "framework"),
+    ],
+)
+async def test_a_subject_the_guides_dont_cover_is_said_plainly_never_passed_off(advisor: Advisor, message: str, about: str) -> None:
+    reply = await advisor.ask("p1", message)
+    assert not reply.matches and "don't cover" in reply.body and about in reply.body.lower()
+    assert "**" in reply.body  # the topics that come closest are named
+
+
+async def test_a_partly_covered_subject_gets_the_closest_advice_with_what_is_missing_said(advisor: Advisor) -> None:
+    reply = await advisor.ask("p2", "would a data science bootcamp get me hired?")
+    assert reply.answered and reply.matches[0].id == "university-route"
+    assert "don't cover bootcamps" in reply.body
+
+
+async def test_a_maths_exercise_is_declined_even_though_it_names_maths(advisor: Advisor) -> None:
+    reply = await advisor.ask("h1", "compute the eigenvalues of [[3, 0], [0, 5]] please")
+    assert not reply.answered and not reply.matches
+
+
+async def test_saying_you_finished_a_step_ticks_it_off_like_done(advisor: Advisor) -> None:
+    reply = await advisor.ask("d1", "I've just finished the deep learning step")
+    assert "Ticked off" in reply.body and "/undo deep-learning" in reply.body
+    roadmap = await advisor.roadmap("d1")
+    assert "✅ **Deep learning**" in roadmap.text
+    again = await advisor.ask("d1", "I've just finished the deep learning step")
+    assert "Ticked off" not in again.body  # already done: nothing to tick
+
+
+async def test_never_having_finished_something_ticks_nothing_off(advisor: Advisor) -> None:
+    await advisor.ask("d2", "I have never finished the maths step, what now?")
+    assert "✅" not in (await advisor.roadmap("d2")).text
+
+
+# --- the misroutes of issue 13, fixed by how a message is read ------------------------------------------
+
+async def test_going_from_a_field_to_ml_is_a_route_question(advisor: Advisor) -> None:
+    reply = await advisor.ask("x1", "how would I get from chemistry to an ML engineering job?")
+    assert reply.matches[0].id == "your-route" and reply.title.startswith("From ")
+
+
+async def test_books_for_the_whole_field_are_listed_along_the_roadmap(advisor: Advisor) -> None:
+    reply = await advisor.ask("x2", "which books are the must-reads for machine learning?")
+    assert reply.answered and "along the roadmap" in reply.title
+    assert "Goodfellow" in reply.body and "Elements of Statistical Learning" in reply.body
+    assert "(course" not in reply.body  # books only
+
+
+async def test_a_book_asked_for_a_topic_goes_to_that_topic_not_to_the_one_with_books(advisor: Advisor) -> None:
+    reply = await advisor.ask("x3", "is there a good book on classical machine learning?")
+    assert reply.matches[0].id == "classical-ml"
+
+
+async def test_a_person_like_the_asker_mentioned_in_a_question_is_not_its_subject(advisor: Advisor) -> None:
+    reply = await advisor.ask("x4", "what should a chemist study first?")
+    assert reply.answered
+
+
+async def test_a_field_mentioned_as_the_subject_of_an_off_topic_question_is_still_declined(advisor: Advisor) -> None:
+    assert not (await advisor.ask("x5", "recommend a textbook on marine biology?")).answered
