@@ -176,6 +176,15 @@ async def test_a_feeling_is_acknowledged_in_one_line_then_answered_with_the_guid
     assert "younger self" in reply.body or "witchcraft" in reply.body
 
 
+
+@pytest.mark.parametrize("name", sorted(feelings.FEELINGS))
+def test_an_acknowledgement_gives_no_advice_of_its_own(name: str) -> None:
+    """The line before the guides' advice only acknowledges: advice or a claim about other people there
+    (\"change how you study\", \"many people feel that\") would be the bot's, not a guide's."""
+    line = feelings.acknowledgement(name)
+    assert line.count(".") == 1 and line.endswith(".")
+    assert not {"should", "worth", "people", "most", "many", "everyone", "try", "instead"} & set(line.lower().rstrip(".").replace(",", "").split())
+
 async def test_a_run_of_rejections_gets_the_job_hunting_advice(advisor: Advisor) -> None:
     reply = await advisor.ask("f2", "another rejection today, I honestly don't know what I'm doing wrong")
     assert reply.answered and reply.matches[0].id in ("getting-the-job", "portfolio")

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from bot.core.text import BREAK, words
 
-# feeling → (the words that state it, the one line that acknowledges it). Our own words; no advice here.
+# feeling → (the words that state it, the one line that acknowledges it). Our own words, and only an
+# acknowledgement: no advice and no claim about other people, which the guides do not give; the advice
+# that follows comes from the knowledge.
 FEELINGS: dict[str, tuple[frozenset[str], str]] = {
     "tired": (frozenset("burnt burned burnout exhausted drained tired overwhelmed".split()),
-              "That sounds exhausting, and it's worth changing how you study rather than pushing harder."),
+              "That sounds exhausting."),
     "rejected": (frozenset("rejection rejections rejected ghosted callbacks callback".split()),
                  "Rejections are discouraging, especially a run of them."),
     "doubt": (frozenset("fraud fake impostor imposter dumb stupid failure hopeless hopelessly useless behind "
                         "inadequate genius geniuses".split()),
-              "A lot of people on this path feel that way at some point; it says little about whether you can do it."),
+              "That is a hard feeling to carry."),
     "afraid": (frozenset("scared scare scares afraid panic anxiety anxious terrified fear fears nervous intimidated "
                          "intimidating frightens".split()),
-               "That worry is understandable, and it doesn't have to stop you."),
+               "That worry is understandable."),
     "down": (frozenset("crying cry depressed sad demotivated discouraged frustrated hopeless losing giving".split()),
              "Sorry it feels like that right now."),
 }
