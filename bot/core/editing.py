@@ -483,13 +483,7 @@ class KnowledgeEditor:
         item that changed meanwhile."""
 
         def edit(snap: Snapshot, _: Any) -> Plan:
-            key = snap.topic_key(original_id or "")
-            if key is None:
-                raise EditError(f"there is no topic '{original_id}' any more")
-            body, data = snap.current(key)
-            if version is not None and digest(body) != version:
-                raise ChangedMeanwhile(f"'{original_id}' was changed by someone else meanwhile; here is the new version.",
-                                       snap.fields(key, place))
+            key, data = _unchanged_since(snap, original_id or "", version, "here is the new version.", place)
             merged = dict(data or {})
             for name, value in fields.items():
                 if name in ("file", "version"):
@@ -533,13 +527,7 @@ class KnowledgeEditor:
             raise EditError(f"the entry's id must stay '{topic_id}' (found '{data.get('id', '')}')")
 
         def compute(snap: Snapshot, _: Any) -> Plan:
-            key = snap.topic_key(topic_id)
-            if key is None:
-                raise EditError(f"there is no topic '{topic_id}' any more")
-            body, _data = snap.current(key)
-            if version is not None and digest(body) != version:
-                raise ChangedMeanwhile(f"'{topic_id}' was changed by someone else meanwhile; nothing was saved.",
-                                       snap.fields(key, None))
+            key, _data = _unchanged_since(snap, topic_id, version, "nothing was saved.", None)
             return Plan({key: snap.override_for(key, _as_item(text), place, rebase=True)}, f"edited {topic_id}")
 
         return await self._change(compute, by_id=by_id, by_name=by_name, place=place)
@@ -794,6 +782,19 @@ def _one_item(text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise EditError("write one entry: a mapping of keys like 'id:', 'title:', 'answer:'")
     return data
+
+
+def _unchanged_since(snap: Snapshot, topic_id: str, version: str | None, then: str,
+                     place: str | None) -> tuple[Any, Any]:
+    """The key and fields of `topic_id` in force, refusing when it is gone or is no longer the `version` the
+    moderator started from (ChangedMeanwhile carries the new fields, as `place` may see them, and `then`)."""
+    key = snap.topic_key(topic_id)
+    if key is None:
+        raise EditError(f"there is no topic '{topic_id}' any more")
+    body, data = snap.current(key)
+    if version is not None and digest(body) != version:
+        raise ChangedMeanwhile(f"'{topic_id}' was changed by someone else meanwhile; {then}", snap.fields(key, place))
+    return key, data
 
 
 def _as_item(text: str) -> str:
