@@ -225,7 +225,8 @@ def test_guides_sentences_are_not_copied(kb) -> None:
                + [v.says for t in kb.topics.values() for v in t.views]
                + [" ".join([b.summary, b.leverage, b.learn_first, b.route_name, b.time or "", b.difficulty or ""])
                   for b in kb.backgrounds.values()]
-               + [r.note or "" for r in kb.resources.values()])
+               + [r.note or "" for r in kb.resources.values()]
+               + [o.says or "" for o in kb.off_topic])
     for answer in answers:
         words = re.findall(r"[a-z0-9']+", answer.lower())
         for i in range(len(words) - 12):
@@ -247,6 +248,7 @@ def _items(kb):
     yield from (("resource", r) for r in kb.resources.values())
     yield from (("step or entry", t) for t in kb.topics.values())
     yield from (("background", b) for b in kb.backgrounds.values())
+    yield from (("off-topic subject", o) for o in kb.off_topic)
 
 
 def test_every_item_says_where_each_guide_it_credits_backs_it(kb) -> None:
@@ -426,6 +428,7 @@ def _all_text(kb) -> str:
         parts += [bg.summary, bg.leverage, bg.learn_first, bg.route_name, bg.time or "", bg.difficulty or ""]
     for r in kb.resources.values():
         parts += [r.name, r.note or "", r.by or ""]
+    parts += [o.says or "" for o in kb.off_topic]
     return " ".join(" ".join(p.split()) for p in parts).lower()
 
 

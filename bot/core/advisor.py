@@ -229,9 +229,12 @@ class Advisor:
             else:  # the general answer, without inviting them to say what they already told me
                 reply = replace(reply, body=reply.body.replace("\n\n" + compose.INVITE, "") + PRIVATELY)
         top = reading.matches[0] if reading.matches and reply.answered else None
+        # A subject the guides don't cover, answered only with what they say nearby, stays a gap for the
+        # moderators (`/kb gaps`): an entry of their own would answer it.
+        answered = reply.answered and not (reading.uncovered and not reading.matches)
         # The conversation's topic is refreshed even when unchanged: the quiet period starts again.
         ok, ref = await self._try(self.storage.record_turn(
-            place.id, user, question, top.id if top else None, top.score if top else None, reply.answered,
+            place.id, user, question, top.id if top else None, top.score if top else None, answered,
             channel=place.channel, off_topic=bool(reading.elsewhere), context_topic=subject, background=stated_now,
             by_them=by_them))
         saved = saved and ok
@@ -259,7 +262,8 @@ class Advisor:
             return compose.statement_reply(kb, background, done, lead), route_start
         uncovered = next((o for o in kb.off_topic if o.id == reading.uncovered), None)
         if uncovered is not None and reading.kind != "topic":
-            return compose.uncovered_reply(uncovered.about, reading.near), None
+            said = compose.credit(uncovered.sources, kb.sources) if uncovered.says else ""
+            return compose.uncovered_reply(uncovered.about, reading.near, uncovered.says, said), None
         if uncovered is not None:
             lead = compose.join_leads(compose.not_in_guides(uncovered.about), lead)
         if reading.kind != "topic" or reading.topic is None:

@@ -551,14 +551,24 @@ def not_in_guides(about: str) -> str:
     return f"The guides I'm written from don't cover {about}, so I won't guess; here is the closest advice they give."
 
 
-def uncovered_reply(about: str, nearby: Sequence[Match] = ()) -> Reply:
+def uncovered_reply(about: str, nearby: Sequence[Match] = (), says: str | None = None, credit_text: str = "") -> Reply:
     """A question inside the field that the guides don't answer (pay, negotiating, which framework):
-    said plainly, with the topics that come closest; never an unrelated answer passed off as this one."""
-    body = (f"The guides I'm written from don't cover {about}, so I'd rather not guess or pass off another "
-            "answer as this one.")
-    if nearby:
-        body += "\n\nWhat they do say nearby: " + " · ".join(bold(m.title) for m in nearby)
+    said plainly, with what they do say that comes closest (`says`, the knowledge's words) and the topics
+    that come closest; never an unrelated answer passed off as this one. With `says` it is a partial
+    answer, not a decline."""
+    if says:
+        body = f"The guides I'm written from don't cover {about}, so I won't guess.\n\n{says}"
+        if nearby:
+            body += "\n\nMore in: " + " · ".join(bold(m.title) for m in nearby)
+    else:
+        body = (f"The guides I'm written from don't cover {about}, so I'd rather not guess or pass off another "
+                "answer as this one.")
+        if nearby:
+            body += "\n\nWhat they do say nearby: " + " · ".join(bold(m.title) for m in nearby)
     body += "\n\nTry `/topics` for everything I know."
+    if says:
+        title = "Not in the guides, but what they say nearby"
+        return Reply(title, _with_lead(None, body, _budget(title, credit_text)), credit_text, did_you_mean=tuple(nearby))
     return Reply("Not covered by the guides", body, kind="unknown", did_you_mean=tuple(nearby))
 
 

@@ -24,16 +24,23 @@ FEELINGS: dict[str, tuple[frozenset[str], str]] = {
                "That worry is understandable."),
     "down": (frozenset("crying cry depressed sad demotivated discouraged frustrated hopeless losing giving".split()),
              "Sorry it feels like that right now."),
+    "stuck": (frozenset("plateaued plateauing stagnating stagnant stalled stalling rut".split()),
+              "Feeling stuck where you are is hard."),
 }
 # Ways of stating a feeling without naming it.
 PHRASES = (("only one who", "doubt"), ("not good enough", "doubt"), ("not smart enough", "doubt"),
            ("out of my depth", "doubt"), ("in over my head", "doubt"), ("feel like giving up", "down"),
-           ("want to give up", "down"), ("at the end of my rope", "tired"), ("no energy", "tired"))
+           ("want to give up", "down"), ("at the end of my rope", "tired"), ("no energy", "tired"),
+           # stuck where one is (a job, a career), not stuck on an exercise: "stuck on backprop" states no feeling
+           ("feel stuck", "stuck"), ("feeling stuck", "stuck"), ("stuck in my career", "stuck"), ("stuck in my job", "stuck"),
+           ("stuck in my role", "stuck"), ("stuck in my current", "stuck"), ("career is stuck", "stuck"),
+           ("hit a wall", "stuck"), ("hit a ceiling", "stuck"), ("hitting a wall", "stuck"), ("hitting a ceiling", "stuck"),
+           ("going nowhere", "stuck"), ("dead end", "stuck"), ("not growing", "stuck"))
 _NOT_FEELING = frozenset({"behind the", "losing money"})
 
 
 def feeling(message: str) -> str | None:
-    """The first feeling `message` states, if any ("tired", "rejected", "doubt", "afraid", "down")."""
+    """The first feeling `message` states, if any ("tired", "rejected", "doubt", "afraid", "down", "stuck")."""
     tokens = [w for w in words(message) if w != BREAK]
     present = set(tokens)
     if not ({"i", "me", "my", "im", "am", "feel", "feeling"} & present):

@@ -451,7 +451,7 @@ def _provenance(found: dict[str, list[_Item]], sources: Mapping[str, _Item]) -> 
     def say(item: _Item, message: str) -> None:
         problems.append(Problem(item.file, item.line, item.model.id, message))
 
-    for item in found["resources"] + found["steps"] + found["entries"] + found["backgrounds"]:
+    for item in found["resources"] + found["steps"] + found["entries"] + found["backgrounds"] + found["off_topic"]:
         credited = set(item.model.sources)
         for key in ("basis", "views"):
             for n, part in enumerate(getattr(item.model, key, ()), 1):
@@ -518,6 +518,12 @@ def _cross_check(found: dict[str, list[_Item]]) -> list[Problem]:
         refer(item, "route", steps, "roadmap step")
     for item in found["off_topic"]:
         refer(item, "nearby", topics, "step or entry")
+        refer(item, "sources", sources, "source")
+        if item.model.says is not None and not item.model.within:
+            problems.append(Problem(item.file, item.line, item.model.id,
+                                    "'says' is only for a subject inside the field ('within: true'): other subjects are declined"))
+        if item.model.says is not None and not item.model.sources:
+            problems.append(Problem(item.file, item.line, item.model.id, "'says' needs the 'sources' it comes from"))
         if item.model.answered_by is not None and item.model.answered_by not in topics:
             problems.append(Problem(item.file, item.line, item.model.id,
                                     f"'answered_by' names the step or entry '{item.model.answered_by}', which does not exist"))

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-Feeling = Literal["tired", "rejected", "doubt", "afraid", "down"]
+Feeling = Literal["tired", "rejected", "doubt", "afraid", "down", "stuck"]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
@@ -115,7 +115,7 @@ class Topic(Model):
     resources: tuple[Id, ...] = ()
     sources: tuple[Id, ...]
     related: tuple[Id, ...] = ()
-    # Feelings whose advice this is (feelings.py names them: tired, rejected, doubt, afraid, down): a
+    # Feelings whose advice this is (feelings.py names them: tired, rejected, doubt, afraid, down, stuck): a
     # message stating one prefers this topic among close candidates, or gets it when it asks nothing else.
     feelings: tuple[Feeling, ...] = ()
     basis: tuple[Basis, ...] = ()  # where in each source the answer's claims are
@@ -201,6 +201,12 @@ class OffTopic(Model):
     within: bool = False
     nearby: tuple[Id, ...] = ()
     answered_by: Id | None = None
+    # What the guides do say that comes closest to such a subject, in our words ("no salaries, but Mynter
+    # on the career ceiling…"): the reply gives it after saying plainly what they don't cover. Like an
+    # entry's answer, it credits its `sources` and says under `basis` where each claim is.
+    says: Text | None = None
+    sources: tuple[Id, ...] = ()
+    basis: tuple[Basis, ...] = ()
 
 
 class Synonym(Model):
