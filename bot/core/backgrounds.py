@@ -37,7 +37,7 @@ _SELF_VERBS = frozenset(
     completed completing earned earning holding write wrote writing build built building maintain maintained
     maintaining develop developed developing code coded program programmed drive drove driving manage managed
     managing supervise supervised supervising edit edited editing produce produced producing sell sold selling
-    fix fixed fixing test tested testing answer answered answering cook cooked cooking serve served serving
+    fix fixed fixing test tested testing ship shipped shipping answer answered answering cook cooked cooking serve served serving
     deliver delivered delivering support supported supporting handle handled handling make made making create
     created creating analyse analyze analysed analyzed analysing analyzing lead led leading own owned design
     designed designing operate operated operating care cared nurse nursed treat treated translate translated
@@ -81,7 +81,7 @@ _PAST = [("used", "to"), ("former",), ("formerly",), ("previously",), ("ex",), (
 _FILLER = frozenset({"a", "an", "the", "really", "actually", "just", "currently", "now", "still", "am", "be", "been",
                      "so", "well", "basically", "mostly", "kind", "of", "sort", "full", "time", "part", "senior",
                      "junior", "lead", "head", "chief", "self", "employed", "freelance", "professional", "decent",
-                     "bit", "ok", "okay", "hi", "hey", "hello", "yeah", "yes", "also"})
+                     "bit", "ok", "okay", "hi", "hey", "hello", "yeah", "yes", "also", "already"})
 # What may follow a bare statement ("no coding background at all", "physicist, 5 years"):
 _TRAILING = frozenset({"at", "all", "whatsoever", "here", "year", "years", "yrs", "yr", "of", "experience", "so", "far",
                        "yet", "now", "currently", "since", "for", "about", "almost", "over", "nearly", "month", "months"})
@@ -97,6 +97,10 @@ _PRODUCTS = frozenset("app apps website websites platform software system system
 _TEACHING = frozenset({"teach", "teaching", "taught", "teaches", "tutor", "tutoring", "lecture", "lecturing"})
 _DOING = frozenset("""doing working building writing running making managing handling analysing analyzing
     maintaining designing coding programming supporting""".split())
+_ADVERBS = frozenset("also mostly currently now still actually just already mainly primarily".split())
+"""Between "I" and its verb: "I already am a dev", "I mainly write Kotlin"."""
+_ALONGSIDE = frozenset("mostly mainly plus and some lots lot with in on using primarily".split())
+"""Words that may join a trade's tool to the statement it belongs to: "mostly churn models", "plus some SQL"."""
 _CUES = (NEGATIONS | _SELF_VERBS | _MY_NOUNS | _TRAILING | _WISHES | _CLAUSE_START_VERBS | _WORK_VERBS | _CREDENTIALS
          | {"i", "my", "as", "coming", "from", "used", "to", "here", "myself"})
 
@@ -146,6 +150,12 @@ class BackgroundDetector:
                     key = tuple(plural(w) for w in words(name) if w != BREAK)
                     if key:
                         table.setdefault(key, (background, strength))
+        # Words that name a trade on their own ("kotlin", "python"): before a role they only say which kind
+        # ("kotlin android dev, 4 yrs" is as bare a statement as "android dev, 4 yrs").
+        self._trade_words = frozenset(key[0] for key in table if len(key) == 1)
+        # subject → the background of its teacher, where the knowledge names one ("maths teacher", "physics teacher")
+        self._teachers = {key[:-1]: bg for key, (bg, strength) in table.items()
+                          if strength == 2 and len(key) > 1 and key[-1] == "teacher" and bg != self.teacher}
         # Aliases by their first word, longest first, so each position tries only the few that can match.
         self._by_first: dict[str, list[tuple[tuple[str, ...], str, int]]] = {}
         for key, (background, strength) in sorted(table.items(), key=lambda item: -len(item[0])):
@@ -159,12 +169,14 @@ class BackgroundDetector:
     def detect(self, tokens: Sequence[str]) -> Found | None:
         """The background `tokens` (from .words()) state or mention, if any."""
         candidates: list[tuple[int, bool, Found]] = []  # (position, is_past, found)
+        spans: list[tuple[int, int, str]] = []  # every alias, tool or workplace met, judged or not
         position = 0
         while position < len(tokens):
             if tokens[position] in self._by_first:
                 for key, background, strength in self._by_first[tokens[position]]:
                     end = position + len(key)
                     if tuple(tokens[position:end]) == key:
+                        spans.append((position, end, background))
                         found = self._judge(tokens, position, end, background, strength)
                         if found is not None:
                             candidates.append((position, self._is_past(tokens, position), found))
@@ -186,7 +198,32 @@ class BackgroundDetector:
         lacks = [c[2].consumed for c in candidates if c[2].about_self and c[2].background in self.yielding]
         if lacks and chosen.background not in self.yielding:
             chosen = replace(chosen, consumed=chosen.consumed.union(*lacks))
+        if chosen.about_self:
+            # The same trade's tools said alongside ("I'm a data scientist, mostly churn models") describe the
+            # asker too: they are part of the statement, not a question about churn models.
+            more = self._alongside(tokens, [(a, b) for a, b, bg in spans if bg == chosen.background], chosen.consumed)
+            if more:
+                chosen = replace(chosen, consumed=chosen.consumed | more)
         return chosen
+
+    @staticmethod
+    def _alongside(tokens: Sequence[str], spans: Sequence[tuple[int, int]], consumed: frozenset[int]) -> frozenset[int]:
+        """Clauses that only add the stated trade's own words, with filler and durations ("mostly pandas",
+        "kotlin, 5 yrs"): every word of such a clause. A clause that asks something is left alone."""
+        more: set[int] = set()
+        trade = {i for start, end in spans for i in range(start, end)}
+        for start, end in spans:
+            if start in consumed:
+                continue
+            first = BackgroundDetector._clause_start(tokens, start)
+            last = end
+            while last < len(tokens) and tokens[last] != BREAK:
+                last += 1
+            rest = [i for i in range(first, last) if i not in trade]
+            if all(tokens[i] in _FILLER or tokens[i] in _TRAILING or tokens[i] in _ALONGSIDE or tokens[i].isdigit()
+                   or tokens[i] in _NUMBERS for i in rest):
+                more.update(range(first, last))
+        return frozenset(more)
 
     @staticmethod
     def _clause_start(tokens: Sequence[str], position: int) -> int:
@@ -201,7 +238,9 @@ class BackgroundDetector:
             strength = 0  # "Swift for a banking startup": the employer's trade, not the asker's role
         taught = [w for w in opener if w not in _FILLER][-1:]
         if strength == 2 and taught and taught[0] in _TEACHING and opener[-2:-1] != ["self"] and self.teacher:
-            background = self.teacher  # "I teach chemistry", "teaching biology at a school"
+            # "I teach chemistry", "teaching biology at a school": a teacher, unless the knowledge files the
+            # teacher of that subject under a background of its own ("I teach maths" = "maths teacher")
+            background = self._teachers.get(tuple(tokens[start:end]), self.teacher)
         weak = strength < 2
         meaningful = [w for w in opener if w not in _FILLER]
         if any(w in NEGATIONS for w in meaningful[-3:]) and "only" not in meaningful[-2:]:
@@ -233,7 +272,7 @@ class BackgroundDetector:
                 return None
             first = clause + cue if cue is not None else start
             return Found(background, True, start, end, frozenset(range(first, end)), alias, weak, strength)
-        bare = self._bare(tokens, clause, start, end)
+        bare = self._bare(tokens, clause, start, end, self._trade_words)
         employed = not meaningful and after[:1] and after[0] in _EMPLOYER  # "sysadmin at a hosting company"
         about_self = cue is not None or after[:1] == ["here"] or bare or bool(employed) or lasting
         if about_self:
@@ -270,7 +309,7 @@ class BackgroundDetector:
                 return i
             if (a == "i" and b in _SELF_VERBS) or (a == "my" and b in _MY_NOUNS) or (a in ("coming", "come") and b == "from"):
                 return i
-            if a == "i" and b in ("also", "mostly", "currently", "now", "still", "actually", "just") and i + 2 < len(opener) \
+            if a == "i" and b in _ADVERBS and i + 2 < len(opener) \
                     and opener[i + 2] in _SELF_VERBS:
                 return i
         if opener[-2:] in (["as", "a"], ["as", "an"]):
@@ -302,9 +341,10 @@ class BackgroundDetector:
         return any(w in _WISHES for w in words_)
 
     @staticmethod
-    def _bare(tokens: Sequence[str], clause: int, start: int, end: int) -> bool:
-        """A clause that is only the background: "complete beginner", "no coding background at all"."""
-        if any(w not in _FILLER and w != "taught" for w in tokens[clause:start]):  # "self-taught dev"
+    def _bare(tokens: Sequence[str], clause: int, start: int, end: int, trades: frozenset[str] = frozenset()) -> bool:
+        """A clause that is only the background: "complete beginner", "no coding background at all",
+        "kotlin android dev, 5 yrs" (a trade's own word before the role)."""
+        if any(w not in _FILLER and w != "taught" and w not in trades for w in tokens[clause:start]):  # "self-taught dev"
             return False
         rest = []
         for w in tokens[end:]:

@@ -35,7 +35,7 @@ PHRASES = (("only one who", "doubt"), ("not good enough", "doubt"), ("not smart 
            ("feel stuck", "stuck"), ("feeling stuck", "stuck"), ("stuck in my career", "stuck"), ("stuck in my job", "stuck"),
            ("stuck in my role", "stuck"), ("stuck in my current", "stuck"), ("career is stuck", "stuck"),
            ("hit a wall", "stuck"), ("hit a ceiling", "stuck"), ("hitting a wall", "stuck"), ("hitting a ceiling", "stuck"),
-           ("going nowhere", "stuck"), ("dead end", "stuck"), ("not growing", "stuck"))
+           ("going nowhere", "stuck"), ("not going anywhere", "stuck"), ("dead end", "stuck"), ("not growing", "stuck"))
 _NOT_FEELING = frozenset({"behind the", "losing money"})
 
 
