@@ -135,6 +135,16 @@ def test_a_stray_word_is_no_background_of_ones_own(kb: Knowledge, text: str) -> 
     assert found is None or not found.about_self, found
 
 
+@pytest.mark.parametrize(
+    "intro",
+    ["I write backend services in Java, 7 yrs now", "I'm a data scientist, 4 years, mostly pandas and xgboost"],
+)
+async def test_an_introduction_with_its_tools_and_years_is_a_statement_not_a_question(advisor: Advisor, intro: str) -> None:
+    reply = await advisor.ask("i", intro)
+    assert reply.answered and not reply.matches and reply.background in ("software", "data-science"), reply.title
+    assert reply.title.startswith("From ")  # the route for that start, not a topic picked from "years" or "pandas"
+
+
 async def test_a_developers_speedrun_question_gets_the_developers_figure(advisor: Advisor) -> None:
     reply = await advisor.ask("v", "already a dev, what's the speedrun into ML engineering?")
     assert reply.answered and reply.background == "software"

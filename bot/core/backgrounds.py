@@ -202,9 +202,29 @@ class BackgroundDetector:
             # The same trade's tools said alongside ("I'm a data scientist, mostly churn models") describe the
             # asker too: they are part of the statement, not a question about churn models.
             more = self._alongside(tokens, [(a, b) for a, b, bg in spans if bg == chosen.background], chosen.consumed)
+            more |= self._how_long(tokens, chosen.consumed | more)
             if more:
                 chosen = replace(chosen, consumed=chosen.consumed | more)
         return chosen
+
+    @staticmethod
+    def _how_long(tokens: Sequence[str], consumed: frozenset[int]) -> frozenset[int]:
+        """Clauses that only say for how long ("…, 5 yrs now", "…, ten years, …"), in a message that states a
+        background: part of the statement, not a question about years."""
+        if not consumed:
+            return frozenset()
+        more: set[int] = set()
+        first = 0
+        while first < len(tokens):
+            last = first
+            while last < len(tokens) and tokens[last] != BREAK:
+                last += 1
+            clause = tokens[first:last]
+            if clause and any(w in _DURATION for w in clause) and all(
+                    w in _DURATION or w in _TRAILING or w in _FILLER or w in _NUMBERS or w.isdigit() for w in clause):
+                more.update(range(first, last))
+            first = last + 1
+        return frozenset(more)
 
     @staticmethod
     def _alongside(tokens: Sequence[str], spans: Sequence[tuple[int, int]], consumed: frozenset[int]) -> frozenset[int]:
