@@ -145,6 +145,12 @@ async def test_an_introduction_with_its_tools_and_years_is_a_statement_not_a_que
     assert reply.title.startswith("From ")  # the route for that start, not a topic picked from "years" or "pandas"
 
 
+async def test_a_github_full_of_small_projects_is_a_portfolio_question_not_a_finished_git_step(advisor: Advisor) -> None:
+    """"github" is a place people show work, not the git step: nothing is ticked off, and the portfolio advice answers."""
+    reply = await advisor.ask("g", "I've done a dozen small guided projects and nobody looks at my github")
+    assert reply.matches[0].id == "portfolio" and "Ticked off" not in reply.body
+
+
 async def test_a_developers_speedrun_question_gets_the_developers_figure(advisor: Advisor) -> None:
     reply = await advisor.ask("v", "already a dev, what's the speedrun into ML engineering?")
     assert reply.answered and reply.background == "software"
