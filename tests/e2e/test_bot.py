@@ -120,9 +120,11 @@ async def test_everyone_in_a_question_never_pings(bot: AdvisorBot, emulator: Dis
 
 
 async def test_an_unknown_question_gets_the_dont_know_reply(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
-    outcome = await emulator.slash("ask", question="how much do ML engineers earn?")  # the guides don't say
-    assert "don't cover salaries" in outcome.text and "/topics" in outcome.text
+    outcome = await emulator.slash("ask", question="what does the qwzx framework do?")  # nothing the guides know
+    assert "don't know" in outcome.text.lower() and "/topics" in outcome.text
     assert not any(c.startswith("mle:fb:") for c in outcome.custom_ids)  # nothing to rate
+    partial = await emulator.slash("ask", question="how much do ML engineers earn?")  # the guides only come close
+    assert "don't cover salaries" in partial.text and "ceiling" in partial.text  # said plainly, then what they do say
     elsewhere = await emulator.slash("ask", question="what's a good movie tonight?")
     assert "sounds like a question about films" in elsewhere.text
 
