@@ -46,6 +46,9 @@ MAX_NAME_CHARS, MAX_BACKGROUND_CHARS = 200, 300
 """What /step, /done, /resources and /background read of what was typed: names are short, and matching
 a 6,000-character "name" would only cost time."""
 CONTEXT_MINUTES = 30.0
+FRAME = ">"
+"""Joins the conversation's topic to the topic it is a part of, in the one context value stored:
+"algorithms>interviews" after "any practice site for the coding part?" (ids never hold it)."""
 NOT_SAVED = ("\n\n⚠️ My memory (the database) isn't working right now: this answer doesn't use what you told me "
              "before, and nothing from this message was saved.")
 PRIVATELY = ("\n\nYou told me where you start from privately, so I won't use it here: ask me with `/ask` (only you "
@@ -69,6 +72,7 @@ class Memory:
     profile: Profile
     done: set[str] = field(default_factory=set)
     previous: str | None = None  # topic of the last answer in this conversation
+    frame: str | None = None  # the topic that answer was a part of ("the coding part" of interviews)
     ok: bool = True  # False when the database could not be read
 
 
@@ -152,8 +156,9 @@ class Advisor:
 
     async def _memory(self, user: str, place: Place) -> Memory:
         try:
-            profile, done, previous = await self.storage.memory(place.id, place.channel, user, self.context_age)
-            return Memory(profile, done, previous)
+            profile, done, context = await self.storage.memory(place.id, place.channel, user, self.context_age)
+            previous, _, frame = (context or "").partition(FRAME)
+            return Memory(profile, done, previous or None, frame or None)
         except StorageError as exc:
             log.warning("answering without memory: %s", exc, extra={"alert": "storage"})
             return Memory(Profile(user, None, None), ok=False)
@@ -185,7 +190,7 @@ class Advisor:
         kb, reader = self.knowledge, self.reader  # one snapshot for the whole answer, even if a reload lands
         memory = await self._memory(user, place)
         asked = readable(reader, raw) or question  # code, quotes, links and list markers set aside
-        reading = await asyncio.to_thread(reader.read, asked, previous=memory.previous)
+        reading = await asyncio.to_thread(reader.read, asked, previous=memory.previous, frame=memory.frame)
         remembered = memory.profile.background if memory.profile.background in kb.backgrounds else None
         if reading.kind == "smalltalk":
             return replace(compose.smalltalk_reply(reading.smalltalk or "ack"), background=remembered)
@@ -267,10 +272,13 @@ class Advisor:
         topic = kb.topic(reading.topic)
         assert topic is not None  # the reader only names topics of this knowledge
         matches = reading.matches
+        def framed(subject: str) -> str:  # a part's answer keeps the topic it is a part of for the next part
+            return f"{subject}{FRAME}{reading.part_of}" if reading.part_of and reading.part_of != subject else subject
+
         if reading.followup == "resources":
-            return compose.resources_for(kb, topic, reading.wants, matches), topic.id
+            return compose.resources_for(kb, topic, reading.wants, matches), framed(topic.id)
         if reading.followup == "practice":
-            return compose.practice_reply(kb, topic, matches), topic.id
+            return compose.practice_reply(kb, topic, matches), framed(topic.id)
         if reading.followup == "next":
             route = background.route if background else tuple(s.id for s in kb.steps)
             step = reader.next_after(topic.id, route, done)
@@ -283,7 +291,7 @@ class Advisor:
             return reply, step.id
         reply = compose.topic_reply(kb, topic, background=background, done=done, lead=lead, matches=matches,
                                     did_you_mean=reading.did_you_mean, wants=reading.wants, named=reading.named)
-        return reply, compose.subject(kb, topic, background, done)
+        return reply, framed(compose.subject(kb, topic, background, done))
 
     # --- for moderators -------------------------------------------------------------------------
 

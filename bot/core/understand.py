@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.core import feelings, parts, smalltalk, text
 from bot.core.backgrounds import NEGATIONS, Found
+from bot.core.compose import kind_of
 from bot.core.english import commonness
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import CLOSE, DEFAULT_THRESHOLD, anchored
@@ -46,6 +47,10 @@ FEELING_BAND = 0.15
 """How far below the best a topic whose advice answers a stated feeling may be and still be preferred."""
 LIKELY_BAND = 0.06
 """How far under the line the closest topic may be and still be answered, when nothing points elsewhere."""
+PART_BAND = 0.15
+"""How far below the best topic a part's words name ("the coding part") another may be and still be chosen."""
+PART_BONUS = 0.1
+"""What holding the kind of resource asked for, or belonging with the topic discussed, adds to a part's topic."""
 HOMEWORK = "solving a maths exercise (I can point you to where to learn the maths, not work it out)"
 NAMED_MARGIN = 0.15
 """A topic matched this far over the line keeps the question even if no resource it names is listed there."""
@@ -55,6 +60,9 @@ NAMED_MARGIN = 0.15
 _PERSON = re.compile(r"(ist|er|or|ian|ant|ent|dev)$")
 """How a role names a person ("physicist", "teacher", "accountant") rather than a field ("physics")."""
 _SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
+_PART = re.compile(r"\b(?:the|that|this|those|these)\s+((?:[^\W\d_][\w'-]*\s+){0,2}?[^\W\d_][\w'-]*)\s+"
+                   r"(?:parts?|bits?|sides?|stuff|portions?|sections?|pieces?|half|halves|aspects?|areas?)\b", re.I)
+"""A follow-up naming a part of what was discussed: "the coding part", "that system design bit"."""
 _WORD = re.compile(r"[^\W\d_]+")
 
 # Words that point back at the previous answer.
@@ -87,6 +95,13 @@ _REQUEST_STEMS = frozenset(stem(w) for w in _REQUEST)
 _KIND_STEMS = frozenset(stem(w) for w in _KIND_WORDS)
 
 
+def _particle(words: set[str], tokens: Sequence[str]) -> bool:
+    """"and how long then?", "which book then": "then" closing a question of its own means "in that case",
+    not "after that" ("and then?", "what then?" ask for what comes next)."""
+    return (words & _NEXT == {"then"} and bool(tokens) and tokens[-1] == "then"
+            and len(content([t for t in tokens if t not in _CONTINUE and t not in _REQUEST])) >= 1)
+
+
 @dataclass(frozen=True)
 class Reading:
     """What a message asks."""
@@ -106,6 +121,7 @@ class Reading:
     likely: bool = False  # answered from just under the line (LIKELY_BAND): the closest topic, not a sure one
     finished: str | None = None  # a roadmap step the member says they finished: ticked off as with /done
     feeling: str | None = None  # a feeling the message states ("burnt out"), acknowledged before the answer
+    part_of: str | None = None  # a follow-up naming a part of an answer: the topic it is a part of (the frame)
 
     @property
     def topic(self) -> str | None:
@@ -120,6 +136,7 @@ class Reader:
         self.threshold = threshold
         self._topic_words: dict[str, frozenset[str]] = {}  # _words_of, per topic: built on first use
         self._links: dict[str, str] | None = None  # resource addresses → names, for links in messages
+        self._kind_topics: dict[str, Entry | Step | None] = {}  # _kind_topic, built on first use
         self._statements: dict[str, Found | None] = {}  # _stated, for the messages being read
         # first stem → (stems of a phrase, subject) for subjects inside the field the guides don't cover
         self._within: dict[str, list[tuple[tuple[str, ...], str]]] | None = None
@@ -265,17 +282,18 @@ class Reader:
             self._links = {parts.url_key(r.url): r.name for r in self.kb.resources.values() if r.url}
         return self._links
 
-    def read(self, message: str, *, previous: str | None = None) -> Reading:
-        """Read one message; `previous` is the topic of the member's last answer in this conversation.
+    def read(self, message: str, *, previous: str | None = None, frame: str | None = None) -> Reading:
+        """Read one message; `previous` is the topic of the member's last answer in this conversation,
+        `frame` the topic that answer was a part of ("the coding part" of an interview question).
         The readers, in order: small talk, the separate questions it asks, then each question's topic."""
         kind = smalltalk.classify(message) or self._reaction(message)
         if kind is not None:
             return Reading("smalltalk", smalltalk=kind)
         if parts.homework(message):  # "integrate x sin x for me": maths to solve, not maths to learn
             return Reading("unknown", elsewhere=(HOMEWORK,))
-        reading = self._several(message, previous)
+        reading = self._several(message, previous, frame)
         if reading is None:
-            reading = self._read_one(message, previous=previous)
+            reading = self._read_one(message, previous=previous, frame=frame)
         feeling = feelings.feeling(message) if reading.kind in ("topic", "several", "unknown") else None
         if feeling is None:
             return reading
@@ -347,7 +365,7 @@ class Reader:
         self._statements[message] = stated
         return stated
 
-    def _several(self, message: str, previous: str | None) -> Reading | None:
+    def _several(self, message: str, previous: str | None, frame: str | None = None) -> Reading | None:
         """Two or three questions in one message, each naming a topic of its own: one reading each."""
         asking = self.focus(message)
         pieces = parts.asking_parts(asking, self._naming)
@@ -357,7 +375,7 @@ class Reader:
         readings: list[Reading] = []
         seen: set[tuple[str, str | None]] = set()  # (topic, follow-up): "…, and what comes after it?" is new
         for piece in pieces:
-            one = self._read_one(piece, previous=previous, statement=statement)
+            one = self._read_one(piece, previous=previous, statement=statement, frame=frame)
             if readings and one.followup and not _BACK.intersection(text.words(piece)):
                 # "…, and which podcasts?" may be a question of its own; "…, and how do I show it?" leans back
                 alone = self._read_one(piece, statement=statement)
@@ -378,7 +396,8 @@ class Reader:
         # mentions ("which maths…") is that part's own.
         return Reading("several", matches, statement, parts=tuple(readings))
 
-    def _read_one(self, message: str, *, previous: str | None = None, statement: Found | None = None) -> Reading:
+    def _read_one(self, message: str, *, previous: str | None = None, statement: Found | None = None,
+                  frame: str | None = None) -> Reading:
         """One question's reading: a follow-up, a topic, a statement about the asker, or unknown."""
         kb = self.kb
         given = statement
@@ -423,6 +442,14 @@ class Reader:
             # would otherwise pull towards topics whose resources are books ("the deep learning book").
             rest = [w for w in stems if w not in _KIND_STEMS]
             subject = [w for w in content(rest) if kb.index.share(w) < GENERIC_SHARE]
+            about = [t for t in map(self._kind_topic, sorted(kinds)) if t is not None] if not self._telling(rest) else []
+            if about and len(about) == len(kinds):  # "good podcasts for ML?", "any blogs?": that kind's entry
+                found_matches = {m.id: m for m in matches}
+                chosen = [found_matches.get(t.id) or Match(t.id, t.title, self.threshold) for t in about]
+                if len(chosen) == 1:
+                    return Reading("topic", (chosen[0],), background, wants=wants)
+                return Reading("several", tuple(chosen), background,
+                               parts=tuple(Reading("topic", (m,), background) for m in chosen))
             if not subject and anchored(rest):  # "the best books for machine learning": across the roadmap
                 return Reading("resources", (), background, wants=wants)
             plain = self._above(kb.index.search(rest, threshold=self.threshold, names=self.names(asked),
@@ -434,6 +461,10 @@ class Reader:
         if finished is not None:  # "learned python, now what?", "I've finished the maths step"
             return Reading("topic", (finished,), background, "next", wants, named, finished=finished.id)
         if previous is not None and kb.topic(previous) is not None:
+            part = self._part(asked, stems, wants, previous, frame)
+            if part is not None:  # "any course for the calc part?": that part's own topic, the request kept
+                request = "resources" if kinds else ("practice" if words & _PRACTICE else None)
+                return Reading("topic", (part,), background, request, wants, named, part_of=frame or previous)
             followup = self._followup(asked, words, stems, matches, previous)
             if followup is not None:
                 topic = kb.topic(previous)
@@ -509,7 +540,8 @@ class Reader:
 
     @staticmethod
     def _request(words: set[str], back: bool, cont: bool, tokens: list[str]) -> str | None:
-        if words & _NEXT and (back or cont or len(content(tokens)) <= 2 or {"next", "after", "afterwards"} & words):
+        if words & _NEXT and not _particle(words, tokens) and (
+                back or cont or len(content(tokens)) <= 2 or {"next", "after", "afterwards"} & words):
             return "next"
         if words & _PRACTICE:
             return "practice"
@@ -540,6 +572,54 @@ class Reader:
                     return hit
             return None
         return hits[0] if hits else None
+
+    def _part(self, asked: str, stems: Sequence[str], wants: frozenset[str], previous: str,
+              frame: str | None) -> Match | None:
+        """"any practice site for the coding part?", "and for the system design bit?": a follow-up naming
+        a part of what was being discussed. The part's own words pick the topic (never the one being
+        discussed, which was just answered); among those they name about as well, the one that also fits
+        the rest of the message, holds the kind of resource asked for, and belongs with the frame wins."""
+        found = _PART.search(asked)
+        if found is None:
+            return None
+        kb = self.kb
+        named = content(kb.normalizer.stems(found.group(1)))
+        if not self._telling(named):
+            return None  # "the first part", "the hard bit": names no topic
+        around = {previous, frame}
+        hits = [h for h in kb.index.search(named, threshold=self.threshold, limit=8) if h.id not in around]
+        if not hits:
+            return None
+        best = hits[0].score
+        pool = {h.id: h for h in hits if best - h.score <= PART_BAND}
+        whole = {h.id: h.score for h in kb.index.search(list(stems), threshold=0.0, limit=len(pool), only=set(pool))}
+        context = kb.topic(frame or previous)
+        kinds = wants - {"free"}
+
+        def fit(hit: Match) -> float:
+            topic = kb.topic(hit.id)
+            related = context is not None and (hit.id in context.related or context.id in getattr(topic, "related", ()))
+            holds = bool(kinds) and any(kind_of(kb.resources[r]) in kinds for r in getattr(topic, "resources", ())
+                                        if r in kb.resources)
+            return hit.score + whole.get(hit.id, 0.0) + PART_BONUS * related + PART_BONUS * holds
+
+        chosen = max(pool.values(), key=fit)
+        return Match(chosen.id, chosen.title, max(chosen.score, self.threshold))
+
+    def _kind_topic(self, kind: str) -> Entry | Step | None:
+        """The topic *about* one kind of resource ("Podcasts to listen to"): its title names the kind and
+        most of its resources are of it. Then "any good podcasts?" is that topic's question."""
+        if kind not in self._kind_topics:
+            vocab = KINDS.get(kind, set())
+            found = None
+            for topic in self.kb.topics.values():
+                pool = [self.kb.resources[r] for r in topic.resources if r in self.kb.resources]
+                same = sum(1 for r in pool if kind_of(r) == kind)
+                if vocab.intersection(text.words(topic.title)) and same >= 2 and same * 2 > len(pool):
+                    found = topic
+                    break
+            self._kind_topics[kind] = found
+        return self._kind_topics[kind]
 
     def _words_of(self, topic_id: str) -> frozenset[str]:
         """Every content stem of a topic's title, phrasings, answer and resources."""

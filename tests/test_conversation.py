@@ -1,0 +1,112 @@
+"""Issue 13, the reader in conversation: small talk told by its shape (greetings, praise, asking for
+luck), follow-ups that name a part of what was discussed, "then" as "in that case", and a resource kind
+that has a topic of its own.
+
+Every message here is written for these tests; none comes from the development or held-out sets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import smalltalk
+from bot.core.advisor import FRAME, Advisor
+
+# --- small talk, alone ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("message", "kind"), [
+    ("good afternoon crew 🌤", "greeting"),
+    ("evening fam", "greeting"),
+    ("fingers crossed for my onsite on friday", "luck"),
+    ("here goes nothing 😬", "luck"),
+    ("ok wish me the best, final round tomorrow", "luck"),
+])
+def test_greetings_and_asking_for_luck_are_small_talk(message: str, kind: str) -> None:
+    assert smalltalk.classify(message) == kind
+
+
+@pytest.mark.parametrize("message", ["honestly this advisor slaps", "ngl you ate with that answer",
+                                     "this thing is lowkey goated"])
+def test_praise_said_as_slang_is_a_reaction(message: str) -> None:
+    assert smalltalk.reaction(message) is not None
+
+
+@pytest.mark.parametrize("message", ["this course is based on pytorch", "this makes me sick, rejected again",
+                                     "good luck finding a job without maths?", "how do i go from sales to ml"])
+def test_words_that_only_look_like_small_talk_are_not(message: str) -> None:
+    assert smalltalk.classify(message) is None and smalltalk.reaction(message) is None
+
+
+async def test_praise_naming_a_topic_word_is_not_answered_as_that_topic(advisor: Advisor) -> None:
+    await advisor.ask("s1", "how long until I can apply for ML jobs?")
+    reply = await advisor.ask("s1", "this bot really goes hard, no cap")
+    assert reply.kind == "smalltalk" and not reply.matches
+
+
+async def test_asking_for_luck_gets_luck_not_a_refusal(advisor: Advisor) -> None:
+    reply = await advisor.ask("s2", "fingers crossed for tomorrow 🤞")
+    assert reply.kind == "smalltalk" and reply.answered and "luck" in reply.text.lower()
+
+
+# --- follow-ups naming a part: the conversation's topic carries over as a slot --------------------------
+
+
+async def test_a_follow_up_naming_a_part_answers_that_part_with_the_kind_asked(advisor: Advisor) -> None:
+    await advisor.ask("p1", "what happens in an ML engineer interview loop?")
+    coding = await advisor.ask("p1", "is there a site where I can drill the coding part?")
+    assert coding.matches[0].id == "algorithms" and "LeetCode" in coding.text
+    design = await advisor.ask("p1", "ok and what about that ml systems design side?")
+    assert design.matches[0].id == "mlops-production" and "CS 329S" in design.text
+
+
+async def test_a_part_follow_up_remembers_the_topic_it_is_part_of(advisor: Advisor) -> None:
+    await advisor.ask("p2", "what happens in an ML engineer interview loop?")
+    await advisor.ask("p2", "is there a site where I can drill the coding part?")
+    memory = await advisor._memory("p2", advisor_place())
+    assert (memory.previous, memory.frame) == ("algorithms", "interviews")
+    await advisor.ask("p2", "is there a book for that?")  # an ordinary follow-up ends the frame
+    memory = await advisor._memory("p2", advisor_place())
+    assert memory.frame is None and FRAME not in (memory.previous or "")
+
+
+async def test_a_part_named_by_an_abbreviation_gets_its_topic(advisor: Advisor) -> None:
+    await advisor.ask("p3", "I'm a graphic designer, where do I even begin?")
+    reply = await advisor.ask("p3", "do you know a course for the lin alg bit?")
+    assert reply.answered and reply.matches[0].id in ("maths-foundations", "how-much-maths")
+    assert "Linear Algebra" in reply.text
+
+
+async def test_a_part_that_names_no_topic_is_an_ordinary_follow_up(advisor: Advisor) -> None:
+    await advisor.ask("p4", "how do I learn MLOps?")
+    reply = await advisor.ask("p4", "is there a book for the first part?")
+    assert reply.matches and reply.matches[0].id == "mlops-production"
+
+
+async def test_then_closing_a_question_means_in_that_case_not_after_that(advisor: Advisor) -> None:
+    await advisor.ask("t1", "I've been writing Java backends for six years")
+    reply = await advisor.ask("t1", "so how many months then?")
+    assert reply.matches[0].id == "time-to-learn" and "After " not in reply.body.split("\n")[0]
+    after = await advisor.ask("t1", "and then?")
+    assert after.body.startswith("After ")
+
+
+# --- a kind of resource with a topic of its own ----------------------------------------------------------
+
+
+async def test_a_kind_with_its_own_topic_is_answered_by_that_topic(advisor: Advisor) -> None:
+    reply = await advisor.ask("k1", "which podcasts are worth it for machine learning?")
+    assert reply.matches and reply.matches[0].id == "podcasts"
+    both = await advisor.ask("k2", "can you point me to an ML podcast? and some blogs as well?")
+    assert {m.id for m in both.matches} >= {"podcasts", "blogs"}
+
+
+async def test_a_kind_without_a_topic_of_its_own_is_still_listed_along_the_roadmap(advisor: Advisor) -> None:
+    reply = await advisor.ask("k3", "good textbooks on machine learning?")
+    assert "along the roadmap" in reply.title.lower()
+
+
+def advisor_place():
+    from bot.core.place import LOCAL_PLACE
+
+    return LOCAL_PLACE
