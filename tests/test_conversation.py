@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core import smalltalk
+from bot.core import parts, smalltalk
 from bot.core.advisor import FRAME, Advisor
 
 # --- small talk, alone ---------------------------------------------------------------------------------
@@ -110,3 +110,34 @@ def advisor_place():
     from bot.core.place import LOCAL_PLACE
 
     return LOCAL_PLACE
+
+
+# --- what Markdown holds besides prose: a plan, code that says who the member is -------------------------
+
+
+def test_a_list_that_ticks_items_off_or_leaves_one_open_is_a_plan() -> None:
+    listed = parts.prose("- [x] python\n- [x] statistics\n- [ ] ???\nthen what").plan
+    assert listed is not None and listed.items == ("python", "statistics") and listed.open
+    assert parts.prose("- numpy\n- pandas\nwhich of these first?").plan is None  # a plain list of things
+
+
+async def test_a_plan_asking_for_its_open_item_gets_the_step_after_the_furthest_reached(advisor: Advisor) -> None:
+    reply = await advisor.ask("l1", "roadmap so far\n1) harvard cs50 ✔\n2) fast.ai ✔\n3) ...\n\nwhat should 3 be?")
+    assert reply.answered and reply.body.startswith("After **Deep learning**")
+
+
+async def test_a_plan_with_a_question_of_its_own_answers_that_question(advisor: Advisor) -> None:
+    reply = await advisor.ask("l2", "- python ✅\n- ???\n\nwhich statistics textbook is best?")
+    assert reply.matches and not reply.body.startswith("After ")
+
+
+async def test_an_introduction_written_as_code_still_states_a_background(advisor: Advisor) -> None:
+    reply = await advisor.ask("l3", '```kotlin\nval me = Engineer(role = "android developer")\n```\nyep, me in a nutshell')
+    assert reply.background == "software"
+
+
+def test_this_in_a_question_about_model_code_is_that_model() -> None:
+    text = parts.prose("```\nclf = RandomForestClassifier().fit(X, y)\n```\nwhat's the route from this to a web app?").text
+    assert "this model" in text
+    plain = parts.prose("```\nfor i in range(3): print(i)\n```\nwhy does this loop print twice?").text
+    assert "model" not in plain

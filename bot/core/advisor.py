@@ -85,7 +85,11 @@ def clean(question: str) -> str:
 def readable(reader: Reader, question: str) -> str:
     """What the reader reads: the message with its Markdown set aside (parts.py), its lines kept (a line
     ends a sentence), control characters dropped and the length capped."""
-    lines = (clean(line) for line in reader.prose(question[: MAX_QUESTION_CHARS * 4]).split("\n"))
+    return _lines(reader.prose(question[: MAX_QUESTION_CHARS * 4]))
+
+
+def _lines(prose: str) -> str:
+    lines = (clean(line) for line in prose.split("\n"))
     return "\n".join(line for line in lines if line)[:MAX_QUESTION_CHARS]
 
 
@@ -189,8 +193,10 @@ class Advisor:
             return compose.help_reply()
         kb, reader = self.knowledge, self.reader  # one snapshot for the whole answer, even if a reload lands
         memory = await self._memory(user, place)
-        asked = readable(reader, raw) or question  # code, quotes, links and list markers set aside
-        reading = await asyncio.to_thread(reader.read, asked, previous=memory.previous, frame=memory.frame)
+        layout = reader.layout(raw[: MAX_QUESTION_CHARS * 4])  # code, quotes, links and list markers set aside
+        asked = _lines(layout.text) or question
+        reading = await asyncio.to_thread(reader.read, asked, previous=memory.previous, frame=memory.frame,
+                                          layout=layout)
         remembered = memory.profile.background if memory.profile.background in kb.backgrounds else None
         if reading.kind == "smalltalk":
             return replace(compose.smalltalk_reply(reading.smalltalk or "ack"), background=remembered)

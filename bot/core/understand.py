@@ -63,6 +63,7 @@ _SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
 _PART = re.compile(r"\b(?:the|that|this|those|these)\s+((?:[^\W\d_][\w'-]*\s+){0,2}?[^\W\d_][\w'-]*)\s+"
                    r"(?:parts?|bits?|sides?|stuff|portions?|sections?|pieces?|half|halves|aspects?|areas?)\b", re.I)
 """A follow-up naming a part of what was discussed: "the coding part", "that system design bit"."""
+_ME = re.compile(r"\b(?:me|myself|whoami|about_me|aboutme)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+")
 
 # Words that point back at the previous answer.
@@ -92,6 +93,9 @@ _REQUEST = (_KIND_WORDS | _FREE | _NEXT | _PRACTICE | _DONE
             | {"recommend", "recommendation", "suggest", "suggestion", "resource", "resources", "good", "any", "got",
                "go", "with", "learn", "study", "there", "for", "need", "want", "once", "now", "what", "about"})
 _REQUEST_STEMS = frozenset(stem(w) for w in _REQUEST)
+_PLAN_STEMS = frozenset(stem(w) for w in """plan plans step steps stage stages roadmap route list order missing gap
+    blank fill filled goes go comes come number part""".split())
+"""Words a message uses about a plan it lists, not about a topic ("what goes in step 4?")."""
 _KIND_STEMS = frozenset(stem(w) for w in _KIND_WORDS)
 
 
@@ -282,10 +286,24 @@ class Reader:
             self._links = {parts.url_key(r.url): r.name for r in self.kb.resources.values() if r.url}
         return self._links
 
-    def read(self, message: str, *, previous: str | None = None, frame: str | None = None) -> Reading:
+    def layout(self, message: str) -> parts.Prose:
+        """The message's Markdown read (parts.py): its prose, and what was set aside (code, a plan)."""
+        return parts.prose(message, self._link_names())
+
+    def read(self, message: str, *, previous: str | None = None, frame: str | None = None,
+             layout: parts.Prose | None = None) -> Reading:
         """Read one message; `previous` is the topic of the member's last answer in this conversation,
-        `frame` the topic that answer was a part of ("the coding part" of an interview question).
-        The readers, in order: small talk, the separate questions it asks, then each question's topic."""
+        `frame` the topic that answer was a part of ("the coding part" of an interview question),
+        `layout` what its Markdown held besides prose (`message` is then that prose).
+        The readers, in order: the plan or introduction its Markdown holds, small talk, the separate
+        questions it asks, then each question's topic."""
+        if layout is not None:
+            intro = self._intro(layout)
+            planned = self._planned(layout.plan, intro) if layout.plan else None
+            if planned is not None:
+                return planned
+            if intro is not None and self._stated(message) is None:
+                return self._read_one(message, previous=previous, statement=intro, frame=frame)
         kind = smalltalk.classify(message) or self._reaction(message)
         if kind is not None:
             return Reading("smalltalk", smalltalk=kind)
@@ -605,6 +623,37 @@ class Reader:
 
         chosen = max(pool.values(), key=fit)
         return Match(chosen.id, chosen.title, max(chosen.score, self.threshold))
+
+    def _intro(self, layout: parts.Prose) -> Found | None:
+        """A background in code the message says is the member ("let me = Developer(...)" + "that's me"):
+        the code names the member (me, myself) and so does what is around it, or the code alone does."""
+        if not layout.code or not _ME.search(layout.code + "\n" + layout.text):
+            return None
+        found = self.kb.detector.detect(self.kb.detector.words(layout.code))
+        return replace(found, about_self=True) if found is not None else None
+
+    def _planned(self, plan: parts.Plan, statement: Found | None) -> Reading | None:
+        """"1. python ✅ 2. classical ML ✅ 3. ??? — what's step 3?": a plan is a statement of progress,
+        and what it asks is the step after the furthest one it has reached (ticked items, when it ticks
+        any; else every item before the open one). A question of its own under the list is that question."""
+        kb = self.kb
+        asked = set(text.words(plan.rest))
+        if not plan.open and not asked & _NEXT:
+            return None
+        own = [w for w in kb.normalizer.stems(plan.rest) if w not in _PLAN_STEMS]
+        if self._telling(own) and not asked & _NEXT:
+            return None  # "where does kaggle fit in this?": a question of its own about the plan
+        order = {s.id: i for i, s in enumerate(kb.steps)}
+        progress = [item for item, ticked in zip(plan.items, plan.ticked, strict=True) if ticked or not any(plan.ticked)]
+        reached: Step | None = None
+        for item in progress:
+            hits = kb.index.search(kb.normalizer.stems(item), threshold=self.threshold, only=set(order), limit=1)
+            step = kb.step(hits[0].id) if hits else None
+            if step is not None and (reached is None or order[step.id] > order[reached.id]):
+                reached = step
+        if reached is None:
+            return None
+        return Reading("topic", (Match(reached.id, reached.title, 1.0),), statement, "next")
 
     def _kind_topic(self, kind: str) -> Entry | Step | None:
         """The topic *about* one kind of resource ("Podcasts to listen to"): its title names the kind and
