@@ -141,3 +141,11 @@ def test_this_in_a_question_about_model_code_is_that_model() -> None:
     assert "this model" in text
     plain = parts.prose("```\nfor i in range(3): print(i)\n```\nwhy does this loop print twice?").text
     assert "model" not in plain
+
+
+async def test_a_background_told_earlier_lets_the_answer_that_fits_it_win_a_close_call(advisor: Advisor) -> None:
+    await advisor.ask("b1", "I run the front desk of a hotel, no coding at all")
+    reply = await advisor.ask("b1", "what do I learn first of all?")
+    assert reply.matches[0].id == "focus" and "CS50" in reply.text
+    stranger = await advisor.ask("b2", "what do I learn first of all?")
+    assert stranger.background is None

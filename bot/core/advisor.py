@@ -195,9 +195,9 @@ class Advisor:
         memory = await self._memory(user, place)
         layout = reader.layout(raw[: MAX_QUESTION_CHARS * 4])  # code, quotes, links and list markers set aside
         asked = _lines(layout.text) or question
-        reading = await asyncio.to_thread(reader.read, asked, previous=memory.previous, frame=memory.frame,
-                                          layout=layout)
         remembered = memory.profile.background if memory.profile.background in kb.backgrounds else None
+        reading = await asyncio.to_thread(reader.read, asked, previous=memory.previous, frame=memory.frame,
+                                          layout=layout, known=remembered is not None)
         if reading.kind == "smalltalk":
             return replace(compose.smalltalk_reply(reading.smalltalk or "ack"), background=remembered)
 

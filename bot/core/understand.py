@@ -185,9 +185,11 @@ class Reader:
         matches, found, _ = self._match(question)
         return matches, found
 
-    def _match(self, question: str, *, limit: int = 5, given: Found | None = None) -> tuple[list[Match], Found | None, list[str]]:
+    def _match(self, question: str, *, limit: int = 5, given: Found | None = None,
+               known: bool = False) -> tuple[list[Match], Found | None, list[str]]:
         """`given`: a background stated elsewhere in the message (one question of several), which makes
-        personal answers count as they would in the whole message."""
+        personal answers count as they would in the whole message; `known`: the member told their
+        background before (a slot kept across the conversation), which makes personal answers count too."""
         kb = self.kb
         readings, found, folded = self.analyse(question)
         found = found or given
@@ -195,7 +197,7 @@ class Reader:
         surfaces = self.surfaces(folded)
         chosen = readings[0]
         # With a background at hand, a personal answer may win from just below the line (_prefer_personal).
-        floor = self.threshold - CLOSE if found is not None else self.threshold
+        floor = self.threshold - CLOSE if found is not None or known else self.threshold
         hits = self._above(kb.index.search(chosen, threshold=floor, names=names, surfaces=surfaces, limit=limit))
         if len(readings) > 1 and anchored(readings[0]):
             # The whole question first; without the mention only if clearly better. Only when the message
@@ -207,8 +209,9 @@ class Reader:
             elif not hits:
                 chosen = readings[1]
         matches = list(hits)
-        if found is not None:
+        if found is not None or known:
             matches = self._prefer_personal(matches)
+        if found is not None:
             matches = self._route_if_only_generic(chosen, found, matches, names, surfaces)
         return matches, found, chosen
 
@@ -291,10 +294,11 @@ class Reader:
         return parts.prose(message, self._link_names())
 
     def read(self, message: str, *, previous: str | None = None, frame: str | None = None,
-             layout: parts.Prose | None = None) -> Reading:
+             layout: parts.Prose | None = None, known: bool = False) -> Reading:
         """Read one message; `previous` is the topic of the member's last answer in this conversation,
         `frame` the topic that answer was a part of ("the coding part" of an interview question),
-        `layout` what its Markdown held besides prose (`message` is then that prose).
+        `layout` what its Markdown held besides prose (`message` is then that prose), `known` whether
+        the member told their background before (then answers that fit it win close calls).
         The readers, in order: the plan or introduction its Markdown holds, small talk, the separate
         questions it asks, then each question's topic."""
         if layout is not None:
@@ -303,15 +307,15 @@ class Reader:
             if planned is not None:
                 return planned
             if intro is not None and self._stated(message) is None:
-                return self._read_one(message, previous=previous, statement=intro, frame=frame)
+                return self._read_one(message, previous=previous, statement=intro, frame=frame, known=known)
         kind = smalltalk.classify(message) or self._reaction(message)
         if kind is not None:
             return Reading("smalltalk", smalltalk=kind)
         if parts.homework(message):  # "integrate x sin x for me": maths to solve, not maths to learn
             return Reading("unknown", elsewhere=(HOMEWORK,))
-        reading = self._several(message, previous, frame)
+        reading = self._several(message, previous, frame, known)
         if reading is None:
-            reading = self._read_one(message, previous=previous, frame=frame)
+            reading = self._read_one(message, previous=previous, frame=frame, known=known)
         feeling = feelings.feeling(message) if reading.kind in ("topic", "several", "unknown") else None
         if feeling is None:
             return reading
@@ -383,7 +387,7 @@ class Reader:
         self._statements[message] = stated
         return stated
 
-    def _several(self, message: str, previous: str | None, frame: str | None = None) -> Reading | None:
+    def _several(self, message: str, previous: str | None, frame: str | None = None, known: bool = False) -> Reading | None:
         """Two or three questions in one message, each naming a topic of its own: one reading each."""
         asking = self.focus(message)
         pieces = parts.asking_parts(asking, self._naming)
@@ -393,10 +397,10 @@ class Reader:
         readings: list[Reading] = []
         seen: set[tuple[str, str | None]] = set()  # (topic, follow-up): "…, and what comes after it?" is new
         for piece in pieces:
-            one = self._read_one(piece, previous=previous, statement=statement, frame=frame)
+            one = self._read_one(piece, previous=previous, statement=statement, frame=frame, known=known)
             if readings and one.followup and not _BACK.intersection(text.words(piece)):
                 # "…, and which podcasts?" may be a question of its own; "…, and how do I show it?" leans back
-                alone = self._read_one(piece, statement=statement)
+                alone = self._read_one(piece, statement=statement, known=known)
                 if alone.kind == "topic" and alone.matches[0].score >= self.threshold + OWN_QUESTION:
                     one = alone
             if readings and one.followup not in (None, "next") and one.topic == readings[-1].topic:
@@ -415,24 +419,24 @@ class Reader:
         return Reading("several", matches, statement, parts=tuple(readings))
 
     def _read_one(self, message: str, *, previous: str | None = None, statement: Found | None = None,
-                  frame: str | None = None) -> Reading:
+                  frame: str | None = None, known: bool = False) -> Reading:
         """One question's reading: a follow-up, a topic, a statement about the asker, or unknown."""
         kb = self.kb
         given = statement
         statement = self._stated(message) or given  # a mention counts only in the question itself (below)
         asked = self.focus(message)
-        matches, found, stems = self._match(asked, given=given)
+        matches, found, stems = self._match(asked, given=given, known=known)
         narrow = text.focus(message, enough=1)
         if narrow != asked and (statement is not None or (matches and getattr(kb.topic(matches[0].id), "personal", None))):
             # The sentences before the question are about the asker ("Java dev here. I want to move to ML.
             # Which maths do I need?") and the asking sentence alone names a topic as well: it is the question.
-            alone, found_alone, stems_alone = self._match(narrow)
+            alone, found_alone, stems_alone = self._match(narrow, known=known)
             if alone and self._telling(stems_alone) >= 1 and (not matches or alone[0].score >= matches[0].score):
                 asked, matches, found, stems = narrow, alone, found or found_alone, stems_alone
         wider = text.focus(message, wider=1)
         if wider != asked and asked != narrow:
             # "is there anything made for people like me?" says little without the sentence before it
-            more, found_more, stems_more = self._match(wider)
+            more, found_more, stems_more = self._match(wider, known=known)
             vague = self._telling(stems) < 2  # "anything made for people who just want to do ML?"
             gain = more[0].score - matches[0].score if more and matches else 0.0
             if more and (not matches or (vague and gain > -WIDER_MARGIN) or (gain > WIDER_MARGIN and more[0].id != matches[0].id)):
