@@ -149,3 +149,28 @@ async def test_a_background_told_earlier_lets_the_answer_that_fits_it_win_a_clos
     assert reply.matches[0].id == "focus" and "CS50" in reply.text
     stranger = await advisor.ask("b2", "what do I learn first of all?")
     assert stranger.background is None
+
+
+# --- calibration: what is answered from just under the line, and what never is ----------------------------
+
+
+async def test_an_aside_mostly_about_things_the_knowledge_never_mentions_is_declined(advisor: Advisor) -> None:
+    await advisor.ask("c1", "I'm a chemistry teacher, how would I start with ML?")
+    reply = await advisor.ask("c1", "unrelated but how do I get my pupils to hand in homework faster haha")
+    assert not reply.answered and not reply.matches
+
+
+async def test_a_field_mentioned_beside_a_subject_of_ours_does_not_make_it_off_topic(advisor: Advisor) -> None:
+    reply = await advisor.ask("c2", "any visual explainer of attention in transformers, minus the heavy math?")
+    assert reply.answered and reply.matches[0].id == "nlp-transformers"
+    chem = await advisor.ask("c3", "good textbook about inorganic chemistry?")
+    assert not chem.answered
+
+
+async def test_budgeting_time_asks_for_time_not_for_cheap_resources(advisor: Advisor) -> None:
+    await advisor.ask("c4", "I work as a data scientist, mostly churn models")
+    await advisor.ask("c4", "how do I learn MLOps?")
+    reply = await advisor.ask("c4", "ok and how many weeks should I budget for that?")
+    assert "free" not in reply.title.lower()
+    whole = await advisor.ask("c4", "right, and how long would that take me overall?")
+    assert whole.matches[0].id == "time-to-learn" and "data science" in whole.title

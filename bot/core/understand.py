@@ -99,6 +99,16 @@ _PLAN_STEMS = frozenset(stem(w) for w in """plan plans step steps stage stages r
 _KIND_STEMS = frozenset(stem(w) for w in _KIND_WORDS)
 
 
+_NOUN_BEFORE = frozenset("a an on low tight small no limited zero student my any the".split())
+
+
+def _verbs(tokens: Sequence[str]) -> set[str]:
+    """Request words used as verbs, which then ask for nothing: "how much time should I budget for it?"
+    budgets time; "a course on a budget" asks for a cheap one."""
+    return {"budget"} if any(w == "budget" and (i == 0 or tokens[i - 1] not in _NOUN_BEFORE)
+                             for i, w in enumerate(tokens)) else set()
+
+
 def _particle(words: set[str], tokens: Sequence[str]) -> bool:
     """"and how long then?", "which book then": "then" closing a question of its own means "in that case",
     not "after that" ("and then?", "what then?" ask for what comes next)."""
@@ -367,6 +377,29 @@ class Reader:
         return any(not kb.index.knows(w) and kb.index.weight(w, names, surfaces.get(w)) > FOREIGN * kb.index.rarest
                    for w in content(kb.normalizer.stems_of(folded)))
 
+    def _ours(self, stems: Sequence[str], found: Found) -> bool:
+        """Whether, besides the field mentioned and resource kinds, the message names a subject of ours:
+        a word few topics use and not everyday English ("transformers", "docker")."""
+        field = set(self.kb.normalizer.stems(found.alias))
+        rest = [w for w in stems if w not in field and w not in _KIND_STEMS]
+        return self._telling(rest) > 0
+
+    def _mostly_unknown(self, message: str) -> bool:
+        """Whether words the knowledge never uses weigh more than those it does ("tips for grading exams
+        faster": only "faster" is ours): then a topic just under the line matched a side word, not the
+        subject, and is not offered as the likely answer."""
+        kb = self.kb
+        folded = kb.detector.words(message)
+        names, surfaces = self.names(message), self.surfaces(folded)
+        known = unknown = 0.0
+        for w in content(kb.normalizer.stems_of(folded)):
+            weight = kb.index.weight(w, names, surfaces.get(w))
+            if kb.index.knows(w):
+                known += weight
+            else:
+                unknown += weight
+        return unknown > known
+
     def _reaction(self, message: str) -> str | None:
         """"welp, that's a longer road than I pictured", "you're more helpful than the FAQ": a reaction,
         unless it tells something about the member (a background) the advisor should remember."""
@@ -455,7 +488,7 @@ class Reader:
             near = tuple(Match(t.id, t.title, 0.0) for t in map(kb.topic, subject.nearby) if t is not None)
             return Reading("unknown", (), background, near=near, uncovered=uncovered)
         tokens = kb.detector.words(asked)
-        words = set(tokens)
+        words = set(tokens) - _verbs(tokens)
         wants = frozenset(k for k, vocab in KINDS.items() if words & vocab) | (frozenset({"free"}) if words & _FREE else frozenset())
         named = tuple(n.resource for n in kb.names.find(asked))
         kinds = wants - {"free"}
@@ -487,7 +520,7 @@ class Reader:
             if part is not None:  # "any course for the calc part?": that part's own topic, the request kept
                 request = "resources" if kinds else ("practice" if words & _PRACTICE else None)
                 return Reading("topic", (part,), background, request, wants, named, part_of=frame or previous)
-            followup = self._followup(asked, words, stems, matches, previous)
+            followup = self._followup(asked, words, stems, matches, previous, known=known or background is not None)
             if followup is not None:
                 topic = kb.topic(previous)
                 assert topic is not None
@@ -506,8 +539,11 @@ class Reader:
         near = () if elsewhere else tuple(self.near(message))
         # "a textbook on organic chemistry": a field mentioned, in a message not about ML, is its subject
         # ("what should a physicist learn?" names a person like the asker, not a subject)
-        mentioned = found is not None and not found.about_self and not anchored(stems) and not _PERSON.search(found.alias)
-        if near and near[0].score >= self.threshold - LIKELY_BAND and not mentioned and not self._foreign(asked):
+        # ("a blog on transformers without walls of maths" is about transformers, a subject of ours)
+        mentioned = (found is not None and not found.about_self and not anchored(stems) and not _PERSON.search(found.alias)
+                     and not self._ours(stems, found))
+        if (near and near[0].score >= self.threshold - LIKELY_BAND and not mentioned and not self._foreign(asked)
+                and not self._mostly_unknown(asked)):
             # Just under the line, with nothing pointing elsewhere: the closest topic is usually right
             # (measured on our own fresh sets), so it is answered, with the runner-up as "did you mean".
             return Reading("topic", near[:1], background, did_you_mean=tuple(near[1:2]), likely=True)
@@ -537,8 +573,11 @@ class Reader:
                     return subject
         return None
 
-    def _followup(self, asked: str, words: set[str], stems: list[str], matches: list[Match], previous: str) -> str | None:
-        """How `asked` leans on the previous topic, or None when it starts afresh."""
+    def _followup(self, asked: str, words: set[str], stems: list[str], matches: list[Match], previous: str, *,
+                  known: bool = False) -> str | None:
+        """How `asked` leans on the previous topic, or None when it starts afresh. With the member's
+        background known, a question an answer about them matches ("how much time for all this?") is
+        their own question, not the previous answer again."""
         kb = self.kb
         tokens = [w for w in kb.detector.words(asked) if w != BREAK]
         back = bool(words & _BACK)
@@ -547,7 +586,8 @@ class Reader:
         own = [w for w in content(stems) if w not in _REQUEST_STEMS]
         # Words that could name a topic of their own: used by few topics and not everyday English.
         specific = [w for w in own if kb.index.share(w) < GENERIC_SHARE and commonness(w) < 0.8]
-        confident = bool(matches) and matches[0].score >= self.threshold + 0.05
+        confident = bool(matches) and (matches[0].score >= self.threshold + 0.05
+                                       or (known and bool(getattr(kb.topic(matches[0].id), "personal", None))))
         if request and (back or not specific):
             return request  # "is there a book for that?", "a free one?", "and after that one?", "how do I practise that"
         if not (back or cont):
