@@ -174,3 +174,10 @@ async def test_budgeting_time_asks_for_time_not_for_cheap_resources(advisor: Adv
     assert "free" not in reply.title.lower()
     whole = await advisor.ask("c4", "right, and how long would that take me overall?")
     assert whole.matches[0].id == "time-to-learn" and "data science" in whole.title
+
+
+async def test_finishing_a_resource_and_asking_for_more_of_the_same_step_stays_on_that_step(advisor: Advisor) -> None:
+    reply = await advisor.ask("d1", "done with the CS50 lectures, which python course takes me further?")
+    assert reply.matches[0].id == "learn-to-code" and "Helsinki" in reply.text and "Harvard's CS50" not in reply.body
+    onward = await advisor.ask("d2", "done with the CS50 lectures, what now?")
+    assert onward.body.startswith("Ticked off") and onward.matches[0].id != "learn-to-code"

@@ -282,7 +282,7 @@ class Advisor:
             return f"{subject}{FRAME}{reading.part_of}" if reading.part_of and reading.part_of != subject else subject
 
         if reading.followup == "resources":
-            return compose.resources_for(kb, topic, reading.wants, matches), framed(topic.id)
+            return compose.resources_for(kb, topic, reading.wants, matches, skip=reading.done_with), framed(topic.id)
         if reading.followup == "practice":
             return compose.practice_reply(kb, topic, matches), framed(topic.id)
         if reading.followup == "next":

@@ -246,11 +246,13 @@ def topic_reply(
     return Reply(title, body, credit_text, matches=tuple(matches), did_you_mean=tuple(did_you_mean), next_step=next_step)
 
 
-def resources_for(kb: Knowledge, topic: Topic, wants: Collection[str], matches: Sequence[Match] = ()) -> Reply:
+def resources_for(kb: Knowledge, topic: Topic, wants: Collection[str], matches: Sequence[Match] = (),
+                  skip: Collection[str] = ()) -> Reply:
     """A follow-up asking for some kind of resource ("is there a book for that?", "a free one?") on a
-    topic: those of its resources, or, when it has none of that kind, the others it has."""
+    topic: those of its resources, or, when it has none of that kind, the others it has. `skip`: ones the
+    member says they finished ("done with cs50, what's the next course?")."""
     kinds = [k for k in wants if k != "free"]
-    pool = [kb.resources[r] for r in topic.resources if r in kb.resources]
+    pool = [kb.resources[r] for r in topic.resources if r in kb.resources and r not in skip]
     chosen = [r for r in pool if (not kinds or kind_of(r) in kinds) and ("free" not in wants or r.free)]
     what = " and ".join(KIND_NAMES[k] for k in (kinds or ["free"]) if k in KIND_NAMES) if wants else "resources"
     if "free" in wants and kinds:

@@ -136,6 +136,7 @@ class Reading:
     finished: str | None = None  # a roadmap step the member says they finished: ticked off as with /done
     feeling: str | None = None  # a feeling the message states ("burnt out"), acknowledged before the answer
     part_of: str | None = None  # a follow-up naming a part of an answer: the topic it is a part of (the frame)
+    done_with: tuple[str, ...] = ()  # resources the member says they finished: not offered again
 
     @property
     def topic(self) -> str | None:
@@ -513,6 +514,9 @@ class Reader:
                 matches = plain
 
         finished = self._finished_step(asked, tokens)
+        if finished is not None and kinds and self._same_step_again(tokens, finished):
+            # "done with cs50, which python course goes deeper?": more of the same step, not the next one
+            return Reading("topic", (finished,), background, "resources", wants, named, done_with=named)
         if finished is not None:  # "learned python, now what?", "I've finished the maths step"
             return Reading("topic", (finished,), background, "next", wants, named, finished=finished.id)
         if previous is not None and kb.topic(previous) is not None:
@@ -713,6 +717,22 @@ class Reader:
                     break
             self._kind_topics[kind] = found
         return self._kind_topics[kind]
+
+    def _same_step_again(self, tokens: Sequence[str], finished: Match) -> bool:
+        """Whether what is asked after the clause saying something is done names that same step again
+        ("finished cs50, a python course that goes further?"), so more of it is wanted, not the next."""
+        done = next(i for i, w in enumerate(tokens) if w in _DONE)
+        after = next((i for i in range(done, len(tokens)) if tokens[i] == BREAK), None)
+        if after is None:
+            return False
+        kb = self.kb
+        rest = [s for s in kb.normalizer.stems_of([w for w in tokens[after + 1 :] if w != BREAK])
+                if s not in _REQUEST_STEMS and s not in _KIND_STEMS]
+        subject = [w for w in content(rest) if kb.index.share(w) < GENERIC_SHARE and commonness(w) < 0.8]
+        if not subject:
+            return False
+        hits = kb.index.search(subject, threshold=self.threshold, only={s.id for s in kb.steps}, limit=1)
+        return bool(hits) and hits[0].id == finished.id
 
     def _words_of(self, topic_id: str) -> frozenset[str]:
         """Every content stem of a topic's title, phrasings, answer and resources."""
