@@ -181,3 +181,8 @@ async def test_finishing_a_resource_and_asking_for_more_of_the_same_step_stays_o
     assert reply.matches[0].id == "learn-to-code" and "Helsinki" in reply.text and "Harvard's CS50" not in reply.body
     onward = await advisor.ask("d2", "done with the CS50 lectures, what now?")
     assert onward.body.startswith("Ticked off") and onward.matches[0].id != "learn-to-code"
+
+
+async def test_on_my_own_reads_as_alone(advisor: Advisor) -> None:
+    reply = await advisor.ask("o1", "which things are hard to learn on my own, honestly?")
+    assert reply.matches and reply.matches[0].id in ("ask-for-help", "data-prep")
