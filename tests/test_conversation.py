@@ -186,3 +186,8 @@ async def test_finishing_a_resource_and_asking_for_more_of_the_same_step_stays_o
 async def test_on_my_own_reads_as_alone(advisor: Advisor) -> None:
     reply = await advisor.ask("o1", "which things are hard to learn on my own, honestly?")
     assert reply.matches and reply.matches[0].id in ("ask-for-help", "data-prep")
+
+
+async def test_naming_the_guide_asked_leaves_the_kind_as_the_subject(advisor: Advisor) -> None:
+    reply = await advisor.ask("g1", "which podcasts would the Careem engineer point me to?")
+    assert reply.matches and reply.matches[0].id == "podcasts"

@@ -47,6 +47,8 @@ FEELING_BAND = 0.15
 """How far below the best a topic whose advice answers a stated feeling may be and still be preferred."""
 LIKELY_BAND = 0.06
 """How far under the line the closest topic may be and still be answered, when nothing points elsewhere."""
+NAME_SHARE = 0.1
+"""A word in a guide's description that at most this share of topics use may name that guide ("Careem")."""
 PART_BAND = 0.15
 """How far below the best topic a part's words name ("the coding part") another may be and still be chosen."""
 PART_BONUS = 0.1
@@ -152,6 +154,7 @@ class Reader:
         self._topic_words: dict[str, frozenset[str]] = {}  # _words_of, per topic: built on first use
         self._links: dict[str, str] | None = None  # resource addresses → names, for links in messages
         self._kind_topics: dict[str, Entry | Step | None] = {}  # _kind_topic, built on first use
+        self._sources: dict[str, frozenset[str]] | None = None  # _source_words: a guide's own word → its words
         self._statements: dict[str, Found | None] = {}  # _stated, for the messages being read
         # first stem → (stems of a phrase, subject) for subjects inside the field the guides don't cover
         self._within: dict[str, list[tuple[tuple[str, ...], str]]] | None = None
@@ -498,7 +501,9 @@ class Reader:
             # would otherwise pull towards topics whose resources are books ("the deep learning book").
             rest = [w for w in stems if w not in _KIND_STEMS]
             subject = [w for w in content(rest) if kb.index.share(w) < GENERIC_SHARE]
-            about = [t for t in map(self._kind_topic, sorted(kinds)) if t is not None] if not self._telling(rest) else []
+            # "what does the Careem hiring guy suggest for podcasts?": the guide asked names no subject
+            subjectless = not self._telling([w for w in rest if w not in self._source_words(rest)])
+            about = [t for t in map(self._kind_topic, sorted(kinds)) if t is not None] if subjectless else []
             if about and len(about) == len(kinds):  # "good podcasts for ML?", "any blogs?": that kind's entry
                 found_matches = {m.id: m for m in matches}
                 chosen = [found_matches.get(t.id) or Match(t.id, t.title, self.threshold) for t in about]
@@ -702,6 +707,23 @@ class Reader:
         if reached is None:
             return None
         return Reading("topic", (Match(reached.id, reached.title, 1.0),), statement, "next")
+
+    def _source_words(self, stems: Sequence[str]) -> frozenset[str]:
+        """The words describing each guide the message names by a word only that guide's description
+        uses ("Careem" → the Learn With Passion post, by an engineer hiring ML engineers at Careem)."""
+        if self._sources is None:
+            norm = self.kb.normalizer
+            texts = {s.id: " ".join(filter(None, (s.title, s.cite, s.short, s.author))) for s in self.kb.sources.values()}
+            described = {sid: frozenset(content(norm.stems(t, correct=False))) for sid, t in texts.items()}
+            own: dict[str, frozenset[str]] = {}
+            for sid, words in described.items():
+                for raw in text.words(texts[sid]):  # a name ("Careem", "Mynter"), not "blog" or "roadmap"
+                    for w in norm.stems(raw, correct=False):
+                        if commonness(raw) < 0.2 and len(raw) > 3 and self.kb.index.share(w) < NAME_SHARE:
+                            own[w] = own.get(w, frozenset()) | words
+            self._sources = own
+        named = [self._sources[w] for w in stems if w in self._sources]
+        return frozenset().union(*named) if named else frozenset()
 
     def _kind_topic(self, kind: str) -> Entry | Step | None:
         """The topic *about* one kind of resource ("Podcasts to listen to"): its title names the kind and
