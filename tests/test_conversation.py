@@ -191,3 +191,8 @@ async def test_on_my_own_reads_as_alone(advisor: Advisor) -> None:
 async def test_naming_the_guide_asked_leaves_the_kind_as_the_subject(advisor: Advisor) -> None:
     reply = await advisor.ask("g1", "which podcasts would the Careem engineer point me to?")
     assert reply.matches and reply.matches[0].id == "podcasts"
+
+
+async def test_being_short_on_skills_reads_as_lacking_them(advisor: Advisor) -> None:
+    reply = await advisor.ask("w1", "data scientists like me are short on what exactly, to become ML engineers?")
+    assert reply.matches and reply.matches[0].id == "software-engineering"
