@@ -3,14 +3,18 @@ or nothing the knowledge covers. Pure: no storage, no Discord; the advisor acts 
 
 How a message is read:
 
-1. Small talk ("thanks!!", "who are you?") is recognised first (smalltalk.py).
+0. What its Markdown holds besides prose (parts.py): a listed plan ("1. python ✅ 2. ???") is progress,
+   answered with the step after the furthest one reached; code introducing the member states a background.
+1. Small talk ("thanks!!", "who are you?", "wish me luck") is recognised first (smalltalk.py).
 2. A long message is matched on the part that asks (text.focus): its last asking sentence, so the
    rest of an introduction cannot pull the answer elsewhere. Backgrounds are read from the whole message.
 3. A background the member states about themselves is set aside for matching; one merely mentioned
    ("what should a physicist learn?") is tried both ways (see `_match`).
 4. A message that leans on the previous answer ("is there a book for that?", "and after that?",
    "what language is it taught in?") is answered for the previous topic; one that names a new topic
-   starts afresh.
+   starts afresh. One naming a part of it ("any course for the calc part?") is answered for that part's
+   topic, and the topic it is a part of (the frame) is kept for the next part. The conversation's slots
+   are the previous topic, its frame and whether the member's background is known.
 5. Resources named in the message ("is the Goodfellow book any good?") pick the topic that lists them
    and are shown first.
 """
