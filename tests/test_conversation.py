@@ -196,3 +196,10 @@ async def test_naming_the_guide_asked_leaves_the_kind_as_the_subject(advisor: Ad
 async def test_being_short_on_skills_reads_as_lacking_them(advisor: Advisor) -> None:
     reply = await advisor.ask("w1", "data scientists like me are short on what exactly, to become ML engineers?")
     assert reply.matches and reply.matches[0].id == "software-engineering"
+
+
+async def test_comparing_two_starting_points_is_the_general_answer_not_one_of_them(advisor: Advisor) -> None:
+    reply = await advisor.ask("h1", "which is tougher to switch from into ML, accounting or physics?")
+    assert reply.matches[0].id == "how-hard" and "for you" not in reply.title and reply.background is None
+    routes = await advisor.ask("h2", "data science route vs software engineering route, which is better for a self-learner?")
+    assert routes.matches[0].id == "routes"

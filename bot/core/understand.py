@@ -69,6 +69,7 @@ _SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
 _PART = re.compile(r"\b(?:the|that|this|those|these)\s+((?:[^\W\d_][\w'-]*\s+){0,2}?[^\W\d_][\w'-]*)\s+"
                    r"(?:parts?|bits?|sides?|stuff|portions?|sections?|pieces?|half|halves|aspects?|areas?)\b", re.I)
 """A follow-up naming a part of what was discussed: "the coding part", "that system design bit"."""
+_COMPARING = frozenset({"or", "vs", "versus", "than", "compared"})
 _ME = re.compile(r"\b(?:me|myself|whoami|about_me|aboutme)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -194,9 +195,24 @@ class Reader:
         whole = kb.normalizer.stems_of(folded)
         if found is None:
             return [whole], None, folded
+        other = self._compared(folded, found)
+        if other is not None:  # "is it harder from marketing or from physics?": read with and without both,
+            gone = found.consumed | other.consumed  # as mentions are ("data science route or software route?")
+            return [whole, kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in gone])], None, folded
         rest = kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in found.consumed])
         start = found.start > 0 and folded[found.start - 1] == "from"  # "how do I go from physics to ML?"
         return ([rest] if found.about_self or start else [whole, rest]), found, folded
+
+    def _compared(self, folded: Sequence[str], found: Found) -> Found | None:
+        """A second, different background the message compares the first with ("from marketing or from
+        software", "physicist vs designer"), when neither is the member's own."""
+        if found.about_self or not _COMPARING.intersection(folded):
+            return None
+        masked = [BREAK if i in found.consumed else w for i, w in enumerate(folded)]
+        other = self.kb.detector.detect(masked)
+        if other is None or other.about_self or other.background == found.background:
+            return None
+        return other
 
     def match(self, question: str) -> tuple[list[Match], Found | None]:
         """Topics for `question` on its own (no conversation), best first, and its background."""
