@@ -27,12 +27,18 @@ def test_greetings_and_asking_for_luck_are_small_talk(message: str, kind: str) -
 
 
 @pytest.mark.parametrize("message", ["honestly this advisor slaps", "ngl you ate with that answer",
-                                     "this thing is lowkey goated"])
+                                     "this thing is lowkey goated", "solid gold advice, cheers"])
 def test_praise_said_as_slang_is_a_reaction(message: str) -> None:
     assert smalltalk.reaction(message) is not None
 
 
+@pytest.mark.parametrize("message", ["okay, will give that a go", "sounds fair, noted", "no worries at all"])
+def test_acknowledgements_said_as_phrases_are_small_talk(message: str) -> None:
+    assert smalltalk.classify(message) is not None or smalltalk.reaction(message) is not None
+
+
 @pytest.mark.parametrize("message", ["this course is based on pytorch", "this makes me sick, rejected again",
+                                     "will I do well without a degree", "sounds good but which book first",
                                      "good luck finding a job without maths?", "how do i go from sales to ml"])
 def test_words_that_only_look_like_small_talk_are_not(message: str) -> None:
     assert smalltalk.classify(message) is None and smalltalk.reaction(message) is None

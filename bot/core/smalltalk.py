@@ -22,7 +22,14 @@ THANKS = frozenset(
 ACK = frozenset(
     """ok okay k kk cool nice great awesome perfect amazing brilliant lol lmao lmfao rofl haha hahaha hehe xd
     gotcha alright aight sure yes yeah yep yup no nope nah hmm hm wow oh ah bye cya goodbye later goodnight
-    interesting neat sweet fine good noted understood right true fair word bet""".split()
+    interesting neat sweet fine good noted understood right true fair word bet wild gg respect""".split()
+)
+# Acknowledgements said as a phrase ("sounds good", "will do", "say less"): the message is one of these,
+# give or take other small talk.
+ACK_PHRASES = (
+    ("sounds", "good"), ("sounds", "great"), ("sounds", "fair"), ("no", "worries"), ("will", "do"), ("will", "try"),
+    ("say", "less"), ("makes", "sense"), ("fair", "enough"), ("got", "it"), ("big", "if", "true"), ("all", "good"),
+    ("good", "to", "know"), ("on", "it"), ("give", "go"), ("give", "shot"),
 )
 FILLER = frozenset(
     """a an the that this it that's all everyone everybody guys folks people yall y'all again very so much lot
@@ -69,7 +76,8 @@ _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "pl
 _ABOUT_WORDS = frozenset(w for pattern in ABOUT for w in pattern) | _ABOUT_FILLER
 _SMALL_WORDS = GREETING | THANKS | ACK | FILLER
 _LUCK_WORDS = frozenset(w for pattern in LUCK for w in pattern) | _LUCK_FILLER
-_ANY_WORD = _ABOUT_WORDS | _SMALL_WORDS | _LUCK_WORDS | {"r", "u", "ya"}
+_ACK_FILLER = GREETING | THANKS | ACK | frozenset("that it this then so just definitely sure for thx all at a really totally will i".split())
+_ANY_WORD = _ABOUT_WORDS | _SMALL_WORDS | _LUCK_WORDS | {w for p in ACK_PHRASES for w in p} | {"r", "u", "ya"}
 
 
 def _fits(tokens: list[str], pattern: tuple[str, ...], filler: frozenset[str]) -> bool:
@@ -95,6 +103,8 @@ def classify(text: str) -> str | None:
         return "about"
     if any(_fits(tokens, pattern, _LUCK_FILLER | _SMALL_WORDS) for pattern in LUCK):
         return "luck"
+    if any(_fits(tokens, pattern, _ACK_FILLER) for pattern in ACK_PHRASES):
+        return "thanks" if THANKS.intersection(tokens) else "ack"
     if not all(w in GREETING or w in THANKS or w in ACK or w in FILLER or w.isdigit() for w in tokens):
         return None
     if any(w in THANKS for w in tokens):
@@ -113,13 +123,15 @@ REACTION_OPENERS = frozenset(
 )
 PRAISE = frozenset(
     """helpful useful smart clever great awesome amazing better best cool nice legend goat brilliant impressive
-    genius good slaps rocks goated dope elite banger underrated""".split()
+    genius good slaps rock rocks goated goat gold dope elite banger underrated w""".split()
 )
 PRAISE_PHRASES = (("goes", "hard"), ("go", "hard"), ("hits", "different"), ("the", "goat"), ("a", "w"),
                   ("ate",), ("carried", "me"), ("saved", "me"))
 """Praise said as an idiom ("this bot goes hard"): the words together, right after what is praised."""
 _BETWEEN = frozenset("bot thing advisor is are re s was be kinda so really just lowkey honestly actually".split())
 BOT_WORDS = frozenset("you you're ur u bot this thing advisor".split())
+_ANSWER_WORDS = frozenset("advice answer answers tip tips info reply replies explanation breakdown".split())
+"""What a compliment may praise besides the bot itself: its answer ("goated advice")."""
 _ASKS = frozenset("how what which where when why who should could would can do does is are any".split())
 _REQUESTS = frozenset("""give show tell list explain recommend suggest send share need want wanna teach help
     finished done completed learned learnt started""".split())
@@ -133,7 +145,7 @@ def reaction(text: str) -> str | None:
         return None
     opener = tokens[0] in REACTION_OPENERS or tokens[0] in THANKS
     asks = any(w in _ASKS and tokens[i + 2 : i + 3] != ["not"] for i, w in enumerate(tokens[1:3]))  # "can't you just…"
-    if (opener and not asks) or (BOT_WORDS & set(tokens[:4]) and _praises(tokens)):
+    if (opener and not asks) or ((BOT_WORDS | _ANSWER_WORDS) & set(tokens[:4]) and _praises(tokens)):
         return "thanks" if THANKS.intersection(tokens) else "ack"
     return None
 
@@ -143,7 +155,7 @@ def _praises(tokens: list[str]) -> bool:
     "you ate")."""
     if PRAISE.intersection(tokens):
         return True
-    start = next(i for i, w in enumerate(tokens) if w in BOT_WORDS) + 1
+    start = next(i for i, w in enumerate(tokens) if w in BOT_WORDS or w in _ANSWER_WORDS) + 1
     while start < len(tokens) and tokens[start] in _BETWEEN:
         start += 1
     return any(tuple(tokens[start : start + len(p)]) == p for p in PRAISE_PHRASES)
