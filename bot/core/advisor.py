@@ -203,14 +203,21 @@ class Advisor:
 
         saved = memory.ok
         lead = None
-        finished = kb.step(reading.finished) if reading.finished else None
-        # "I've finished the maths step" ticks it off as /done does; only the member's own words do
-        if finished is not None and by_them and finished.id not in memory.done:
-            ok, _ = await self._try(self.storage.mark_done(place.id, user, finished.id, True))
+        # "I've finished the maths step", or a plan's ✅ items, tick steps off as /done does; only the
+        # member's own words do
+        ticked = [s for s in dict.fromkeys(filter(None, (reading.finished, *reading.ticked)))
+                  if kb.step(s) is not None and s not in memory.done] if by_them else []
+        done_now = []
+        for step_id in ticked:
+            ok, _ = await self._try(self.storage.mark_done(place.id, user, step_id, True))
             saved = saved and ok
             if ok:
-                memory.done.add(finished.id)
-                lead = f"Ticked off ✅ {bold(finished.title)}, as with `/done`. `/undo {finished.id}` takes it back."
+                memory.done.add(step_id)
+                done_now.append(kb.step(step_id))
+        if done_now:
+            names = ", ".join(bold(s.title) for s in done_now if s is not None)
+            lead = (f"Ticked off ✅ {names}, as with `/done`. `/undo {done_now[-1].id}` takes "
+                    + ("it back." if len(done_now) == 1 else "one back."))
         stated_now: tuple[str, bool] | None = None  # saved with the question, in its one transaction
         private = memory.profile.background_private
         found = reading.found

@@ -144,6 +144,7 @@ class Reading:
     feeling: str | None = None  # a feeling the message states ("burnt out"), acknowledged before the answer
     part_of: str | None = None  # a follow-up naming a part of an answer: the topic it is a part of (the frame)
     done_with: tuple[str, ...] = ()  # resources the member says they finished: not offered again
+    ticked: tuple[str, ...] = ()  # roadmap steps a plan the member lists ticks off (✅): ticked off as with /done
 
     @property
     def topic(self) -> str | None:
@@ -717,16 +718,22 @@ class Reader:
         if self._telling(own) and not asked & _NEXT:
             return None  # "where does kaggle fit in this?": a question of its own about the plan
         order = {s.id: i for i, s in enumerate(kb.steps)}
-        progress = [item for item, ticked in zip(plan.items, plan.ticked, strict=True) if ticked or not any(plan.ticked)]
         reached: Step | None = None
-        for item in progress:
+        ticked: list[str] = []
+        for item, tick in zip(plan.items, plan.ticked, strict=True):
+            if any(plan.ticked) and not tick:
+                continue  # with some items ticked, the others are still to do
             hits = kb.index.search(kb.normalizer.stems(item), threshold=self.threshold, only=set(order), limit=1)
             step = kb.step(hits[0].id) if hits else None
-            if step is not None and (reached is None or order[step.id] > order[reached.id]):
+            if step is None:
+                continue
+            if tick:
+                ticked.append(step.id)
+            if reached is None or order[step.id] > order[reached.id]:
                 reached = step
         if reached is None:
             return None
-        return Reading("topic", (Match(reached.id, reached.title, 1.0),), statement, "next")
+        return Reading("topic", (Match(reached.id, reached.title, 1.0),), statement, "next", ticked=tuple(ticked))
 
     def _source_words(self, stems: Sequence[str]) -> frozenset[str]:
         """The words describing each guide the message names by a word only that guide's description
