@@ -1,0 +1,94 @@
+"""Starting fast (issue 17): a one-shot `mle-advisor ask` reads the compiled knowledge instead of the YAML
+while nothing changed, imports only what answering needs, and still honours every setting and every edit."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import KNOWLEDGE, ROOT
+
+NOT_FOR_ASK = ("yaml", "discord", "asyncpg", "difflib", "bot.doctor", "bot.discord", "bot.core.storage.postgres")
+
+
+def python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "DISCORD_TOKEN": "", **(env or {})})
+
+
+def ask(tmp_path: Path, question: str, *extra: str, env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    """`mle-advisor ask --json`, with the database (and so the compiled knowledge) in tmp_path; None in
+    `env` leaves that variable out."""
+    full = {**os.environ, "DISCORD_TOKEN": "", "DATABASE_PATH": str(tmp_path / "data" / "advisor.db"), **(env or {})}
+    full = {k: v for k, v in full.items() if v is not None}
+    return subprocess.run([sys.executable, "-m", "bot", *extra, "ask", "--json", question], capture_output=True,
+                          text=True, cwd=ROOT, env=full, timeout=120)
+
+
+def retitle(folder: Path, topic: str, prefix: str) -> None:
+    """Put `prefix` before the title of the step or entry `topic` in a copy of the knowledge."""
+    (path,) = [p for p in folder.rglob("*.yaml") if f"id: {topic}\n" in p.read_text(encoding="utf-8")]
+    text = path.read_text(encoding="utf-8")
+    at = text.index("    title: ", text.index(f"id: {topic}\n")) + len("    title: ")
+    path.write_text(text[:at] + prefix + text[at:], encoding="utf-8")
+
+
+def test_ask_imports_only_what_answering_needs(tmp_path: Path) -> None:
+    env = {"DATABASE_PATH": str(tmp_path / "advisor.db")}
+    code = ("import sys; from bot import cli; code = cli.main(['ask', 'which book for deep learning?']); "
+            f"print(sorted(m for m in {NOT_FOR_ASK!r} if m in sys.modules)); sys.exit(code)")
+    first = python(code, env)  # reads the YAML and keeps the knowledge compiled beside the database
+    assert first.returncode == 0, first.stderr
+    assert "'yaml'" in first.stdout.splitlines()[-1]
+    again = python(code, env)
+    assert again.returncode == 0, again.stderr
+    assert "Deep Learning" in again.stdout
+    assert again.stdout.splitlines()[-1] == "[]", "imported on the ask path: " + again.stdout.splitlines()[-1]
+
+
+def test_ask_with_a_stale_compiled_knowledge_reads_and_checks_the_files_again(tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, folder)
+    env = {"KNOWLEDGE_DIR": str(folder)}
+    before = ask(tmp_path, "what is mlops?", env=env)
+    assert before.returncode == 0, before.stderr
+    assert list((tmp_path / "data" / ".knowledge-cache").glob("*.pickle")), "the knowledge was kept compiled"
+
+    entries = sorted((folder / "entries").glob("*.yaml"))[0]
+    entries.write_text(entries.read_text(encoding="utf-8") + "\n  - id: broken-entry\n    title: Broken\n",
+                       encoding="utf-8")
+    broken = ask(tmp_path, "what is mlops?", env=env)
+    assert broken.returncode == 2 and broken.stdout == ""
+    assert "broken-entry" in broken.stderr and "missing required key 'answer'" in broken.stderr
+
+    shutil.rmtree(folder)
+    shutil.copytree(KNOWLEDGE, folder)
+    retitle(folder, json.loads(before.stdout)["matches"][0]["id"], "Freshly edited ")
+    edited = ask(tmp_path, "what is mlops?", env=env)
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout)["answer"].startswith("**Freshly edited ")
+
+
+def test_ask_honours_the_settings_from_an_env_file(tmp_path: Path) -> None:
+    folder = tmp_path / "elsewhere"
+    shutil.copytree(KNOWLEDGE, folder)
+    retitle(folder, "mlops-production", "Elsewhere ")
+    env_file = tmp_path / "my.env"
+    env_file.write_text(f"KNOWLEDGE_DIR={folder}\nDATABASE_PATH={tmp_path / 'db' / 'advisor.db'}\n", encoding="utf-8")
+    result = ask(tmp_path, "what is mlops?", "--env", str(env_file), env={"DATABASE_PATH": None})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["answer"].startswith("**Elsewhere ")
+    assert (tmp_path / "db" / "advisor.db").is_file()
+
+    wrong = ask(tmp_path, "what is mlops?", env={"CONTEXT_MINUTES": "-5"})
+    assert wrong.returncode == 2 and "CONTEXT_MINUTES" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_importing_the_cli_leaves_garbage_collection_as_it_was() -> None:
+    for before in ("gc.enable()", "gc.disable()"):
+        result = python(f"import gc; {before}; was = gc.isenabled(); import bot.cli; assert gc.isenabled() == was, was")
+        assert result.returncode == 0, result.stderr
