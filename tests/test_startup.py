@@ -92,3 +92,34 @@ def test_importing_the_cli_leaves_garbage_collection_as_it_was() -> None:
     for before in ("gc.enable()", "gc.disable()"):
         result = python(f"import gc; {before}; was = gc.isenabled(); import bot.cli; assert gc.isenabled() == was, was")
         assert result.returncode == 0, result.stderr
+
+
+def test_a_word_found_by_binary_search_has_the_value_the_whole_table_gives(monkeypatch) -> None:
+    from bot.core import english
+
+    monkeypatch.setattr(english, "_table", None)
+    monkeypatch.setattr(english, "_found", {})
+    monkeypatch.setattr(english, "TABLE_AFTER", 10**9)  # every lookup a binary search, none from the table
+    words = list(english._sorted()[0].decode().split("\n")[2:-1])
+    words = [line.rsplit(" ", 1)[0] for line in words]
+    assert len(words) > 25_000
+    near = [w + "s" for w in words[::37]] + [w[:-1] for w in words[::37]] + ["\x00", "\U0010ffff", "zzzzzzzz"]
+    odd = ["", "machine learning", "the\n", " the", "the ", "\ud800", "127", "#", "each"]
+    searched = {w: english._lookup(w) for w in [*words, *near, *odd]}
+    assert english._table is None
+    table = english._zipf_table()
+    assert len(table) == len(words)
+    assert searched == {w: table.get(w) for w in searched}
+    assert english.zipf("the") > 7 > english.zipf("learning") > english.zipf("toddler") > english.RARE
+    assert english.zipf("xyzzyq") == english.RARE and not english.known("xyzzyq") and english.known("guitar")
+
+
+def test_the_whole_table_is_built_once_many_words_were_looked_up(monkeypatch) -> None:
+    from bot.core import english
+
+    monkeypatch.setattr(english, "_table", None)
+    monkeypatch.setattr(english, "_found", {})
+    for n in range(english.TABLE_AFTER):
+        english.zipf(f"nonword{n}")
+    assert english._table is None
+    assert english.zipf("friend") > 4 and english._table is not None and english._found == {}
