@@ -37,7 +37,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -717,7 +717,9 @@ async def _db_copy(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given the arguments, `kb`'s thirteen commands are described only when `kb` is
+    among them (describing them is 1% of a one-shot `ask`, issue 17)."""
     parser = argparse.ArgumentParser(prog="mle-advisor", description="MLE Advisor: from anywhere to ML engineer.")
     parser.add_argument("--env", type=Path, metavar="PATH", help="read the settings from this .env file (default: the "
                         "project's .env, the one beside the database, then the current folder's)")
@@ -735,6 +737,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     kb = sub.add_parser("kb", help="check, describe and change the knowledge")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    if argv is None or "kb" in argv:
+        _kb_commands(kb_sub)
+
+    db = sub.add_parser("db", help="the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser("copy", help="copy the SQLite database into PostgreSQL (safe to run again)")
+    copy.add_argument("--to", help="postgresql://user:password@host/db (default: DATABASE_URL)")
+    copy.add_argument("--db", type=Path, help="the SQLite file to copy (default: DATABASE_PATH)")
+
+    sub.add_parser("doctor", help="check the setup (token, database, knowledge, settings) and say what to fix")
+    sub.add_parser("run", help="start the Discord bot")
+    sub.add_parser("start", help="start the bot, or the console chat when no token is set")
+    sync = sub.add_parser("sync", help="register the slash commands with Discord, then exit")
+    sync.add_argument("--guild", type=int, help="only this server (instant); default: globally")
+    return parser
+
+
+def _kb_commands(kb_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, text in (("check", "validate; exit 1 with every problem"), ("stats", "counts, load time, sources")):
         p = kb_sub.add_parser(name, help=text)
         p.add_argument("dir", nargs="?", help="a knowledge folder to check on its own (default: KNOWLEDGE_DIR with the edits)")
@@ -774,19 +794,6 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("file", nargs="?")
     add.add_argument("--by", help="who made the change (for the history)")
 
-    db = sub.add_parser("db", help="the database")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    copy = db_sub.add_parser("copy", help="copy the SQLite database into PostgreSQL (safe to run again)")
-    copy.add_argument("--to", help="postgresql://user:password@host/db (default: DATABASE_URL)")
-    copy.add_argument("--db", type=Path, help="the SQLite file to copy (default: DATABASE_PATH)")
-
-    sub.add_parser("doctor", help="check the setup (token, database, knowledge, settings) and say what to fix")
-    sub.add_parser("run", help="start the Discord bot")
-    sub.add_parser("start", help="start the bot, or the console chat when no token is set")
-    sync = sub.add_parser("sync", help="register the slash commands with Discord, then exit")
-    sync.add_argument("--guild", type=int, help="only this server (instant); default: globally")
-    return parser
-
 
 KB_ASYNC = {"check": _kb_check, "stats": _kb_stats, "diff": _kb_diff, "gaps": _kb_gaps, "teach": _kb_teach,
             "import": _kb_import, "export": _kb_export, "history": _kb_history, "undo": _kb_undo, "list": _kb_list,
@@ -798,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
     # What exists now (modules, classes, the settings' and the schema's validators) lives as long as the
     # process: collections need not look at it again, which is ~6% of a one-shot `ask` (issue 17).
     gc.freeze()
-    args = build_parser().parse_args(argv)
+    args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     ENV_FILE = args.env
     os.umask(os.umask(0o077) | 0o077)  # what the bot writes (database, WAL, edits, logs) is this user's alone
     try:
