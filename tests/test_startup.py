@@ -123,3 +123,36 @@ def test_the_whole_table_is_built_once_many_words_were_looked_up(monkeypatch) ->
         english.zipf(f"nonword{n}")
     assert english._table is None
     assert english.zipf("friend") > 4 and english._table is not None and english._found == {}
+
+
+def test_the_code_digest_changes_with_any_change_to_the_code_without_reading_it(tmp_path: Path) -> None:
+    from bot.core import compiled
+
+    package = tmp_path / "core"
+    (package / "data").mkdir(parents=True)
+    module, table = package / "m.py", package / "data" / "t.gz"
+    module.write_text("A = 1\n")
+    table.write_bytes(b"x")
+    (package / "notes.md").write_text("not code")
+    seen = {compiled.code_digest(package)}
+    compiled.code_digest.cache_clear()
+    assert compiled.code_digest(package) in seen  # nothing changed
+
+    def replaced() -> None:  # another file of the same size and time (as an install or a checkout writes it)
+        before = module.stat()
+        (package / "m.tmp").write_text("A = 2\n")
+        os.utime(package / "m.tmp", ns=(before.st_atime_ns, before.st_mtime_ns))
+        os.replace(package / "m.tmp", module)
+
+    for change in (replaced,
+                   lambda: os.utime(module, ns=(1, 1)),
+                   lambda: table.write_bytes(b"yy"),
+                   lambda: (package / "new.py").write_text("")):
+        change()
+        compiled.code_digest.cache_clear()
+        assert compiled.code_digest(package) not in seen
+        seen.add(compiled.code_digest(package))
+    (package / "notes.md").write_text("still not code, now longer")
+    compiled.code_digest.cache_clear()
+    assert compiled.code_digest(package) in seen
+    compiled.code_digest.cache_clear()
