@@ -26,6 +26,7 @@ import math
 from array import array
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -58,6 +59,25 @@ LONG_SHARE = 64
 """A word used by this share of topics (1/64) or more is also kept as a bit set."""
 SHARED = 32
 """In a question holding a word kept as a bit set, a word of this many topics or more is matched as one too."""
+
+
+def ceiling(share: float) -> float:
+    """The most a topic covering `share` of a question can score: a phrasing's cosine is at most √share
+    (the weights of the words it shares with the question sum to at most the coverage, and to at most
+    the phrasing's own summed rarity, as a word's weight is at most its rarity), the wording at most 1."""
+    return share * (W_BASE + W_WORDING + (W_PHRASE + W_TITLE) * math.sqrt(share))
+
+
+@lru_cache(maxsize=64)
+def least_share(threshold: float) -> float:
+    """The least share of a question a topic must cover to reach `threshold` (a little less, never more)."""
+    low, high = 0.0, 1.0
+    if ceiling(high) < threshold:
+        return high
+    for _ in range(50):
+        middle = (low + high) / 2
+        low, high = (middle, high) if ceiling(middle) < threshold else (low, middle)
+    return low * (1 - 1e-9)
 
 
 def _bits(numbers: Sequence[int], count: int) -> int:
@@ -211,9 +231,9 @@ class Index:
             return self._covered_by_kind(query, weights, total, threshold, common)
         order = sorted(range(len(query)), key=lambda i: weights[query[i]])
         light, light_sum = 0, 0.0
-        ceiling = (W_BASE + W_PHRASE + W_WORDING + W_TITLE) / total
+        need = least_share(threshold) * total
         for i in order:
-            if (light_sum + weights[query[i]]) * ceiling >= threshold * (1 - 1e-9):
+            if light_sum + weights[query[i]] >= need:
                 break
             light_sum += weights[query[i]]
             light += 1
@@ -221,7 +241,6 @@ class Index:
         # to the threshold, nor past the RERANK-th best coverage so far, no new topic is taken in.
         heavy = [query[i] for i in reversed(order[light:])]
         left = sum(weights[t] for t in heavy)  # what the words not yet visited could add
-        need = threshold * (1 - 1e-9) / ceiling
         partial: dict[int, float] = {}  # coverage by the words visited: at most the whole coverage
         rank = 0.0  # the RERANK-th best partial coverage: at least RERANK topics cover this much
         keep = (lambda n: self.documents[n].id in only) if only is not None else None
@@ -267,7 +286,7 @@ class Index:
             spoken = self._answer_bits.get(term)
             have[position] = (_bits(self._postings.get(term, ()), count) if phrase is None else phrase,
                               _bits(self._answer_postings.get(term, ()), count) if spoken is None else spoken)
-        need = threshold * (1 - 1e-9) / ((W_BASE + W_PHRASE + W_WORDING + W_TITLE) / total)
+        need = least_share(threshold) * total
         # The topics holding one of the other words: their coverage by those words, exactly.
         partial: dict[int, float] = {}
         for position, term in enumerate(query):
@@ -413,11 +432,10 @@ class Index:
         hits: list[Match] = []
         bar = threshold  # what a topic must reach to be kept: the threshold, then near the limit-th best kept
         for number, cover in best:
-            # The finer scores multiply coverage by at most 1 (cosines ≤ 1), so a topic covering too little can't
-            # reach the threshold, nor beat `limit` hits already found (scores are rounded: hence the 0.001);
-            # `best` is in falling coverage, so the rest can't either.
+            # A topic covering too little can't reach the threshold (see ceiling), nor beat `limit` hits already
+            # found (scores are rounded: hence the 0.001); `best` is in falling coverage, so the rest can't either.
             share = cover / total
-            if share * (W_BASE + W_PHRASE + W_WORDING + W_TITLE) < bar:
+            if ceiling(share) * (1 + 1e-9) < bar:
                 break
             # Each phrasing's cosine with the question: the weights of the words they share, over the roots of
             # both sums (≤ 1, as each word's weight is at most its rarity).
@@ -500,24 +518,25 @@ class ResourceNames:
         owners: dict[frozenset[str], set[str]] = {}
         for resource, terms in entries:
             owners.setdefault(terms, set()).add(resource)
-        self._shared = {terms for terms, who in owners.items() if len(who) > 1}  # "Andrew Ng" names four
-        self._entries = entries
-        self._by_term: dict[str, list[int]] = {}
-        for number, (_, terms) in enumerate(entries):
-            for term in terms:
-                self._by_term.setdefault(term, []).append(number)
+        several = {terms for terms, who in owners.items() if len(who) > 1}  # "Andrew Ng" names four
+        # Each name strong enough to count, with its strength, filed under its rarest word only: it needs
+        # every word, so a question without that one can't name it, and a common word visits few names.
+        self._by_term: dict[str, list[tuple[str, frozenset[str], float, bool]]] = {}
+        for resource, terms in entries:
+            value = sum(self._idf[t] for t in terms)
+            if value >= self.MIN_STRENGTH:
+                rarest = min(terms, key=lambda t: (frequency[t], t))
+                self._by_term.setdefault(rarest, []).append((resource, terms, value, terms in several))
 
     def find(self, text: str) -> list[Named]:
         """Resources named in `text`, strongest first."""
         query = set(list(name_terms(self.normalizer, text))[: MAX_TERMS * 2])
         own: dict[str, float] = {}
         shared: dict[str, float] = {}
-        for number in {n for t in query for n in self._by_term.get(t, ())}:
-            resource, terms = self._entries[number]
-            if terms <= query:
-                value = sum(self._idf[t] for t in terms)
-                if value >= self.MIN_STRENGTH:
-                    found = shared if terms in self._shared else own
+        for term in query:
+            for resource, terms, value, several in self._by_term.get(term, ()):
+                if terms <= query:
+                    found = shared if several else own
                     found[resource] = max(found.get(resource, 0.0), value)
         # A name several resources share counts only when nothing is named by a name of its own.
         strength = own or shared
