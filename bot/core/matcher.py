@@ -59,6 +59,8 @@ LONG_SHARE = 64
 """A word used by this share of topics (1/64) or more is also kept as a bit set."""
 SHARED = 32
 """In a question holding a word kept as a bit set, a word of this many topics or more is matched as one too."""
+MADE_BYTES = 1 << 22
+"""The bit sets made for such words are remembered up to this size (4 MiB)."""
 
 
 def ceiling(share: float) -> float:
@@ -183,6 +185,25 @@ class Index:
             self._phrases_by_term.append({t: shared.setdefault(tuple(p), tuple(p)) for t, p in by_term.items()})
         self._kinds, self._norms = kinds, norms
 
+    def __getstate__(self) -> dict[str, object]:  # kept compiled (compiled.py): without the bit sets made since
+        return {k: v for k, v in self.__dict__.items() if k != "_made"}
+
+    def _bits_of(self, term: str) -> tuple[int, int]:
+        """The topics holding `term` in a phrasing, and only in their answer, as bit sets: kept for the
+        longest postings, else made and remembered (up to MADE_BYTES of them: questions repeat words)."""
+        phrase, spoken = self._bits.get(term), self._answer_bits.get(term)
+        if phrase is not None and spoken is not None:
+            return phrase, spoken
+        made = self.__dict__.setdefault("_made", {})
+        found = made.get(term)
+        if found is None:
+            count = len(self.documents)
+            if len(made) * (count // 8 + 1) >= MADE_BYTES:
+                made.clear()
+            found = made[term] = (_bits(self._postings.get(term, ()), count) if phrase is None else phrase,
+                                  _bits(self._answer_postings.get(term, ()), count) if spoken is None else spoken)
+        return found
+
     def share(self, stem: str) -> float:
         """The fraction of topics that use `stem` (0 for a word the knowledge never uses)."""
         return len(self._postings.get(stem, ())) / max(len(self.documents), 1)
@@ -282,10 +303,7 @@ class Index:
         have: dict[int, tuple[int, int]] = {}  # per common word: (topics with it in a phrasing, only in the answer)
         for position in common:
             term = query[position]
-            phrase = self._bits.get(term)
-            spoken = self._answer_bits.get(term)
-            have[position] = (_bits(self._postings.get(term, ()), count) if phrase is None else phrase,
-                              _bits(self._answer_postings.get(term, ()), count) if spoken is None else spoken)
+            have[position] = self._bits_of(term)
         need = least_share(threshold) * total
         # The topics holding one of the other words: their coverage by those words, exactly.
         partial: dict[int, float] = {}
@@ -409,7 +427,7 @@ class Index:
         stems to the words as written; `only`, when given, limits the answer to those topic ids.
         """
         query = content(stems)[:MAX_TERMS]
-        if not query:
+        if not query or limit <= 0:
             return []
         surfaces = surfaces or {}
         context = anchored(stems)
@@ -430,6 +448,7 @@ class Index:
         best = [(n, c[0]) for n, c in heapq.nsmallest(RERANK, covered.items(), key=lambda item: (-item[1][0], item[1][1]))]
         wording_text = " ".join(stems[: MAX_TERMS * 3])
         hits: list[Match] = []
+        kept: list[float] = []  # a min-heap of the `limit` best scores kept
         bar = threshold  # what a topic must reach to be kept: the threshold, then near the limit-th best kept
         for number, cover in best:
             # A topic covering too little can't reach the threshold (see ceiling), nor beat `limit` hits already
@@ -470,8 +489,9 @@ class Index:
             if score >= threshold:
                 doc = self.documents[number]
                 hits.append(Match(doc.id, doc.title, round(min(score, 1.0), 3)))
-                if len(hits) >= limit:
-                    bar = max(threshold, sorted(h.score for h in hits)[-limit] - 0.001)
+                (heapq.heappush if len(kept) < limit else heapq.heappushpop)(kept, hits[-1].score)
+                if len(kept) >= limit:
+                    bar = max(threshold, kept[0] - 0.001)
         hits.sort(key=lambda hit: (-hit.score, hit.id))
         return hits[:limit]
 
