@@ -61,6 +61,8 @@ SHARED = 32
 """In a question holding a word kept as a bit set, a word of this many topics or more is matched as one too."""
 MADE_BYTES = 1 << 22
 """The bit sets made for such words are remembered up to this size (4 MiB)."""
+FEW = 256
+"""A search limited to this many topics (`only`) scores each of them, without looking at postings."""
 
 
 def ceiling(share: float) -> float:
@@ -129,6 +131,7 @@ class Index:
     def __init__(self, normalizer: Normalizer, documents: Sequence[Document], *, outside: Mapping[str, str] | None = None) -> None:
         self.documents = tuple(documents)
         self.outside: Mapping[str, str] = dict(outside or {})  # stem → off-topic subject id
+        self._number = {doc.id: n for n, doc in enumerate(self.documents)}
         raw: list[list[tuple[frozenset[str], str, float]]] = []
         postings: dict[str, list[int]] = {}
         answer_postings: dict[str, list[int]] = {}
@@ -245,6 +248,11 @@ class Index:
         be answered: only topics with one of the heavier words are visited (those words are rare, their
         postings short), and their coverage is then summed over every word of the question, in order.
         """
+        allowed: frozenset[int] | None = None
+        if only is not None:  # a few topics (the steps, those answering a feeling): each is simply scored
+            allowed = frozenset(self._number[i] for i in only if i in self._number)
+            if len(allowed) <= FEW:
+                return self._exact(query, weights, sorted(allowed))
         common = [i for i, t in enumerate(query) if t in self._bits or t in self._answer_bits]
         if only is None and common:  # the shared words by kind of match, the rare ones word by word
             common = [i for i, t in enumerate(query) if t in self._bits or t in self._answer_bits
@@ -264,7 +272,7 @@ class Index:
         left = sum(weights[t] for t in heavy)  # what the words not yet visited could add
         partial: dict[int, float] = {}  # coverage by the words visited: at most the whole coverage
         rank = 0.0  # the RERANK-th best partial coverage: at least RERANK topics cover this much
-        keep = (lambda n: self.documents[n].id in only) if only is not None else None
+        keep = allowed.__contains__ if allowed is not None else None
         for term in heavy:
             w = weights[term]
             for number in self._postings.get(term, ()):
