@@ -15,8 +15,13 @@ one of them are scored, on three things built once per knowledge load (score = c
 * wording — rapidfuzz's token-set similarity between the whole question and that phrasing, function
   words included, which tells "what is an ML engineer" from "what skills does an ML engineer need".
 
-The cost of a question grows with the postings its stems touch, not with the size of the knowledge,
-and is capped (MAX_TERMS, RERANK) so that no message, however long, holds the others up.
+Only the RERANK best-covered topics get the finer scores, and only topics that can win are looked at:
+a topic's score is at most ceiling(its coverage share), so topics covering too little are never scored;
+the words most topics share are searched as bit sets by kind of match (branch and bound), the rare ones
+through their postings; the wording, the costly part, is computed only where it could change the answer.
+The cost of a question grows with the postings of its rare words and a few bit operations for the shared
+ones, not with the size of the knowledge, and is capped (MAX_TERMS, RERANK) so that no message, however
+long, holds the others up. tests/test_matching.py checks these shortcuts against scoring every topic.
 """
 
 from __future__ import annotations
