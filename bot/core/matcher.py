@@ -193,8 +193,8 @@ class Index:
             self._phrases_by_term.append({t: shared.setdefault(tuple(p), tuple(p)) for t, p in by_term.items()})
         self._kinds, self._norms = kinds, norms
 
-    def __getstate__(self) -> dict[str, object]:  # kept compiled (compiled.py): without the bit sets made since
-        return {k: v for k, v in self.__dict__.items() if k != "_made"}
+    def __getstate__(self) -> dict[str, object]:  # kept compiled (compiled.py): without what questions left behind
+        return {k: v for k, v in self.__dict__.items() if k not in ("_made", "_scored")}
 
     def _bits_of(self, term: str) -> tuple[int, int]:
         """The topics holding `term` in a phrasing, and only in their answer, as bit sets: kept for the
@@ -424,6 +424,40 @@ class Index:
                 out[number] = (cover, first)
         return out
 
+    def _score(self, number: int, share: float, query: Sequence[str], weights: Mapping[str, float], total: float,
+               wording_text: str, bar: float) -> float | None:
+        """Topic `number`'s score for the question, or None when it is below `bar` whatever its wording."""
+        # Each phrasing's cosine with the question: the weights of the words they share, over the roots of
+        # both sums (≤ 1, as each word's weight is at most its rarity).
+        shares: dict[int, float] = {}
+        by_term = self._phrases_by_term[number]
+        for term in query:
+            positions = by_term.get(term)
+            if positions:
+                w = weights[term]
+                for position in positions:
+                    shares[position] = shares.get(position, 0.0) + w
+        start = self._start[number]
+        fit = title = kind = 0.0
+        for position, shared in shares.items():
+            cosine = shared / math.sqrt(total * self._norms[start + position])
+            fit = max(fit, self._kinds[start + position] * cosine)
+            kind = max(kind, self._kinds[start + position])
+            if position == 0:  # the title: a topic *about* what was asked wins a tie
+                title = cosine
+        # The wording (the costly part) only for a topic that could be kept even if its wording were perfect,
+        # and only from phrasings that could beat the best wording so far.
+        if share * (W_BASE + W_PHRASE * fit + W_WORDING * kind + W_TITLE * title) < bar:
+            return None
+        wording = 0.0
+        for position in shares:
+            kind = self._kinds[start + position]
+            if kind > wording:
+                wording = max(wording, kind * fuzz.token_set_ratio(wording_text, self._texts[start + position]) / 100)
+        # Multiplied, not added: a topic must account for the question *and* fit its phrasing;
+        # a good phrase fit cannot rescue a topic that explains only half of what was asked.
+        return share * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
+
     def search(
         self,
         stems: Sequence[str],
@@ -460,6 +494,13 @@ class Index:
         # of phrasings before words of answers, topics in file order): a bounded heap, not a full sort.
         best = [(n, c[0]) for n, c in heapq.nsmallest(RERANK, covered.items(), key=lambda item: (-item[1][0], item[1][1]))]
         wording_text = " ".join(stems[: MAX_TERMS * 3])
+        # Reading one message searches its stems a few times (other thresholds, limits): a topic's score is
+        # the same each time, so those of the last question are remembered.
+        key = (tuple(stems), frozenset(names) & frozenset(query), tuple(surfaces.get(t) for t in query))
+        last = self.__dict__.get("_scored")
+        if last is None or last[0] != key:
+            last = self.__dict__["_scored"] = (key, {})
+        scored: dict[int, float] = last[1]
         hits: list[Match] = []
         kept: list[float] = []  # a min-heap of the `limit` best scores kept
         bar = threshold  # what a topic must reach to be kept: the threshold, then near the limit-th best kept
@@ -469,36 +510,12 @@ class Index:
             share = cover / total
             if ceiling(share) * (1 + 1e-9) < bar:
                 break
-            # Each phrasing's cosine with the question: the weights of the words they share, over the roots of
-            # both sums (≤ 1, as each word's weight is at most its rarity).
-            shares: dict[int, float] = {}
-            by_term = self._phrases_by_term[number]
-            for term in query:
-                positions = by_term.get(term)
-                if positions:
-                    w = weights[term]
-                    for position in positions:
-                        shares[position] = shares.get(position, 0.0) + w
-            start = self._start[number]
-            fit = title = kind = 0.0
-            for position, shared in shares.items():
-                cosine = shared / math.sqrt(total * self._norms[start + position])
-                fit = max(fit, self._kinds[start + position] * cosine)
-                kind = max(kind, self._kinds[start + position])
-                if position == 0:  # the title: a topic *about* what was asked wins a tie
-                    title = cosine
-            # The wording (the costly part) only for a topic that could be kept even if its wording were perfect,
-            # and only from phrasings that could beat the best wording so far.
-            if share * (W_BASE + W_PHRASE * fit + W_WORDING * kind + W_TITLE * title) < bar:
-                continue
-            wording = 0.0
-            for position in shares:
-                kind = self._kinds[start + position]
-                if kind > wording:
-                    wording = max(wording, kind * fuzz.token_set_ratio(wording_text, self._texts[start + position]) / 100)
-            # Multiplied, not added: a topic must account for the question *and* fit its phrasing;
-            # a good phrase fit cannot rescue a topic that explains only half of what was asked.
-            score = share * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
+            score = scored.get(number)
+            if score is None:
+                score = self._score(number, share, query, weights, total, wording_text, bar)
+                if score is None:
+                    continue
+                scored[number] = score
             if score >= threshold:
                 doc = self.documents[number]
                 hits.append(Match(doc.id, doc.title, round(min(score, 1.0), 3)))
