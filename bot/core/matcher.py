@@ -424,9 +424,10 @@ class Index:
                 out[number] = (cover, first)
         return out
 
-    def _score(self, number: int, share: float, query: Sequence[str], weights: Mapping[str, float], total: float,
-               wording_text: str, bar: float) -> float | None:
-        """Topic `number`'s score for the question, or None when it is below `bar` whatever its wording."""
+    def _fit(self, number: int, query: Sequence[str], weights: Mapping[str, float],
+             total: float) -> tuple[float, float, float, dict[int, float]]:
+        """Topic `number`'s phrase fit and title cosine for the question, the largest kind among the phrasings
+        sharing a word with it, and those phrasings (positions → the weight they share)."""
         # Each phrasing's cosine with the question: the weights of the words they share, over the roots of
         # both sums (≤ 1, as each word's weight is at most its rarity).
         shares: dict[int, float] = {}
@@ -445,18 +446,17 @@ class Index:
             kind = max(kind, self._kinds[start + position])
             if position == 0:  # the title: a topic *about* what was asked wins a tie
                 title = cosine
-        # The wording (the costly part) only for a topic that could be kept even if its wording were perfect,
-        # and only from phrasings that could beat the best wording so far.
-        if share * (W_BASE + W_PHRASE * fit + W_WORDING * kind + W_TITLE * title) < bar:
-            return None
+        return fit, title, kind, shares
+
+    def _wording(self, number: int, shares: Iterable[int], wording_text: str) -> float:
+        """The best wording similarity of the question with one of these phrasings of topic `number`."""
+        start = self._start[number]
         wording = 0.0
         for position in shares:
             kind = self._kinds[start + position]
-            if kind > wording:
+            if kind > wording:  # only phrasings that could beat the best so far
                 wording = max(wording, kind * fuzz.token_set_ratio(wording_text, self._texts[start + position]) / 100)
-        # Multiplied, not added: a topic must account for the question *and* fit its phrasing;
-        # a good phrase fit cannot rescue a topic that explains only half of what was asked.
-        return share * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
+        return wording
 
     def search(
         self,
@@ -501,21 +501,37 @@ class Index:
         if last is None or last[0] != key:
             last = self.__dict__["_scored"] = (key, {})
         scored: dict[int, float] = last[1]
+        # First what each candidate could score with a perfect wording (or its score, if known), then the
+        # wording (the costly part) from the most promising down, while it could still change the answer.
+        promising: list[tuple[float, int, float, tuple[float, float, dict[int, float]] | None]] = []
+        for number, cover in best:
+            # A topic covering too little can't reach the threshold (see ceiling); `best` is in falling
+            # coverage, so the rest can't either.
+            share = cover / total
+            if ceiling(share) * (1 + 1e-9) < threshold:
+                break
+            known = scored.get(number)
+            if known is not None:
+                promising.append((known, number, share, None))
+                continue
+            fit, title, kind, shares = self._fit(number, query, weights, total)
+            most = share * (W_BASE + W_PHRASE * fit + W_WORDING * kind + W_TITLE * title)
+            if most >= threshold:
+                promising.append((most, number, share, (fit, title, shares)))
+        promising.sort(key=lambda p: -p[0])
         hits: list[Match] = []
         kept: list[float] = []  # a min-heap of the `limit` best scores kept
         bar = threshold  # what a topic must reach to be kept: the threshold, then near the limit-th best kept
-        for number, cover in best:
-            # A topic covering too little can't reach the threshold (see ceiling), nor beat `limit` hits already
-            # found (scores are rounded: hence the 0.001); `best` is in falling coverage, so the rest can't either.
-            share = cover / total
-            if ceiling(share) * (1 + 1e-9) < bar:
+        for most, number, share, parts in promising:
+            if most < bar:  # nor can the ones after it (scores are rounded: hence the 0.001 below)
                 break
-            score = scored.get(number)
-            if score is None:
-                score = self._score(number, share, query, weights, total, wording_text, bar)
-                if score is None:
-                    continue
-                scored[number] = score
+            score = most
+            if parts is not None:
+                fit, title, shares = parts
+                wording = self._wording(number, shares, wording_text)
+                # Multiplied, not added: a topic must account for the question *and* fit its phrasing;
+                # a good phrase fit cannot rescue a topic that explains only half of what was asked.
+                score = scored[number] = share * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
             if score >= threshold:
                 doc = self.documents[number]
                 hits.append(Match(doc.id, doc.title, round(min(score, 1.0), 3)))
