@@ -57,7 +57,7 @@ async def test_a_slow_answer_that_fails_is_acknowledged_then_explained_in_one_li
         raise StorageError("the database is locked", "locked")
 
     monkeypatch.setattr(render, "DEFER_AFTER", 0.05)
-    monkeypatch.setattr(bot.storage, "profile", slow_failure)
+    monkeypatch.setattr(bot.storage, "memory", slow_failure)
     failed = await emulator.slash("next")
     assert failed.type == DEFERRED_MESSAGE and failed.ephemeral
     assert "can't reach my database" in failed.text and len(failed.messages) == 1
