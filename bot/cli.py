@@ -32,25 +32,42 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import difflib
+import gc
 import json
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
-from bot.core import compiled, yamlfile
-from bot.core.advisor import Advisor
-from bot.core.editing import EditError, KnowledgeEditor, resolve_topic
-from bot.core.gaps import group as group_gaps
-from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
-from bot.core.reply import Reply
-from bot.core.storage import DM, LEGACY, LOCAL, SQLiteStorage, StorageError, Store, is_postgres_url, store_for
+# Importing the advisor and the settings (pydantic) makes tens of thousands of objects and no garbage: the
+# ~80 collections that would run meanwhile only cost every command its start-up time (issue 17; see main()).
+_collecting = gc.isenabled()
+gc.disable()
+try:
+    from pydantic import ValidationError
 
-if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.core import compiled, yamlfile
+    from bot.core.advisor import Advisor
+    from bot.core.editing import EditError, KnowledgeEditor, resolve_topic
+    from bot.core.gaps import group as group_gaps
+    from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
+    from bot.core.reply import Reply
+    from bot.core.storage import (
+        DM,
+        LEGACY,
+        LOCAL,
+        SQLiteStorage,
+        StorageError,
+        Store,
+        is_postgres_url,
+        store_for,
+    )
+    from bot.settings import Settings, env_files, load
+finally:
+    if _collecting:
+        gc.enable()
 
 LOCAL_USER = "local"
 EXIT_KNOWLEDGE, EXIT_SETUP = 1, 2
@@ -73,10 +90,6 @@ ENV_FILE: Path | None = None
 
 
 def _settings(database: Path | None = None) -> Settings:
-    from pydantic import ValidationError
-
-    from bot.settings import load
-
     if ENV_FILE is not None and not ENV_FILE.is_file():
         raise SetupError(f"--env {ENV_FILE}: no such file")
     try:
@@ -465,6 +478,7 @@ def _count(text: str) -> int:
 async def _kb_diff(args: argparse.Namespace) -> int:
     """For each edited entry whose shipped version changed since the edit: what upstream changed (from the
     shipped version the edit was made on, to the shipped version now), to merge by hand with `kb edit`."""
+    import difflib
 
     async def work(editor: KnowledgeEditor, storage: Store) -> int:
         moved = await editor.upstream()
@@ -549,6 +563,8 @@ def _without_comments(text: str) -> str:
 
 
 async def _kb_edit(args: argparse.Namespace) -> int:
+    import difflib
+
     async def work(editor: KnowledgeEditor, storage: Store) -> int:
         topic = resolve_topic(await editor.load(), args.topic)
         found = await editor.entry_yaml(topic)
@@ -612,10 +628,7 @@ async def _kb_add(args: argparse.Namespace) -> int:
 # --- doctor: a setup checked before the first start ------------------------------------------------------
 
 def _doctor(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from bot.doctor import checkup
-    from bot.settings import Settings, env_files, load
 
     problems = 0
     invalid: dict[str, object] = {}
@@ -704,7 +717,9 @@ async def _db_copy(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given the arguments, `kb`'s thirteen commands are described only when `kb` is
+    among them (describing them is 1% of a one-shot `ask`, issue 17)."""
     parser = argparse.ArgumentParser(prog="mle-advisor", description="MLE Advisor: from anywhere to ML engineer.")
     parser.add_argument("--env", type=Path, metavar="PATH", help="read the settings from this .env file (default: the "
                         "project's .env, the one beside the database, then the current folder's)")
@@ -722,6 +737,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     kb = sub.add_parser("kb", help="check, describe and change the knowledge")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    if argv is None or "kb" in argv:
+        _kb_commands(kb_sub)
+
+    db = sub.add_parser("db", help="the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser("copy", help="copy the SQLite database into PostgreSQL (safe to run again)")
+    copy.add_argument("--to", help="postgresql://user:password@host/db (default: DATABASE_URL)")
+    copy.add_argument("--db", type=Path, help="the SQLite file to copy (default: DATABASE_PATH)")
+
+    sub.add_parser("doctor", help="check the setup (token, database, knowledge, settings) and say what to fix")
+    sub.add_parser("run", help="start the Discord bot")
+    sub.add_parser("start", help="start the bot, or the console chat when no token is set")
+    sync = sub.add_parser("sync", help="register the slash commands with Discord, then exit")
+    sync.add_argument("--guild", type=int, help="only this server (instant); default: globally")
+    return parser
+
+
+def _kb_commands(kb_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, text in (("check", "validate; exit 1 with every problem"), ("stats", "counts, load time, sources")):
         p = kb_sub.add_parser(name, help=text)
         p.add_argument("dir", nargs="?", help="a knowledge folder to check on its own (default: KNOWLEDGE_DIR with the edits)")
@@ -761,19 +794,6 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("file", nargs="?")
     add.add_argument("--by", help="who made the change (for the history)")
 
-    db = sub.add_parser("db", help="the database")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    copy = db_sub.add_parser("copy", help="copy the SQLite database into PostgreSQL (safe to run again)")
-    copy.add_argument("--to", help="postgresql://user:password@host/db (default: DATABASE_URL)")
-    copy.add_argument("--db", type=Path, help="the SQLite file to copy (default: DATABASE_PATH)")
-
-    sub.add_parser("doctor", help="check the setup (token, database, knowledge, settings) and say what to fix")
-    sub.add_parser("run", help="start the Discord bot")
-    sub.add_parser("start", help="start the bot, or the console chat when no token is set")
-    sync = sub.add_parser("sync", help="register the slash commands with Discord, then exit")
-    sync.add_argument("--guild", type=int, help="only this server (instant); default: globally")
-    return parser
-
 
 KB_ASYNC = {"check": _kb_check, "stats": _kb_stats, "diff": _kb_diff, "gaps": _kb_gaps, "teach": _kb_teach,
             "import": _kb_import, "export": _kb_export, "history": _kb_history, "undo": _kb_undo, "list": _kb_list,
@@ -782,7 +802,10 @@ KB_ASYNC = {"check": _kb_check, "stats": _kb_stats, "diff": _kb_diff, "gaps": _k
 
 def main(argv: list[str] | None = None) -> int:
     global ENV_FILE
-    args = build_parser().parse_args(argv)
+    # What exists now (modules, classes, the settings' and the schema's validators) lives as long as the
+    # process: collections need not look at it again, which is ~6% of a one-shot `ask` (issue 17).
+    gc.freeze()
+    args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     ENV_FILE = args.env
     os.umask(os.umask(0o077) | 0o077)  # what the bot writes (database, WAL, edits, logs) is this user's alone
     try:

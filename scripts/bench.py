@@ -12,7 +12,10 @@ compare a figure with its anchor in the same run, not with another run's.
    on the same local emulator (tests/e2e), taking turns for three rounds (medians): the highest rate
    each sustains with p99 ≤ 50 ms, the CPU each uses an interaction, and the longest garbage-collection
    pause in the bot over 10,000 interactions, by the clock and in CPU time (tests/e2e/bench_discord.py).
-3. One-shot `mle-advisor ask` (a new process each time) and the size of the run-only install.
+3. One-shot `mle-advisor ask` (a new process each time): wall and CPU seconds and peak memory, beside two
+   anchors run interleaved with it (a bare interpreter, and one reading only the settings: pydantic-settings
+   and pydantic, the floor of every command), and instructions counted by valgrind when it is installed
+   (the same on a busy machine as on a quiet one); and the size of the run-only install.
 4. Storage: trips to the database's thread for one question on SQLite (read and write).
 
     python scripts/bench.py [--sizes 0,1000,10000,100000] [--questions 2000] [--no-discord | --discord-only]
@@ -220,7 +223,35 @@ def matching(sizes: list[int], count: int) -> None:
 
 # --- the command line and the install -------------------------------------------------------------------
 
-def one_shot_ask() -> None:
+def _one_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak resident MiB of one process run to its end."""
+    started = time.perf_counter()
+    child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    assert child.stderr is not None
+    errors = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    child.stderr.close()
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[-3:])} exited {child.returncode}: {errors.decode(errors='replace')[-300:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def _instructions(cmd: list[str], env: dict[str, str]) -> int | None:
+    """Instructions one process executes (valgrind's callgrind, ~50x slower), or None without valgrind."""
+    if not shutil.which("valgrind"):
+        return None
+    result = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+                            capture_output=True, text=True, env={**env, "PYTHONHASHSEED": "0"}, check=False)
+    found = [line.split()[-1] for line in result.stderr.splitlines() if "Collected :" in line]
+    return int(found[-1]) if result.returncode == 0 and found else None
+
+
+def one_shot_ask(runs: int = 7) -> None:
+    """`mle-advisor ask` in a new process each time, interleaved with two anchors run the same way: a bare
+    interpreter, and one that only reads the settings (importing pydantic-settings and pydantic, which every
+    command needs: the floor of any start while the settings are pydantic-settings)."""
     exe = ROOT / ".venv" / "bin" / "mle-advisor"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot"]
     # As installed: bytecode cached (an environment with PYTHONDONTWRITEBYTECODE would compile every module
@@ -228,18 +259,34 @@ def one_shot_ask() -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "oneshot.db")
-        subprocess.run([*cmd, "ask", "--db", db, "warm up"], capture_output=True, check=False, env=env)
-        times = []
-        for _ in range(5):
-            t = time.perf_counter()
-            subprocess.run([*cmd, "ask", "--db", db, "--json", "which book for deep learning?"], capture_output=True,
-                           check=True, env=env)
-            times.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        bare = time.perf_counter() - t
-    print(f"3. One-shot `mle-advisor ask`: median {statistics.median(times):.3f} s, max {max(times):.3f} s (5 runs); "
-          f"a bare `python -c pass`: {bare:.3f} s")
+        env["DATABASE_PATH"] = str(Path(tmp) / "data" / "advisor.db")  # the compiled knowledge goes beside it
+        kinds = {
+            "ask": [*cmd, "ask", "--db", db, "--json", "which book for deep learning?"],
+            "python": [sys.executable, "-c", "pass"],
+            "settings": [sys.executable, "-c", "import bot.settings as s; s.load()"],
+        }
+        _one_process(kinds["ask"], env)
+        _one_process(kinds["settings"], env)
+        figures: dict[str, list[tuple[float, float, float]]] = {kind: [] for kind in kinds}
+        for _ in range(runs):
+            for kind, command in kinds.items():
+                figures[kind].append(_one_process(command, {**env, "PYTHONPATH": str(ROOT)}))
+
+        counted = {kind: _instructions(command, {**env, "PYTHONPATH": str(ROOT)}) for kind, command in kinds.items()}
+
+    def median(kind: str, i: int) -> float:
+        return statistics.median(f[i] for f in figures[kind])
+
+    print(f"3. One-shot `mle-advisor ask` (a new process each time, medians of {runs} interleaved runs): "
+          f"{median('ask', 0):.3f} s ({median('ask', 1):.3f} s CPU), {median('ask', 2):.0f} MiB peak")
+    print(f"   anchors in the same runs: a bare `python -c pass` {median('python', 0):.3f} s; reading the settings "
+          f"alone (pydantic-settings) {median('settings', 0):.3f} s ({median('settings', 1):.3f} s CPU), "
+          f"{median('settings', 2):.0f} MiB; ask minus the settings alone: {median('ask', 1) - median('settings', 1):.3f} s CPU")
+    if all(counted.values()):  # instructions do not move with the machine's load, unlike seconds
+        print(f"   instructions (valgrind): ask {counted['ask'] / 1e6:.0f}M, the settings alone {counted['settings'] / 1e6:.0f}M "
+              f"({counted['ask'] / counted['settings']:.2f}x), a bare python {counted['python'] / 1e6:.0f}M")
+    else:
+        print("   (instructions not counted: valgrind is not installed)")
 
 
 def install_size() -> None:

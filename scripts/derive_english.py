@@ -26,8 +26,10 @@ def main() -> None:
         header, *buckets = msgpack.load(stream, raw=False)
     assert header.get("format") == "cB"
     lines = ["# English word frequencies from wordfreq 3.1.1 (small_en), CC BY-SA 4.0: see ENGLISH-ZIPF-LICENSE.md",
-             "# each line: N, then the words whose Zipf frequency is 9 - N/100"]
-    lines += [f"{n} {' '.join(words)}" for n, words in enumerate(buckets) if words]
+             "# each line: a word, then N: its Zipf frequency is 9 - N/100; sorted by the word's UTF-8 bytes"]
+    bucket_of = {word: n for n, words in enumerate(buckets) for word in words}  # a word twice: the last wins
+    # Sorted, so that english.py can find a word by binary search without reading the whole list.
+    lines += [f"{word} {n}" for word, n in sorted(bucket_of.items(), key=lambda item: item[0].encode())]
     with gzip.GzipFile(OUT, "wb", mtime=0) as stream:  # mtime 0: the same bytes every time
         stream.write(("\n".join(lines) + "\n").encode())
     print(f"{OUT}: {sum(len(b) for b in buckets)} words, {OUT.stat().st_size // 1024} KiB")

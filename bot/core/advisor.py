@@ -46,6 +46,9 @@ MAX_NAME_CHARS, MAX_BACKGROUND_CHARS = 200, 300
 """What /step, /done, /resources and /background read of what was typed: names are short, and matching
 a 6,000-character "name" would only cost time."""
 CONTEXT_MINUTES = 30.0
+FRAME = ">"
+"""Joins the conversation's topic to the topic it is a part of, in the one context value stored:
+"algorithms>interviews" after "any practice site for the coding part?" (ids never hold it)."""
 NOT_SAVED = ("\n\n⚠️ My memory (the database) isn't working right now: this answer doesn't use what you told me "
              "before, and nothing from this message was saved.")
 PRIVATELY = ("\n\nYou told me where you start from privately, so I won't use it here: ask me with `/ask` (only you "
@@ -69,6 +72,7 @@ class Memory:
     profile: Profile
     done: set[str] = field(default_factory=set)
     previous: str | None = None  # topic of the last answer in this conversation
+    frame: str | None = None  # the topic that answer was a part of ("the coding part" of interviews)
     ok: bool = True  # False when the database could not be read
 
 
@@ -81,7 +85,11 @@ def clean(question: str) -> str:
 def readable(reader: Reader, question: str) -> str:
     """What the reader reads: the message with its Markdown set aside (parts.py), its lines kept (a line
     ends a sentence), control characters dropped and the length capped."""
-    lines = (clean(line) for line in reader.prose(question[: MAX_QUESTION_CHARS * 4]).split("\n"))
+    return _lines(reader.prose(question[: MAX_QUESTION_CHARS * 4]))
+
+
+def _lines(prose: str) -> str:
+    lines = (clean(line) for line in prose.split("\n"))
     return "\n".join(line for line in lines if line)[:MAX_QUESTION_CHARS]
 
 
@@ -153,8 +161,9 @@ class Advisor:
 
     async def _memory(self, user: str, place: Place) -> Memory:
         try:
-            profile, done, previous = await self.storage.memory(place.id, place.channel, user, self.context_age)
-            return Memory(profile, done, previous)
+            profile, done, context = await self.storage.memory(place.id, place.channel, user, self.context_age)
+            previous, _, frame = (context or "").partition(FRAME)
+            return Memory(profile, done, previous or None, frame or None)
         except StorageError as exc:
             log.warning("answering without memory: %s", exc, extra={"alert": "storage"})
             return Memory(Profile(user, None, None), ok=False)
@@ -185,22 +194,31 @@ class Advisor:
             return compose.help_reply()
         kb, reader = self.knowledge, self.reader  # one snapshot for the whole answer, even if a reload lands
         memory = await self._memory(user, place)
-        asked = readable(reader, raw) or question  # code, quotes, links and list markers set aside
-        reading = await asyncio.to_thread(reader.read, asked, previous=memory.previous)
+        layout = reader.layout(raw[: MAX_QUESTION_CHARS * 4])  # code, quotes, links and list markers set aside
+        asked = _lines(layout.text) or question
         remembered = memory.profile.background if memory.profile.background in kb.backgrounds else None
+        reading = await asyncio.to_thread(reader.read, asked, previous=memory.previous, frame=memory.frame,
+                                          layout=layout, known=remembered is not None)
         if reading.kind == "smalltalk":
             return replace(compose.smalltalk_reply(reading.smalltalk or "ack"), background=remembered)
 
         saved = memory.ok
         lead = None
-        finished = kb.step(reading.finished) if reading.finished else None
-        # "I've finished the maths step" ticks it off as /done does; only the member's own words do
-        if finished is not None and by_them and finished.id not in memory.done:
-            ok, _ = await self._try(self.storage.mark_done(place.id, user, finished.id, True))
+        # "I've finished the maths step", or a plan's ✅ items, tick steps off as /done does; only the
+        # member's own words do
+        ticked = [s for s in dict.fromkeys(filter(None, (reading.finished, *reading.ticked)))
+                  if kb.step(s) is not None and s not in memory.done] if by_them else []
+        done_now = []
+        for step_id in ticked:
+            ok, _ = await self._try(self.storage.mark_done(place.id, user, step_id, True))
             saved = saved and ok
             if ok:
-                memory.done.add(finished.id)
-                lead = f"Ticked off ✅ {bold(finished.title)}, as with `/done`. `/undo {finished.id}` takes it back."
+                memory.done.add(step_id)
+                done_now.append(kb.step(step_id))
+        if done_now:
+            names = ", ".join(bold(s.title) for s in done_now if s is not None)
+            lead = (f"Ticked off ✅ {names}, as with `/done`. `/undo {done_now[-1].id}` takes "
+                    + ("it back." if len(done_now) == 1 else "one back."))
         stated_now: tuple[str, bool] | None = None  # saved with the question, in its one transaction
         private = memory.profile.background_private
         found = reading.found
@@ -268,10 +286,13 @@ class Advisor:
         topic = kb.topic(reading.topic)
         assert topic is not None  # the reader only names topics of this knowledge
         matches = reading.matches
+        def framed(subject: str) -> str:  # a part's answer keeps the topic it is a part of for the next part
+            return f"{subject}{FRAME}{reading.part_of}" if reading.part_of and reading.part_of != subject else subject
+
         if reading.followup == "resources":
-            return compose.resources_for(kb, topic, reading.wants, matches), topic.id
+            return compose.resources_for(kb, topic, reading.wants, matches, skip=reading.done_with), framed(topic.id)
         if reading.followup == "practice":
-            return compose.practice_reply(kb, topic, matches), topic.id
+            return compose.practice_reply(kb, topic, matches), framed(topic.id)
         if reading.followup == "next":
             route = background.route if background else tuple(s.id for s in kb.steps)
             step = reader.next_after(topic.id, route, done)
@@ -284,7 +305,7 @@ class Advisor:
             return reply, step.id
         reply = compose.topic_reply(kb, topic, background=background, done=done, lead=lead, matches=matches,
                                     did_you_mean=reading.did_you_mean, wants=reading.wants, named=reading.named)
-        return reply, compose.subject(kb, topic, background, done)
+        return reply, framed(compose.subject(kb, topic, background, done))
 
     # --- for moderators -------------------------------------------------------------------------
 

@@ -113,7 +113,7 @@ def resource_text(r: Resource, *, full: bool = True) -> str:
     return resource_line(r.name, r.url, r.type, None, None, None, r.free)
 
 
-def _kind_of(r: Resource) -> str:
+def kind_of(r: Resource) -> str:
     return {"article": "paper", "tool": "site", "community": "site"}.get(r.type, r.type)
 
 
@@ -122,7 +122,7 @@ def resource_lines(ids: Iterable[str], resources: Mapping[str, Resource], first:
     """One line per resource; kinds in `first` ("book", "free") come first."""
     chosen = [resources[i] for i in ids if i in resources]
     if first:
-        chosen.sort(key=lambda r: not (_kind_of(r) in first or ("free" in first and r.free)))
+        chosen.sort(key=lambda r: not (kind_of(r) in first or ("free" in first and r.free)))
     return [resource_text(r, full=full) for r in chosen]
 
 
@@ -246,12 +246,14 @@ def topic_reply(
     return Reply(title, body, credit_text, matches=tuple(matches), did_you_mean=tuple(did_you_mean), next_step=next_step)
 
 
-def resources_for(kb: Knowledge, topic: Topic, wants: Collection[str], matches: Sequence[Match] = ()) -> Reply:
+def resources_for(kb: Knowledge, topic: Topic, wants: Collection[str], matches: Sequence[Match] = (),
+                  skip: Collection[str] = ()) -> Reply:
     """A follow-up asking for some kind of resource ("is there a book for that?", "a free one?") on a
-    topic: those of its resources, or, when it has none of that kind, the others it has."""
+    topic: those of its resources, or, when it has none of that kind, the others it has. `skip`: ones the
+    member says they finished ("done with cs50, what's the next course?")."""
     kinds = [k for k in wants if k != "free"]
-    pool = [kb.resources[r] for r in topic.resources if r in kb.resources]
-    chosen = [r for r in pool if (not kinds or _kind_of(r) in kinds) and ("free" not in wants or r.free)]
+    pool = [kb.resources[r] for r in topic.resources if r in kb.resources and r not in skip]
+    chosen = [r for r in pool if (not kinds or kind_of(r) in kinds) and ("free" not in wants or r.free)]
     what = " and ".join(KIND_NAMES[k] for k in (kinds or ["free"]) if k in KIND_NAMES) if wants else "resources"
     if "free" in wants and kinds:
         what = "free " + what
@@ -426,6 +428,7 @@ _SMALLTALK = {
     "thanks": ("Glad it helped!", "Any time. When you finish a step, tick it off with `/done`, and `/next` shows "
                "what comes after it."),
     "ack": ("👍", "Ask me anything about becoming an ML engineer whenever you like: `/topics` lists what I know."),
+    "luck": ("Good luck! 🤞", "Come back and tell me how it went. Whatever comes next, I'm here for the next question."),
 }
 
 
@@ -574,7 +577,7 @@ def field_resources(kb: Knowledge, wants: Collection[str], background: Backgroun
     for step in route:
         for rid in step.resources:
             r = kb.resources.get(rid)
-            if r is None or rid in seen or _kind_of(r) not in kinds or ("free" in wants and not r.free):
+            if r is None or rid in seen or kind_of(r) not in kinds or ("free" in wants and not r.free):
                 continue
             seen.add(rid)
             sources += r.sources

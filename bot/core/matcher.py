@@ -85,6 +85,11 @@ class _Phrase:
     kind: float
     norm: float = 0.0
 
+    def __reduce__(self) -> tuple[type[_Phrase], tuple[frozenset[str], str, float, float]]:
+        # Unpickled (compiled.py) by calling the class: dataclasses' own __setstate__ for slots runs in
+        # Python once per phrase, which was a third of a one-shot ask's knowledge load (issue 17).
+        return _Phrase, (self.terms, self.text, self.kind, self.norm)
+
 
 ANCHORS = frozenset({*(stem(w) for w in ("ml", "mle", "mlops", "nlp")), "deep_learn", "data_scienc", "comput_vision",
                      "data_scientist"})

@@ -8,7 +8,12 @@ drown the question ("import pickle … model.predict" is not a question about pi
   its address ("coursera learn machine learning");
 * a quote ("> …") is set aside, unless what is left refers to it ("true?", "what's the point of this
   line?") or says too little on its own: then the quote is read as part of the question;
-* list items become one sentence, their markers dropped.
+* list items become one sentence, their markers dropped; a list that ticks items off (✅) or leaves one
+  open ("???") is also kept as a `Plan`: progress, whose open item is what comes next;
+* "this" in a question about a code block that trains or runs a model refers to that model ("how do I
+  get from this to users?" → "from this model"), so the code's meaning stays while its words go;
+* the code is kept aside (`Prose.code`) for a reader that wants it: an introduction written as code
+  ("let me = Developer(...)" + "that's me") still says who the member is.
 
 `asking_parts` then splits what is left into the questions it asks ("which maths do I need, and how
 long will it take?"): sentences that each ask, or one sentence joined by "and", "plus", "also". Pure
@@ -39,9 +44,22 @@ QUOTE_ENOUGH = 6
 
 
 @dataclass(frozen=True)
+class Plan:
+    """A list the member wrote of their route: the items before the open one (or all of them) and which
+    of those they ticked off. `open` says an item was left to fill ("???", "tbd")."""
+
+    items: tuple[str, ...]
+    ticked: tuple[bool, ...]
+    open: bool
+    rest: str  # the message without the list: what it asks about the plan
+
+
+@dataclass(frozen=True)
 class Prose:
     text: str  # what to read for meaning
     asides: tuple[str, ...] = ()  # what was set aside: code, quotes
+    plan: Plan | None = None
+    code: str = ""  # the fenced code set aside, its fences dropped
 
 
 def url_key(url: str) -> str:
@@ -69,6 +87,10 @@ def prose(message: str, link_names: Mapping[str, str] | None = None) -> Prose:
         return "\n"
 
     text = _FENCE.sub(fence, message)
+    code = "\n".join(a.strip("`") for a in asides)
+    if code and _MODEL_CODE.search(code):
+        text = _DEICTIC.sub(lambda m: f"{m.group(0)} model", text, count=1)
+    listed = plan(text)
     text = _INLINE.sub(lambda m: m.group(1), text)
     text = _URL.sub(lambda m: _link_words(m.group(1), names), text)
     text = _EMPHASIS.sub("", text)
@@ -98,7 +120,38 @@ def prose(message: str, link_names: Mapping[str, str] | None = None) -> Prose:
             rest = quote  # only a quote: it is the question
         elif len(content(rest_words)) < QUOTE_ENOUGH or _REFERS.intersection(rest_words):
             rest = _with_quote(rest, quote)
-    return Prose(rest.strip(), tuple(asides))
+    return Prose(rest.strip(), tuple(asides), listed, code)
+
+
+_TICK = re.compile(r"✅|✔️?|☑️?|✓|\[[xX]\]|~~|\((?:done|finished|complete|completed)\)|\bdone\s*$", re.I)
+_OPEN = re.compile(r"^(?:\?+|\.{2,}|…|tbd|tba|todo|idk|\?\s*\?\s*\?|\[ \]\s*\?*)$", re.I)
+_MODEL_CODE = re.compile(r"\.(?:fit|predict|train|forward)\s*\(|\b(?:torch|keras|sklearn|tensorflow|xgboost)\b|\bmodel\b")
+_DEICTIC = re.compile(r"\b(?:this|that)\b(?!\s+(?:model|code|one|is|was|\w+ing)\b)", re.I)
+
+
+def plan(text: str) -> Plan | None:
+    """The member's plan, when `text` holds a list of at least two items that ticks some off or leaves
+    one open; None otherwise (a plain list of things)."""
+    items: list[str] = []
+    ticked: list[bool] = []
+    rest: list[str] = []
+    open_at: int | None = None
+    for line in text.split("\n"):
+        if not _ITEM.match(line):
+            rest.append(line)
+            continue
+        item = _ITEM.sub("", line).strip()
+        bare = _TICK.sub("", item).strip(" -*:.,")
+        if _OPEN.match(bare) or not bare:
+            if open_at is None:
+                open_at = len(items)
+            continue
+        items.append(bare)
+        ticked.append(bool(_TICK.search(item)))
+    if len(items) + (open_at is not None) < 2 or (open_at is None and not any(ticked)):
+        return None
+    cut = len(items) if open_at is None else open_at
+    return Plan(tuple(items[:cut]), tuple(ticked[:cut]), open_at is not None, "\n".join(rest).strip())
 
 
 def _with_quote(rest: str, quote: str) -> str:

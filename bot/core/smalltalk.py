@@ -1,7 +1,8 @@
 """Small talk the advisor recognises instead of treating as a question it can't answer.
 
-Greetings ("hey everyone 👋"), thanks ("thanks!! that helped a lot"), acknowledgements ("ok cool",
-"lol") and questions about the bot itself ("who are you?", "what can you do?", "help") get a short,
+Greetings ("hey everyone 👋", "good evening folks"), thanks ("thanks!! that helped a lot"),
+acknowledgements ("ok cool", "lol"), a member asking for luck before something ("fingers crossed for
+tomorrow") and questions about the bot itself ("who are you?", "what can you do?", "help") get a short,
 friendly reply saying what the bot can do. They are never a refusal and never land in the moderators'
 gaps list. A greeting followed by a real question ("hi! how do I learn MLOps?") is a question.
 """
@@ -21,13 +22,23 @@ THANKS = frozenset(
 ACK = frozenset(
     """ok okay k kk cool nice great awesome perfect amazing brilliant lol lmao lmfao rofl haha hahaha hehe xd
     gotcha alright aight sure yes yeah yep yup no nope nah hmm hm wow oh ah bye cya goodbye later goodnight
-    interesting neat sweet fine good noted understood right true fair word bet""".split()
+    interesting neat sweet fine good noted understood right true fair word bet wild gg respect""".split()
+)
+# Acknowledgements said as a phrase ("sounds good", "will do", "say less"): the message is one of these,
+# give or take other small talk.
+ACK_PHRASES = (
+    ("sounds", "good"), ("sounds", "great"), ("sounds", "fair"), ("no", "worries"), ("will", "do"), ("will", "try"),
+    ("say", "less"), ("makes", "sense"), ("fair", "enough"), ("got", "it"), ("big", "if", "true"), ("all", "good"),
+    ("good", "to", "know"), ("on", "it"), ("give", "go"), ("give", "shot"),
 )
 FILLER = frozenset(
     """a an the that this it that's all everyone everybody guys folks people yall y'all again very so much lot
     lots really actually for you u ya bot mate man dude bro friend friends there again once more just got it
     helped helpful help useful makes sense was is be good one day all and too as well great info answer reply
     tip tips advice way much lol im i am here i'm super mega totally""".split()
+) | frozenset(
+    # who a message is addressed to, and hedges that only soften it ("morning chat", "tbh", "ngl")
+    """chat fam team squad crew gang everyone ngl tbh fr frfr lowkey highkey honestly srsly istg tho though""".split()
 )
 # Questions about the bot itself: the message is one of these, give or take filler.
 ABOUT = (
@@ -43,6 +54,18 @@ ABOUT = (
     ("what", "are", "you", "for"), ("what", "is", "this", "bot"), ("what", "you", "do"),
     ("joke",), ("tell", "joke"), ("another", "joke"),
 )
+# Asking for luck before something (an interview, an exam): the message is one of these, give or take
+# filler and what it is for ("fingers crossed for friday", "wish me luck with the onsite").
+LUCK = (
+    ("wish", "me", "luck"), ("wish", "me", "the", "best"), ("wish", "me", "well"), ("fingers", "crossed"),
+    ("here", "goes", "nothing"), ("here", "goes"), ("pray", "for", "me"), ("keep", "fingers", "crossed"),
+    ("send", "good", "vibes"), ("rooting", "for", "me"), ("good", "luck", "to", "me"), ("lets", "go"),
+    ("let", "us", "go"), ("moment", "of", "truth"), ("wish", "luck"),
+)
+_LUCK_FILLER = frozenset("""for with on at in my the a an this that it tomorrow today tonight friday monday tuesday
+    wednesday thursday saturday sunday week next interview interviews onsite exam exams test round call screen
+    offer final last big first second third again once more everyone all guys chat please pls yall lol haha ok okay alright so well
+    nervous scared excited""".split())
 _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "please", "pls", "plz", "with", "bot",
                                      "mle", "advisor", "the", "anyway", "doing", "today", "list", "real", "actual",
                                      "actually", "really", "am", "i", "an", "ai", "someone", "like",
@@ -52,26 +75,36 @@ _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "pl
 
 _ABOUT_WORDS = frozenset(w for pattern in ABOUT for w in pattern) | _ABOUT_FILLER
 _SMALL_WORDS = GREETING | THANKS | ACK | FILLER
-_ANY_WORD = _ABOUT_WORDS | _SMALL_WORDS | {"r", "u", "ya"}
+_LUCK_WORDS = frozenset(w for pattern in LUCK for w in pattern) | _LUCK_FILLER
+_ACK_FILLER = GREETING | THANKS | ACK | frozenset("that it this then so just definitely sure for thx all at a really totally will i".split())
+_ANY_WORD = _ABOUT_WORDS | _SMALL_WORDS | _LUCK_WORDS | {w for p in ACK_PHRASES for w in p} | {"r", "u", "ya"}
+
+
+def _fits(tokens: list[str], pattern: tuple[str, ...], filler: frozenset[str]) -> bool:
+    """The pattern's words in order, anything between or around them filler."""
+    rest, at = [], 0
+    for w in tokens:
+        if at < len(pattern) and w == pattern[at]:
+            at += 1
+        else:
+            rest.append(w)
+    return at == len(pattern) and all(w in filler or w.isdigit() for w in rest)
 
 
 def classify(text: str) -> str | None:
-    """"greeting", "thanks", "ack" or "about" for small talk; None for anything else."""
+    """"greeting", "thanks", "ack", "luck" or "about" for small talk; None for anything else."""
     tokens = [w for w in words(text) if w != BREAK]
     if not tokens:
         return None  # emoji or punctuation only: the caller decides (an empty question gets the help text)
     if not _ANY_WORD.issuperset(w for w in tokens if not w.isdigit()):
         return None  # a word no small talk uses: a question (most messages stop here)
     tokens = [{"r": "are", "u": "you", "ya": "you"}.get(w, w) for w in tokens]
-    for pattern in ABOUT:  # the pattern's words in order, anything between or around them filler
-        rest, at = [], 0
-        for w in tokens:
-            if at < len(pattern) and w == pattern[at]:
-                at += 1
-            else:
-                rest.append(w)
-        if at == len(pattern) and all(w in _ABOUT_FILLER for w in rest):
-            return "about"
+    if any(_fits(tokens, pattern, _ABOUT_FILLER) for pattern in ABOUT):
+        return "about"
+    if any(_fits(tokens, pattern, _LUCK_FILLER | _SMALL_WORDS) for pattern in LUCK):
+        return "luck"
+    if any(_fits(tokens, pattern, _ACK_FILLER) for pattern in ACK_PHRASES):
+        return "thanks" if THANKS.intersection(tokens) else "ack"
     if not all(w in GREETING or w in THANKS or w in ACK or w in FILLER or w.isdigit() for w in tokens):
         return None
     if any(w in THANKS for w in tokens):
@@ -90,9 +123,15 @@ REACTION_OPENERS = frozenset(
 )
 PRAISE = frozenset(
     """helpful useful smart clever great awesome amazing better best cool nice legend goat brilliant impressive
-    genius good""".split()
+    genius good slaps rock rocks goated goat gold dope elite banger underrated w""".split()
 )
+PRAISE_PHRASES = (("goes", "hard"), ("go", "hard"), ("hits", "different"), ("the", "goat"), ("a", "w"),
+                  ("ate",), ("carried", "me"), ("saved", "me"))
+"""Praise said as an idiom ("this bot goes hard"): the words together, right after what is praised."""
+_BETWEEN = frozenset("bot thing advisor is are re s was be kinda so really just lowkey honestly actually".split())
 BOT_WORDS = frozenset("you you're ur u bot this thing advisor".split())
+_ANSWER_WORDS = frozenset("advice answer answers tip tips info reply replies explanation breakdown".split())
+"""What a compliment may praise besides the bot itself: its answer ("goated advice")."""
 _ASKS = frozenset("how what which where when why who should could would can do does is are any".split())
 _REQUESTS = frozenset("""give show tell list explain recommend suggest send share need want wanna teach help
     finished done completed learned learnt started""".split())
@@ -106,6 +145,17 @@ def reaction(text: str) -> str | None:
         return None
     opener = tokens[0] in REACTION_OPENERS or tokens[0] in THANKS
     asks = any(w in _ASKS and tokens[i + 2 : i + 3] != ["not"] for i, w in enumerate(tokens[1:3]))  # "can't you just…"
-    if (opener and not asks) or (BOT_WORDS & set(tokens[:4]) and PRAISE & set(tokens)):
+    if (opener and not asks) or ((BOT_WORDS | _ANSWER_WORDS) & set(tokens[:4]) and _praises(tokens)):
         return "thanks" if THANKS.intersection(tokens) else "ack"
     return None
+
+
+def _praises(tokens: list[str]) -> bool:
+    """A word of praise anywhere, or an idiom of praise right after the bot is named ("this thing slaps",
+    "you ate")."""
+    if PRAISE.intersection(tokens):
+        return True
+    start = next(i for i, w in enumerate(tokens) if w in BOT_WORDS or w in _ANSWER_WORDS) + 1
+    while start < len(tokens) and tokens[start] in _BETWEEN:
+        start += 1
+    return any(tuple(tokens[start : start + len(p)]) == p for p in PRAISE_PHRASES)

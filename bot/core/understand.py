@@ -3,14 +3,18 @@ or nothing the knowledge covers. Pure: no storage, no Discord; the advisor acts 
 
 How a message is read:
 
-1. Small talk ("thanks!!", "who are you?") is recognised first (smalltalk.py).
+0. What its Markdown holds besides prose (parts.py): a listed plan ("1. python ✅ 2. ???") is progress,
+   answered with the step after the furthest one reached; code introducing the member states a background.
+1. Small talk ("thanks!!", "who are you?", "wish me luck") is recognised first (smalltalk.py).
 2. A long message is matched on the part that asks (text.focus): its last asking sentence, so the
    rest of an introduction cannot pull the answer elsewhere. Backgrounds are read from the whole message.
 3. A background the member states about themselves is set aside for matching; one merely mentioned
    ("what should a physicist learn?") is tried both ways (see `_match`).
 4. A message that leans on the previous answer ("is there a book for that?", "and after that?",
    "what language is it taught in?") is answered for the previous topic; one that names a new topic
-   starts afresh.
+   starts afresh. One naming a part of it ("any course for the calc part?") is answered for that part's
+   topic, and the topic it is a part of (the frame) is kept for the next part. The conversation's slots
+   are the previous topic, its frame and whether the member's background is known.
 5. Resources named in the message ("is the Goodfellow book any good?") pick the topic that lists them
    and are shown first.
 """
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.core import feelings, parts, smalltalk, text
 from bot.core.backgrounds import NEGATIONS, Found
+from bot.core.compose import kind_of
 from bot.core.english import commonness
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import CLOSE, DEFAULT_THRESHOLD, anchored
@@ -46,6 +51,12 @@ FEELING_BAND = 0.15
 """How far below the best a topic whose advice answers a stated feeling may be and still be preferred."""
 LIKELY_BAND = 0.06
 """How far under the line the closest topic may be and still be answered, when nothing points elsewhere."""
+NAME_SHARE = 0.1
+"""A word in a guide's description that at most this share of topics use may name that guide ("Careem")."""
+PART_BAND = 0.15
+"""How far below the best topic a part's words name ("the coding part") another may be and still be chosen."""
+PART_BONUS = 0.1
+"""What holding the kind of resource asked for, or belonging with the topic discussed, adds to a part's topic."""
 HOMEWORK = "solving a maths exercise (I can point you to where to learn the maths, not work it out)"
 NAMED_MARGIN = 0.15
 """A topic matched this far over the line keeps the question even if no resource it names is listed there."""
@@ -55,6 +66,11 @@ NAMED_MARGIN = 0.15
 _PERSON = re.compile(r"(ist|er|or|ian|ant|ent|dev)$")
 """How a role names a person ("physicist", "teacher", "accountant") rather than a field ("physics")."""
 _SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
+_PART = re.compile(r"\b(?:the|that|this|those|these)\s+((?:[^\W\d_][\w'-]*\s+){0,2}?[^\W\d_][\w'-]*)\s+"
+                   r"(?:parts?|bits?|sides?|stuff|portions?|sections?|pieces?|half|halves|aspects?|areas?)\b", re.I)
+"""A follow-up naming a part of what was discussed: "the coding part", "that system design bit"."""
+_COMPARING = frozenset({"or", "vs", "versus", "than", "compared"})
+_ME = re.compile(r"\b(?:me|myself|whoami|about_me|aboutme)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+")
 
 # Words that point back at the previous answer.
@@ -84,7 +100,27 @@ _REQUEST = (_KIND_WORDS | _FREE | _NEXT | _PRACTICE | _DONE
             | {"recommend", "recommendation", "suggest", "suggestion", "resource", "resources", "good", "any", "got",
                "go", "with", "learn", "study", "there", "for", "need", "want", "once", "now", "what", "about"})
 _REQUEST_STEMS = frozenset(stem(w) for w in _REQUEST)
+_PLAN_STEMS = frozenset(stem(w) for w in """plan plans step steps stage stages roadmap route list order missing gap
+    blank fill filled goes go comes come number part""".split())
+"""Words a message uses about a plan it lists, not about a topic ("what goes in step 4?")."""
 _KIND_STEMS = frozenset(stem(w) for w in _KIND_WORDS)
+
+
+_NOUN_BEFORE = frozenset("a an on low tight small no limited zero student my any the".split())
+
+
+def _verbs(tokens: Sequence[str]) -> set[str]:
+    """Request words used as verbs, which then ask for nothing: "how much time should I budget for it?"
+    budgets time; "a course on a budget" asks for a cheap one."""
+    return {"budget"} if any(w == "budget" and (i == 0 or tokens[i - 1] not in _NOUN_BEFORE)
+                             for i, w in enumerate(tokens)) else set()
+
+
+def _particle(words: set[str], tokens: Sequence[str]) -> bool:
+    """"and how long then?", "which book then": "then" closing a question of its own means "in that case",
+    not "after that" ("and then?", "what then?" ask for what comes next)."""
+    return (words & _NEXT == {"then"} and bool(tokens) and tokens[-1] == "then"
+            and len(content([t for t in tokens if t not in _CONTINUE and t not in _REQUEST])) >= 1)
 
 
 @dataclass(frozen=True)
@@ -106,6 +142,9 @@ class Reading:
     likely: bool = False  # answered from just under the line (LIKELY_BAND): the closest topic, not a sure one
     finished: str | None = None  # a roadmap step the member says they finished: ticked off as with /done
     feeling: str | None = None  # a feeling the message states ("burnt out"), acknowledged before the answer
+    part_of: str | None = None  # a follow-up naming a part of an answer: the topic it is a part of (the frame)
+    done_with: tuple[str, ...] = ()  # resources the member says they finished: not offered again
+    ticked: tuple[str, ...] = ()  # roadmap steps a plan the member lists ticks off (✅): ticked off as with /done
 
     @property
     def topic(self) -> str | None:
@@ -120,6 +159,8 @@ class Reader:
         self.threshold = threshold
         self._topic_words: dict[str, frozenset[str]] = {}  # _words_of, per topic: built on first use
         self._links: dict[str, str] | None = None  # resource addresses → names, for links in messages
+        self._kind_topics: dict[str, Entry | Step | None] = {}  # _kind_topic, built on first use
+        self._sources: dict[str, frozenset[str]] | None = None  # _source_words: a guide's own word → its words
         self._statements: dict[str, Found | None] = {}  # _stated, for the messages being read
         # first stem → (stems of a phrase, subject) for subjects inside the field the guides don't cover
         self._within: dict[str, list[tuple[tuple[str, ...], str]]] | None = None
@@ -155,18 +196,35 @@ class Reader:
         whole = kb.normalizer.stems_of(folded)
         if found is None:
             return [whole], None, folded
+        other = self._compared(folded, found)
+        if other is not None:  # "is it harder from marketing or from physics?": read with and without both,
+            gone = found.consumed | other.consumed  # as mentions are ("data science route or software route?")
+            return [whole, kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in gone])], None, folded
         rest = kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in found.consumed])
         start = found.start > 0 and folded[found.start - 1] == "from"  # "how do I go from physics to ML?"
         return ([rest] if found.about_self or start else [whole, rest]), found, folded
+
+    def _compared(self, folded: Sequence[str], found: Found) -> Found | None:
+        """A second, different background the message compares the first with ("from marketing or from
+        software", "physicist vs designer"), when neither is the member's own."""
+        if found.about_self or not _COMPARING.intersection(folded):
+            return None
+        masked = [BREAK if i in found.consumed else w for i, w in enumerate(folded)]
+        other = self.kb.detector.detect(masked)
+        if other is None or other.about_self or other.background == found.background:
+            return None
+        return other
 
     def match(self, question: str) -> tuple[list[Match], Found | None]:
         """Topics for `question` on its own (no conversation), best first, and its background."""
         matches, found, _ = self._match(question)
         return matches, found
 
-    def _match(self, question: str, *, limit: int = 5, given: Found | None = None) -> tuple[list[Match], Found | None, list[str]]:
+    def _match(self, question: str, *, limit: int = 5, given: Found | None = None,
+               known: bool = False) -> tuple[list[Match], Found | None, list[str]]:
         """`given`: a background stated elsewhere in the message (one question of several), which makes
-        personal answers count as they would in the whole message."""
+        personal answers count as they would in the whole message; `known`: the member told their
+        background before (a slot kept across the conversation), which makes personal answers count too."""
         kb = self.kb
         readings, found, folded = self.analyse(question)
         found = found or given
@@ -174,7 +232,7 @@ class Reader:
         surfaces = self.surfaces(folded)
         chosen = readings[0]
         # With a background at hand, a personal answer may win from just below the line (_prefer_personal).
-        floor = self.threshold - CLOSE if found is not None else self.threshold
+        floor = self.threshold - CLOSE if found is not None or known else self.threshold
         hits = self._above(kb.index.search(chosen, threshold=floor, names=names, surfaces=surfaces, limit=limit))
         if len(readings) > 1 and anchored(readings[0]):
             # The whole question first; without the mention only if clearly better. Only when the message
@@ -186,8 +244,9 @@ class Reader:
             elif not hits:
                 chosen = readings[1]
         matches = list(hits)
-        if found is not None:
+        if found is not None or known:
             matches = self._prefer_personal(matches)
+        if found is not None:
             matches = self._route_if_only_generic(chosen, found, matches, names, surfaces)
         return matches, found, chosen
 
@@ -265,17 +324,33 @@ class Reader:
             self._links = {parts.url_key(r.url): r.name for r in self.kb.resources.values() if r.url}
         return self._links
 
-    def read(self, message: str, *, previous: str | None = None) -> Reading:
-        """Read one message; `previous` is the topic of the member's last answer in this conversation.
-        The readers, in order: small talk, the separate questions it asks, then each question's topic."""
+    def layout(self, message: str) -> parts.Prose:
+        """The message's Markdown read (parts.py): its prose, and what was set aside (code, a plan)."""
+        return parts.prose(message, self._link_names())
+
+    def read(self, message: str, *, previous: str | None = None, frame: str | None = None,
+             layout: parts.Prose | None = None, known: bool = False) -> Reading:
+        """Read one message; `previous` is the topic of the member's last answer in this conversation,
+        `frame` the topic that answer was a part of ("the coding part" of an interview question),
+        `layout` what its Markdown held besides prose (`message` is then that prose), `known` whether
+        the member told their background before (then answers that fit it win close calls).
+        The readers, in order: the plan or introduction its Markdown holds, small talk, the separate
+        questions it asks, then each question's topic."""
+        if layout is not None:
+            intro = self._intro(layout)
+            planned = self._planned(layout.plan, intro) if layout.plan else None
+            if planned is not None:
+                return planned
+            if intro is not None and self._stated(message) is None:
+                return self._read_one(message, previous=previous, statement=intro, frame=frame, known=known)
         kind = smalltalk.classify(message) or self._reaction(message)
         if kind is not None:
             return Reading("smalltalk", smalltalk=kind)
         if parts.homework(message):  # "integrate x sin x for me": maths to solve, not maths to learn
             return Reading("unknown", elsewhere=(HOMEWORK,))
-        reading = self._several(message, previous)
+        reading = self._several(message, previous, frame, known)
         if reading is None:
-            reading = self._read_one(message, previous=previous)
+            reading = self._read_one(message, previous=previous, frame=frame, known=known)
         feeling = feelings.feeling(message) if reading.kind in ("topic", "several", "unknown") else None
         if feeling is None:
             return reading
@@ -327,6 +402,29 @@ class Reader:
         return any(not kb.index.knows(w) and kb.index.weight(w, names, surfaces.get(w)) > FOREIGN * kb.index.rarest
                    for w in content(kb.normalizer.stems_of(folded)))
 
+    def _ours(self, stems: Sequence[str], found: Found) -> bool:
+        """Whether, besides the field mentioned and resource kinds, the message names a subject of ours:
+        a word few topics use and not everyday English ("transformers", "docker")."""
+        field = set(self.kb.normalizer.stems(found.alias))
+        rest = [w for w in stems if w not in field and w not in _KIND_STEMS]
+        return self._telling(rest) > 0
+
+    def _mostly_unknown(self, message: str) -> bool:
+        """Whether words the knowledge never uses weigh more than those it does ("tips for grading exams
+        faster": only "faster" is ours): then a topic just under the line matched a side word, not the
+        subject, and is not offered as the likely answer."""
+        kb = self.kb
+        folded = kb.detector.words(message)
+        names, surfaces = self.names(message), self.surfaces(folded)
+        known = unknown = 0.0
+        for w in content(kb.normalizer.stems_of(folded)):
+            weight = kb.index.weight(w, names, surfaces.get(w))
+            if kb.index.knows(w):
+                known += weight
+            else:
+                unknown += weight
+        return unknown > known
+
     def _reaction(self, message: str) -> str | None:
         """"welp, that's a longer road than I pictured", "you're more helpful than the FAQ": a reaction,
         unless it tells something about the member (a background) the advisor should remember."""
@@ -347,7 +445,7 @@ class Reader:
         self._statements[message] = stated
         return stated
 
-    def _several(self, message: str, previous: str | None) -> Reading | None:
+    def _several(self, message: str, previous: str | None, frame: str | None = None, known: bool = False) -> Reading | None:
         """Two or three questions in one message, each naming a topic of its own: one reading each."""
         asking = self.focus(message)
         pieces = parts.asking_parts(asking, self._naming)
@@ -357,10 +455,10 @@ class Reader:
         readings: list[Reading] = []
         seen: set[tuple[str, str | None]] = set()  # (topic, follow-up): "…, and what comes after it?" is new
         for piece in pieces:
-            one = self._read_one(piece, previous=previous, statement=statement)
+            one = self._read_one(piece, previous=previous, statement=statement, frame=frame, known=known)
             if readings and one.followup and not _BACK.intersection(text.words(piece)):
                 # "…, and which podcasts?" may be a question of its own; "…, and how do I show it?" leans back
-                alone = self._read_one(piece, statement=statement)
+                alone = self._read_one(piece, statement=statement, known=known)
                 if alone.kind == "topic" and alone.matches[0].score >= self.threshold + OWN_QUESTION:
                     one = alone
             if readings and one.followup not in (None, "next") and one.topic == readings[-1].topic:
@@ -378,24 +476,25 @@ class Reader:
         # mentions ("which maths…") is that part's own.
         return Reading("several", matches, statement, parts=tuple(readings))
 
-    def _read_one(self, message: str, *, previous: str | None = None, statement: Found | None = None) -> Reading:
+    def _read_one(self, message: str, *, previous: str | None = None, statement: Found | None = None,
+                  frame: str | None = None, known: bool = False) -> Reading:
         """One question's reading: a follow-up, a topic, a statement about the asker, or unknown."""
         kb = self.kb
         given = statement
         statement = self._stated(message) or given  # a mention counts only in the question itself (below)
         asked = self.focus(message)
-        matches, found, stems = self._match(asked, given=given)
+        matches, found, stems = self._match(asked, given=given, known=known)
         narrow = text.focus(message, enough=1)
         if narrow != asked and (statement is not None or (matches and getattr(kb.topic(matches[0].id), "personal", None))):
             # The sentences before the question are about the asker ("Java dev here. I want to move to ML.
             # Which maths do I need?") and the asking sentence alone names a topic as well: it is the question.
-            alone, found_alone, stems_alone = self._match(narrow)
+            alone, found_alone, stems_alone = self._match(narrow, known=known)
             if alone and self._telling(stems_alone) >= 1 and (not matches or alone[0].score >= matches[0].score):
                 asked, matches, found, stems = narrow, alone, found or found_alone, stems_alone
         wider = text.focus(message, wider=1)
         if wider != asked and asked != narrow:
             # "is there anything made for people like me?" says little without the sentence before it
-            more, found_more, stems_more = self._match(wider)
+            more, found_more, stems_more = self._match(wider, known=known)
             vague = self._telling(stems) < 2  # "anything made for people who just want to do ML?"
             gain = more[0].score - matches[0].score if more and matches else 0.0
             if more and (not matches or (vague and gain > -WIDER_MARGIN) or (gain > WIDER_MARGIN and more[0].id != matches[0].id)):
@@ -414,7 +513,7 @@ class Reader:
             near = tuple(Match(t.id, t.title, 0.0) for t in map(kb.topic, subject.nearby) if t is not None)
             return Reading("unknown", (), background, near=near, uncovered=uncovered)
         tokens = kb.detector.words(asked)
-        words = set(tokens)
+        words = set(tokens) - _verbs(tokens)
         wants = frozenset(k for k, vocab in KINDS.items() if words & vocab) | (frozenset({"free"}) if words & _FREE else frozenset())
         named = tuple(n.resource for n in kb.names.find(asked))
         kinds = wants - {"free"}
@@ -423,6 +522,16 @@ class Reader:
             # would otherwise pull towards topics whose resources are books ("the deep learning book").
             rest = [w for w in stems if w not in _KIND_STEMS]
             subject = [w for w in content(rest) if kb.index.share(w) < GENERIC_SHARE]
+            # "what does the Careem hiring guy suggest for podcasts?": the guide asked names no subject
+            subjectless = not self._telling([w for w in rest if w not in self._source_words(rest)])
+            about = [t for t in map(self._kind_topic, sorted(kinds)) if t is not None] if subjectless else []
+            if about and len(about) == len(kinds):  # "good podcasts for ML?", "any blogs?": that kind's entry
+                found_matches = {m.id: m for m in matches}
+                chosen = [found_matches.get(t.id) or Match(t.id, t.title, self.threshold) for t in about]
+                if len(chosen) == 1:
+                    return Reading("topic", (chosen[0],), background, wants=wants)
+                return Reading("several", tuple(chosen), background,
+                               parts=tuple(Reading("topic", (m,), background) for m in chosen))
             if not subject and anchored(rest):  # "the best books for machine learning": across the roadmap
                 return Reading("resources", (), background, wants=wants)
             plain = self._above(kb.index.search(rest, threshold=self.threshold, names=self.names(asked),
@@ -431,10 +540,17 @@ class Reader:
                 matches = plain
 
         finished = self._finished_step(asked, tokens)
+        if finished is not None and kinds and self._same_step_again(tokens, finished):
+            # "done with cs50, which python course goes deeper?": more of the same step, not the next one
+            return Reading("topic", (finished,), background, "resources", wants, named, done_with=named)
         if finished is not None:  # "learned python, now what?", "I've finished the maths step"
             return Reading("topic", (finished,), background, "next", wants, named, finished=finished.id)
         if previous is not None and kb.topic(previous) is not None:
-            followup = self._followup(asked, words, stems, matches, previous)
+            part = self._part(asked, stems, wants, previous, frame)
+            if part is not None:  # "any course for the calc part?": that part's own topic, the request kept
+                request = "resources" if kinds else ("practice" if words & _PRACTICE else None)
+                return Reading("topic", (part,), background, request, wants, named, part_of=frame or previous)
+            followup = self._followup(asked, words, stems, matches, previous, known=known or background is not None)
             if followup is not None:
                 topic = kb.topic(previous)
                 assert topic is not None
@@ -453,8 +569,11 @@ class Reader:
         near = () if elsewhere else tuple(self.near(message))
         # "a textbook on organic chemistry": a field mentioned, in a message not about ML, is its subject
         # ("what should a physicist learn?" names a person like the asker, not a subject)
-        mentioned = found is not None and not found.about_self and not anchored(stems) and not _PERSON.search(found.alias)
-        if near and near[0].score >= self.threshold - LIKELY_BAND and not mentioned and not self._foreign(asked):
+        # ("a blog on transformers without walls of maths" is about transformers, a subject of ours)
+        mentioned = (found is not None and not found.about_self and not anchored(stems) and not _PERSON.search(found.alias)
+                     and not self._ours(stems, found))
+        if (near and near[0].score >= self.threshold - LIKELY_BAND and not mentioned and not self._foreign(asked)
+                and not self._mostly_unknown(asked)):
             # Just under the line, with nothing pointing elsewhere: the closest topic is usually right
             # (measured on our own fresh sets), so it is answered, with the runner-up as "did you mean".
             return Reading("topic", near[:1], background, did_you_mean=tuple(near[1:2]), likely=True)
@@ -484,8 +603,11 @@ class Reader:
                     return subject
         return None
 
-    def _followup(self, asked: str, words: set[str], stems: list[str], matches: list[Match], previous: str) -> str | None:
-        """How `asked` leans on the previous topic, or None when it starts afresh."""
+    def _followup(self, asked: str, words: set[str], stems: list[str], matches: list[Match], previous: str, *,
+                  known: bool = False) -> str | None:
+        """How `asked` leans on the previous topic, or None when it starts afresh. With the member's
+        background known, a question an answer about them matches ("how much time for all this?") is
+        their own question, not the previous answer again."""
         kb = self.kb
         tokens = [w for w in kb.detector.words(asked) if w != BREAK]
         back = bool(words & _BACK)
@@ -494,7 +616,8 @@ class Reader:
         own = [w for w in content(stems) if w not in _REQUEST_STEMS]
         # Words that could name a topic of their own: used by few topics and not everyday English.
         specific = [w for w in own if kb.index.share(w) < GENERIC_SHARE and commonness(w) < 0.8]
-        confident = bool(matches) and matches[0].score >= self.threshold + 0.05
+        confident = bool(matches) and (matches[0].score >= self.threshold + 0.05
+                                       or (known and bool(getattr(kb.topic(matches[0].id), "personal", None))))
         if request and (back or not specific):
             return request  # "is there a book for that?", "a free one?", "and after that one?", "how do I practise that"
         if not (back or cont):
@@ -509,7 +632,8 @@ class Reader:
 
     @staticmethod
     def _request(words: set[str], back: bool, cont: bool, tokens: list[str]) -> str | None:
-        if words & _NEXT and (back or cont or len(content(tokens)) <= 2 or {"next", "after", "afterwards"} & words):
+        if words & _NEXT and not _particle(words, tokens) and (
+                back or cont or len(content(tokens)) <= 2 or {"next", "after", "afterwards"} & words):
             return "next"
         if words & _PRACTICE:
             return "practice"
@@ -540,6 +664,124 @@ class Reader:
                     return hit
             return None
         return hits[0] if hits else None
+
+    def _part(self, asked: str, stems: Sequence[str], wants: frozenset[str], previous: str,
+              frame: str | None) -> Match | None:
+        """"any practice site for the coding part?", "and for the system design bit?": a follow-up naming
+        a part of what was being discussed. The part's own words pick the topic (never the one being
+        discussed, which was just answered); among those they name about as well, the one that also fits
+        the rest of the message, holds the kind of resource asked for, and belongs with the frame wins."""
+        found = _PART.search(asked)
+        if found is None:
+            return None
+        kb = self.kb
+        named = content(kb.normalizer.stems(found.group(1)))
+        if not self._telling(named):
+            return None  # "the first part", "the hard bit": names no topic
+        around = {previous, frame}
+        hits = [h for h in kb.index.search(named, threshold=self.threshold, limit=8) if h.id not in around]
+        if not hits:
+            return None
+        best = hits[0].score
+        pool = {h.id: h for h in hits if best - h.score <= PART_BAND}
+        whole = {h.id: h.score for h in kb.index.search(list(stems), threshold=0.0, limit=len(pool), only=set(pool))}
+        context = kb.topic(frame or previous)
+        kinds = wants - {"free"}
+
+        def fit(hit: Match) -> float:
+            topic = kb.topic(hit.id)
+            related = context is not None and (hit.id in context.related or context.id in getattr(topic, "related", ()))
+            holds = bool(kinds) and any(kind_of(kb.resources[r]) in kinds for r in getattr(topic, "resources", ())
+                                        if r in kb.resources)
+            return hit.score + whole.get(hit.id, 0.0) + PART_BONUS * related + PART_BONUS * holds
+
+        chosen = max(pool.values(), key=fit)
+        return Match(chosen.id, chosen.title, max(chosen.score, self.threshold))
+
+    def _intro(self, layout: parts.Prose) -> Found | None:
+        """A background in code the message says is the member ("let me = Developer(...)" + "that's me"):
+        the code names the member (me, myself) and so does what is around it, or the code alone does."""
+        if not layout.code or not _ME.search(layout.code + "\n" + layout.text):
+            return None
+        found = self.kb.detector.detect(self.kb.detector.words(layout.code))
+        return replace(found, about_self=True) if found is not None else None
+
+    def _planned(self, plan: parts.Plan, statement: Found | None) -> Reading | None:
+        """"1. python ✅ 2. classical ML ✅ 3. ??? — what's step 3?": a plan is a statement of progress,
+        and what it asks is the step after the furthest one it has reached (ticked items, when it ticks
+        any; else every item before the open one). A question of its own under the list is that question."""
+        kb = self.kb
+        asked = set(text.words(plan.rest))
+        if not plan.open and not asked & _NEXT:
+            return None
+        own = [w for w in kb.normalizer.stems(plan.rest) if w not in _PLAN_STEMS]
+        if self._telling(own) and not asked & _NEXT:
+            return None  # "where does kaggle fit in this?": a question of its own about the plan
+        order = {s.id: i for i, s in enumerate(kb.steps)}
+        reached: Step | None = None
+        ticked: list[str] = []
+        for item, tick in zip(plan.items, plan.ticked, strict=True):
+            if any(plan.ticked) and not tick:
+                continue  # with some items ticked, the others are still to do
+            hits = kb.index.search(kb.normalizer.stems(item), threshold=self.threshold, only=set(order), limit=1)
+            step = kb.step(hits[0].id) if hits else None
+            if step is None:
+                continue
+            if tick:
+                ticked.append(step.id)
+            if reached is None or order[step.id] > order[reached.id]:
+                reached = step
+        if reached is None:
+            return None
+        return Reading("topic", (Match(reached.id, reached.title, 1.0),), statement, "next", ticked=tuple(ticked))
+
+    def _source_words(self, stems: Sequence[str]) -> frozenset[str]:
+        """The words describing each guide the message names by a word only that guide's description
+        uses ("Careem" → the Learn With Passion post, by an engineer hiring ML engineers at Careem)."""
+        if self._sources is None:
+            norm = self.kb.normalizer
+            texts = {s.id: " ".join(filter(None, (s.title, s.cite, s.short, s.author))) for s in self.kb.sources.values()}
+            described = {sid: frozenset(content(norm.stems(t, correct=False))) for sid, t in texts.items()}
+            own: dict[str, frozenset[str]] = {}
+            for sid, words in described.items():
+                for raw in text.words(texts[sid]):  # a name ("Careem", "Mynter"), not "blog" or "roadmap"
+                    for w in norm.stems(raw, correct=False):
+                        if commonness(raw) < 0.2 and len(raw) > 3 and self.kb.index.share(w) < NAME_SHARE:
+                            own[w] = own.get(w, frozenset()) | words
+            self._sources = own
+        named = [self._sources[w] for w in stems if w in self._sources]
+        return frozenset().union(*named) if named else frozenset()
+
+    def _kind_topic(self, kind: str) -> Entry | Step | None:
+        """The topic *about* one kind of resource ("Podcasts to listen to"): its title names the kind and
+        most of its resources are of it. Then "any good podcasts?" is that topic's question."""
+        if kind not in self._kind_topics:
+            vocab = KINDS.get(kind, set())
+            found = None
+            for topic in self.kb.topics.values():
+                pool = [self.kb.resources[r] for r in topic.resources if r in self.kb.resources]
+                same = sum(1 for r in pool if kind_of(r) == kind)
+                if vocab.intersection(text.words(topic.title)) and same >= 2 and same * 2 > len(pool):
+                    found = topic
+                    break
+            self._kind_topics[kind] = found
+        return self._kind_topics[kind]
+
+    def _same_step_again(self, tokens: Sequence[str], finished: Match) -> bool:
+        """Whether what is asked after the clause saying something is done names that same step again
+        ("finished cs50, a python course that goes further?"), so more of it is wanted, not the next."""
+        done = next(i for i, w in enumerate(tokens) if w in _DONE)
+        after = next((i for i in range(done, len(tokens)) if tokens[i] == BREAK), None)
+        if after is None:
+            return False
+        kb = self.kb
+        rest = [s for s in kb.normalizer.stems_of([w for w in tokens[after + 1 :] if w != BREAK])
+                if s not in _REQUEST_STEMS and s not in _KIND_STEMS]
+        subject = [w for w in content(rest) if kb.index.share(w) < GENERIC_SHARE and commonness(w) < 0.8]
+        if not subject:
+            return False
+        hits = kb.index.search(subject, threshold=self.threshold, only={s.id for s in kb.steps}, limit=1)
+        return bool(hits) and hits[0].id == finished.id
 
     def _words_of(self, topic_id: str) -> frozenset[str]:
         """Every content stem of a topic's title, phrasings, answer and resources."""
