@@ -8,11 +8,25 @@ They are read whole, as the advisor reads a message (focus, backgrounds, resourc
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bot.core.advisor import Advisor
-from bot.core.matcher import Document, Index
-from bot.core.text import Normalizer
+from bot.core.matcher import (
+    MAX_TERMS,
+    RERANK,
+    W_BASE,
+    W_PHRASE,
+    W_TITLE,
+    W_WORDING,
+    Document,
+    Index,
+    ResourceNames,
+    anchored,
+)
+from bot.core.reply import Match
+from bot.core.text import Normalizer, content
 
 ON_TOPIC = [
     ("what exactly is a machine learning engineer?", "what-is-ml-engineering"),
@@ -212,7 +226,7 @@ def test_near_misses_about_other_things_are_declined(advisor: Advisor, question:
 
 # --- the matcher's shortcuts give the answers scoring every topic would (issue 17) -----------------------
 
-def _synthetic_index(topics: int, seed: int) -> tuple[Index, list[list[str]]]:
+def _synthetic_index(topics: int, seed: int, longest: int = 9) -> tuple[Index, list[list[str]]]:
     """Topics whose words follow a steep frequency curve, so a few words are shared by most topics and
     questions of common words are many: the case the shortcuts exist for."""
     import itertools
@@ -228,19 +242,99 @@ def _synthetic_index(topics: int, seed: int) -> tuple[Index, list[list[str]]]:
     documents = [Document(f"t{n}", words(3), tuple(words(5) for _ in range(3)), tuple(words(1) for _ in range(4)),
                           (), (words(30),)) for n in range(topics)]
     normalizer = Normalizer()
-    questions = [normalizer.stems(words(rng.randint(1, 9))) for _ in range(400)]
+    questions = [normalizer.stems(words(rng.randint(1, longest))) for _ in range(400)]
     return Index(normalizer, documents), questions
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_searching_only_topics_that_can_win_finds_what_scoring_every_topic_finds(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    index, questions = _synthetic_index(900, seed)
-    options = [{}, {"threshold": 0.0, "limit": 30}, {"threshold": 0.2, "limit": 3}, {"only": {"t1", "t5", "t77", "t400"}}]
-    fast = [index.search(q, **o) for q in questions for o in options]
-    everything = Index._exact  # the reference: every topic's coverage, then the same ranking
-    monkeypatch.setattr(Index, "_covered", lambda self, query, weights, total, threshold, only: {
-        n: c for n, c in everything(self, query, weights, range(len(self.documents))).items()
-        if only is None or self.documents[n].id in only})
-    slow = [index.search(q, **o) for q in questions for o in options]
+OPTIONS = [{}, {"threshold": 0.0, "limit": 30}, {"threshold": 0.2, "limit": 3}, {"threshold": 0.3, "limit": 1},
+           {"only": {"t1", "t5", "t77", "t400"}}, {"only": {f"t{n}" for n in range(0, 900, 2)}, "threshold": 0.1}]
+
+
+def _every_topic(index: Index, stems: list[str], only: set[str] | None = None) -> list[tuple[float, Match]]:
+    """The reference: every topic's coverage, the RERANK best by it, each scored on every phrasing it shares
+    a word with, with no bound and no shortcut (the synthetic questions name nothing and nothing off-topic)."""
+    from rapidfuzz import fuzz
+
+    query = content(stems)[:MAX_TERMS]
+    if not query:
+        return []
+    weights = {t: index.weight(t, (), None, context=anchored(stems)) for t in query}
+    total = sum(weights.values())
+    covered = [(n, c) for n, c in index._exact(query, weights, range(len(index.documents))).items()
+               if only is None or index.documents[n].id in only]
+    hits = []
+    for number, (cover, _) in sorted(covered, key=lambda item: (-item[1][0], item[1][1]))[:RERANK]:
+        start, by_term = index._start[number], index._phrases_by_term[number]
+        fit = wording = title = 0.0
+        for position in range(index._start[number + 1] - start):
+            shared = sum(weights[t] for t in query if position in by_term.get(t, ()))
+            if shared:
+                cosine = shared / math.sqrt(total * index._norms[start + position])
+                kind = index._kinds[start + position]
+                fit = max(fit, kind * cosine)
+                wording = max(wording, kind * fuzz.token_set_ratio(" ".join(stems), index._texts[start + position]) / 100)
+                title = cosine if position == 0 else title
+        score = cover / total * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
+        hits.append((score, Match(index.documents[number].id, index.documents[number].title, round(min(score, 1.0), 3))))
+    return hits
+
+
+OPTIONS = [{}, {"threshold": 0.0, "limit": 30}, {"threshold": 0.2, "limit": 3}, {"threshold": 0.3, "limit": 1},
+           {"only": {"t1", "t5", "t77", "t400"}}, {"only": {f"t{n}" for n in range(0, 900, 2)}, "threshold": 0.1}]
+
+
+@pytest.mark.parametrize(("seed", "longest"), [(1, 9), (2, 9), (3, 16)])
+def test_searching_only_topics_that_can_win_finds_what_scoring_every_topic_finds(seed: int, longest: int) -> None:
+    """The bounds (coverage searched by kinds of match, the ceiling of a score, the wording only where it
+    could matter, the bar of the limit-th best) change no answer."""
+    index, questions = _synthetic_index(900, seed, longest)
+    questions = questions[:250]
+    fast = [index.search(q, **o) for q in questions for o in OPTIONS]
+    slow = []
+    for q in questions:
+        ranked = {n: _every_topic(index, q, o.get("only")) for n, o in enumerate(OPTIONS) if n == 0 or "only" in o}
+        for n, o in enumerate(OPTIONS):
+            kept = [m for score, m in ranked[n if "only" in o else 0] if score >= o.get("threshold", 0.34)]
+            slow.append(sorted(kept, key=lambda hit: (-hit.score, hit.id))[: o.get("limit", 5)])
     assert sum(bool(hits) for hits in slow) > len(slow) // 3  # the questions do match topics
+    assert sum(len(hits) >= 3 for hits in slow) > len(slow) // 10  # and often several: the limit's bar is used
     assert fast == slow
+
+
+def test_an_index_kept_compiled_leaves_its_remembered_bit_sets_behind() -> None:
+    import pickle
+
+    index, questions = _synthetic_index(900, 4)
+    before = [index.search(q) for q in questions]
+    assert index.__dict__.get("_made"), "the questions' shared words were made into bit sets"
+    again = pickle.loads(pickle.dumps(index))
+    assert "_made" not in again.__dict__ and "_scored" not in again.__dict__
+    assert [again.search(q) for q in questions] == before
+
+
+def test_a_resource_is_named_by_all_the_words_of_one_of_its_names_whichever_word_is_rarest() -> None:
+    """Names are filed under their rarest word only: the same resources are named as when every name is
+    looked up by each of its words."""
+    import copy
+    import itertools
+    import random
+
+    rng = random.Random(7)
+    vocabulary = [f"n{n}z" for n in range(400)]
+    weights = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(vocabulary))))
+
+    def words(k: int) -> str:
+        return " ".join(rng.choices(vocabulary, cum_weights=weights, k=k))
+
+    names = ResourceNames(Normalizer(), {f"r{n}": [words(rng.randint(1, 4)) for _ in range(rng.randint(1, 3))]
+                                         for n in range(300)})
+    every = copy.copy(names)
+    filed = [name for listed in names._by_term.values() for name in listed]
+    every._by_term = {}
+    for name in filed:
+        for term in name[1]:
+            every._by_term.setdefault(term, []).append(name)
+    questions = [words(rng.randint(1, 12)) for _ in range(1000)]
+    found = [names.find(q) for q in questions]
+    assert found == [every.find(q) for q in questions]
+    assert sum(bool(f) for f in found) > 100

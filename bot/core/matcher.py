@@ -15,17 +15,23 @@ one of them are scored, on three things built once per knowledge load (score = c
 * wording — rapidfuzz's token-set similarity between the whole question and that phrasing, function
   words included, which tells "what is an ML engineer" from "what skills does an ML engineer need".
 
-The cost of a question grows with the postings its stems touch, not with the size of the knowledge,
-and is capped (MAX_TERMS, RERANK) so that no message, however long, holds the others up.
+Only the RERANK best-covered topics get the finer scores, and only topics that can win are looked at:
+a topic's score is at most ceiling(its coverage share), so topics covering too little are never scored;
+the words most topics share are searched as bit sets by kind of match (branch and bound), the rare ones
+through their postings; the wording, the costly part, is computed only where it could change the answer.
+The cost of a question grows with the postings of its rare words and a few bit operations for the shared
+ones, not with the size of the knowledge, and is capped (MAX_TERMS, RERANK) so that no message, however
+long, holds the others up. tests/test_matching.py checks these shortcuts against scoring every topic.
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
+from array import array
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -56,8 +62,31 @@ ANSWER_COVER = 0.7
 
 LONG_SHARE = 64
 """A word used by this share of topics (1/64) or more is also kept as a bit set."""
-FEW_WORDS = 6
-"""Up to this many words of a question kept as bit sets are ranked by kinds of match (3^6 kinds at most)."""
+SHARED = 32
+"""In a question holding a word kept as a bit set, a word of this many topics or more is matched as one too."""
+MADE_BYTES = 1 << 22
+"""The bit sets made for such words are remembered up to this size (4 MiB)."""
+FEW = 256
+"""A search limited to this many topics (`only`) scores each of them, without looking at postings."""
+
+
+def ceiling(share: float) -> float:
+    """The most a topic covering `share` of a question can score: a phrasing's cosine is at most √share
+    (the weights of the words it shares with the question sum to at most the coverage, and to at most
+    the phrasing's own summed rarity, as a word's weight is at most its rarity), the wording at most 1."""
+    return share * (W_BASE + W_WORDING + (W_PHRASE + W_TITLE) * math.sqrt(share))
+
+
+@lru_cache(maxsize=64)
+def least_share(threshold: float) -> float:
+    """The least share of a question a topic must cover to reach `threshold` (a little less, never more)."""
+    low, high = 0.0, 1.0
+    if ceiling(high) < threshold:
+        return high
+    for _ in range(50):
+        middle = (low + high) / 2
+        low, high = (middle, high) if ceiling(middle) < threshold else (low, middle)
+    return low * (1 - 1e-9)
 
 
 def _bits(numbers: Sequence[int], count: int) -> int:
@@ -76,19 +105,6 @@ class Document:
     keywords: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
     answer: tuple[str, ...] = ()  # the answer's sentences: the topic's own vocabulary, counted least
-
-
-@dataclass(frozen=True, slots=True)  # slots: some 200,000 of them at 10,000 entries
-class _Phrase:
-    terms: frozenset[str]
-    text: str  # all stems, function words included, for the wording score
-    kind: float
-    norm: float = 0.0
-
-    def __reduce__(self) -> tuple[type[_Phrase], tuple[frozenset[str], str, float, float]]:
-        # Unpickled (compiled.py) by calling the class: dataclasses' own __setstate__ for slots runs in
-        # Python once per phrase, which was a third of a one-shot ask's knowledge load (issue 17).
-        return _Phrase, (self.terms, self.text, self.kind, self.norm)
 
 
 ANCHORS = frozenset({*(stem(w) for w in ("ml", "mle", "mlops", "nlp")), "deep_learn", "data_scienc", "comput_vision",
@@ -120,6 +136,7 @@ class Index:
     def __init__(self, normalizer: Normalizer, documents: Sequence[Document], *, outside: Mapping[str, str] | None = None) -> None:
         self.documents = tuple(documents)
         self.outside: Mapping[str, str] = dict(outside or {})  # stem → off-topic subject id
+        self._number = {doc.id: n for n, doc in enumerate(self.documents)}
         raw: list[list[tuple[frozenset[str], str, float]]] = []
         postings: dict[str, list[int]] = {}
         answer_postings: dict[str, list[int]] = {}
@@ -146,26 +163,54 @@ class Index:
         count = max(len(self.documents), 1)
         self.idf = {t: math.log(1 + count / len(docs)) for t, docs in postings.items()}
         self.rarest = max(self.idf.values(), default=1.0)
-        self._postings = postings
-        self._answer_postings = answer_postings
         self._answer_terms = answer_terms
         # The longest postings also as bit sets (an int, bit n for topic n), for questions of a few common
         # words that most topics share (see _covered_by_kind): a few hundred at most, whatever the size.
         long = max(count // LONG_SHARE, 64)
         self._bits = {t: _bits(p, count) for t, p in postings.items() if len(p) >= long}
         self._answer_bits = {t: _bits(p, count) for t, p in answer_postings.items() if len(p) >= long}
-        self._phrases = [
-            [_Phrase(terms, text, kind, sum(self.idf[t] for t in terms)) for terms, text, kind in phrases]
-            for phrases in raw
-        ]
-        # Per topic: which of its phrasings hold each term, so a question visits only those that share one.
+        # Topic numbers as arrays of machine ints (4 bytes each, not a list of int objects of 36).
+        self._postings = {t: array("i", p) for t, p in postings.items()}
+        self._answer_postings = {t: array("i", p) for t, p in answer_postings.items()}
+        # Per phrasing, numbered topic by topic (topic n's are _start[n] to _start[n + 1]): its words, function
+        # words included, for the wording score; how much its kind counts; its words' summed rarity.
+        self._start = array("l", [0])
+        self._texts: list[str] = []
+        kinds, norms = array("d"), array("d")
+        # Per topic: which of its phrasings hold each term, so a question visits only those that share one
+        # (position tuples shared between topics: most are (0,) or (1,)).
         self._phrases_by_term: list[dict[str, tuple[int, ...]]] = []
-        for phrases in self._phrases:
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        for phrases in raw:
             by_term: dict[str, list[int]] = {}
-            for position, phrase in enumerate(phrases):
-                for term in phrase.terms:
+            for position, (terms, text, kind) in enumerate(phrases):
+                self._texts.append(text)
+                kinds.append(kind)
+                norms.append(sum(self.idf[t] for t in terms))
+                for term in terms:
                     by_term.setdefault(term, []).append(position)
-            self._phrases_by_term.append({t: tuple(p) for t, p in by_term.items()})
+            self._start.append(len(self._texts))
+            self._phrases_by_term.append({t: shared.setdefault(tuple(p), tuple(p)) for t, p in by_term.items()})
+        self._kinds, self._norms = kinds, norms
+
+    def __getstate__(self) -> dict[str, object]:  # kept compiled (compiled.py): without what questions left behind
+        return {k: v for k, v in self.__dict__.items() if k not in ("_made", "_scored")}
+
+    def _bits_of(self, term: str) -> tuple[int, int]:
+        """The topics holding `term` in a phrasing, and only in their answer, as bit sets: kept for the
+        longest postings, else made and remembered (up to MADE_BYTES of them: questions repeat words)."""
+        phrase, spoken = self._bits.get(term), self._answer_bits.get(term)
+        if phrase is not None and spoken is not None:
+            return phrase, spoken
+        made = self.__dict__.setdefault("_made", {})
+        found = made.get(term)
+        if found is None:
+            count = len(self.documents)
+            if len(made) * (count // 8 + 1) >= MADE_BYTES:
+                made.clear()
+            found = made[term] = (_bits(self._postings.get(term, ()), count) if phrase is None else phrase,
+                                  _bits(self._answer_postings.get(term, ()), count) if spoken is None else spoken)
+        return found
 
     def share(self, stem: str) -> float:
         """The fraction of topics that use `stem` (0 for a word the knowledge never uses)."""
@@ -208,15 +253,21 @@ class Index:
         be answered: only topics with one of the heavier words are visited (those words are rare, their
         postings short), and their coverage is then summed over every word of the question, in order.
         """
+        allowed: frozenset[int] | None = None
+        if only is not None:  # a few topics (the steps, those answering a feeling): each is simply scored
+            allowed = frozenset(self._number[i] for i in only if i in self._number)
+            if len(allowed) <= FEW:
+                return self._exact(query, weights, sorted(allowed))
         common = [i for i, t in enumerate(query) if t in self._bits or t in self._answer_bits]
-        if only is None and common:  # the most shared words by kind of match, the others word by word
-            common.sort(key=lambda i: -len(self._postings.get(query[i], ())) - len(self._answer_postings.get(query[i], ())))
-            return self._covered_by_kind(query, weights, total, threshold, sorted(common[:FEW_WORDS]))
+        if only is None and common:  # the shared words by kind of match, the rare ones word by word
+            common = [i for i, t in enumerate(query) if t in self._bits or t in self._answer_bits
+                      or len(self._postings.get(t, ())) + len(self._answer_postings.get(t, ())) >= SHARED]
+            return self._covered_by_kind(query, weights, total, threshold, common)
         order = sorted(range(len(query)), key=lambda i: weights[query[i]])
         light, light_sum = 0, 0.0
-        ceiling = (W_BASE + W_PHRASE + W_WORDING + W_TITLE) / total
+        need = least_share(threshold) * total
         for i in order:
-            if (light_sum + weights[query[i]]) * ceiling >= threshold * (1 - 1e-9):
+            if light_sum + weights[query[i]] >= need:
                 break
             light_sum += weights[query[i]]
             light += 1
@@ -224,10 +275,9 @@ class Index:
         # to the threshold, nor past the RERANK-th best coverage so far, no new topic is taken in.
         heavy = [query[i] for i in reversed(order[light:])]
         left = sum(weights[t] for t in heavy)  # what the words not yet visited could add
-        need = threshold * (1 - 1e-9) / ceiling
         partial: dict[int, float] = {}  # coverage by the words visited: at most the whole coverage
         rank = 0.0  # the RERANK-th best partial coverage: at least RERANK topics cover this much
-        keep = (lambda n: self.documents[n].id in only) if only is not None else None
+        keep = allowed.__contains__ if allowed is not None else None
         for term in heavy:
             w = weights[term]
             for number in self._postings.get(term, ()):
@@ -251,85 +301,107 @@ class Index:
 
     def _covered_by_kind(self, query: Sequence[str], weights: Mapping[str, float], total: float, threshold: float,
                          common: Sequence[int]) -> dict[int, tuple[float, tuple[int, int, int]]]:
-        """What _covered finds (its RERANK best), when a few of the question's words (`common`, positions in
+        """What _covered finds (its RERANK best), when some of the question's words (`common`, positions in
         `query`) are shared by many topics.
 
-        Topics holding one of the other words are few: each is scored. The rest hold only common words,
-        and their coverage depends only on how they hold each: in a phrasing, only in the answer, or not
-        at all. So those 3^k kinds of match are ranked (coverage, then where a topic is first met) and
-        their topics found with bit sets, best kinds first, until RERANK are found: the cost grows with a
-        few bit operations, not with every topic that shares a common word.
+        Topics holding one of the other (rarer) words are few: each is scored. The rest hold only common
+        words, and their coverage depends only on how they hold each: in a phrasing, only in the answer,
+        or not at all. Those kinds of match are searched with bit sets, branch and bound: the common words
+        heaviest first, each splitting a set of topics in three, a branch dropped as soon as it is empty
+        or even every word left could not lift it to the threshold or to the RERANK-th best coverage
+        found so far. The cost grows with the kinds that can win and a few bit operations on each, not
+        with every topic that shares a common word.
         """
         count = len(self.documents)
-        have: list[tuple[int, int]] = []  # per common word: (topics with it in a phrasing, only in the answer)
+        have: dict[int, tuple[int, int]] = {}  # per common word: (topics with it in a phrasing, only in the answer)
         for position in common:
             term = query[position]
-            phrase = self._bits.get(term)
-            spoken = self._answer_bits.get(term)
-            have.append((_bits(self._postings.get(term, ()), count) if phrase is None else phrase,
-                         _bits(self._answer_postings.get(term, ()), count) if spoken is None else spoken))
-        need = threshold * (1 - 1e-9) / ((W_BASE + W_PHRASE + W_WORDING + W_TITLE) / total)
-        kinds = []
-        for states in itertools.product((0, 1, 2), repeat=len(common)):  # 0: in a phrasing, 1: answer only, 2: absent
-            cover = 0.0
-            first: tuple[int, int] | None = None
-            for position, state in zip(common, states, strict=True):  # as _exact sums: the other words add nothing
-                if state == 0:
-                    cover += weights[query[position]]
-                elif state == 1:
-                    cover += ANSWER_COVER * weights[query[position]]
-                if state != 2 and first is None:
-                    first = (position, state)
-            if first is not None and cover >= need:
-                kinds.append((-cover, first, states))
-        kinds.sort()
-
-        def of_kind(states: tuple[int, ...], members: int) -> int:
-            for (phrase, spoken), state in zip(have, states, strict=True):
-                members &= phrase if state == 0 else spoken if state == 1 else ~(phrase | spoken)
-                if not members:
-                    break
-            return members
-
-        # At least RERANK topics cover `floor` or more (a topic holding other words too covers more than its kind).
-        floor, found = need, 0
-        for negative, _, states in kinds:
-            found += of_kind(states, -1).bit_count()
-            if found >= RERANK:
-                floor = max(floor, -negative * (1 - 1e-9))
-                break
-        # The topics holding one of the other (rarer) words: each scored, unless it can't reach `floor`.
+            have[position] = self._bits_of(term)
+        need = least_share(threshold) * total
+        # The topics holding one of the other words: their coverage by those words, exactly.
         partial: dict[int, float] = {}
         for position, term in enumerate(query):
-            if position not in common:
+            if position not in have:
                 w = weights[term]
                 for number in self._postings.get(term, ()):
                     partial[number] = partial.get(number, 0.0) + w
+                spoken_w = ANSWER_COVER * w
                 for number in self._answer_postings.get(term, ()):
-                    partial[number] = partial.get(number, 0.0) + w
-        lift = sum(weights[query[position]] for position in common) * (1 + 1e-9)
-        out = self._exact(query, weights, (n for n, c in partial.items() if c * (1 + 1e-9) + lift >= floor))
-        others = ~_bits(partial, count)
+                    partial[number] = partial.get(number, 0.0) + spoken_w
+        everyone = (1 << count) - 1
+        rest = everyone ^ _bits(partial, count) if partial else everyone
 
-        def rank_of_last() -> tuple[float, tuple[int, int]] | None:
-            if len(out) < RERANK:
-                return None
-            return heapq.nsmallest(RERANK, ((-c, f[:2]) for c, f in out.values()))[-1]
+        order = sorted(common, key=lambda p: (-weights[query[p]], p))  # heaviest first: bounds tighten soonest
+        left = [0.0] * (len(order) + 1)  # what the words from the i-th on could add at most
+        for i in range(len(order) - 1, -1, -1):
+            left[i] = left[i + 1] + weights[query[order[i]]]
+        in_order = sorted(common)
+        state: dict[int, int] = {}  # 0: in a phrasing, 1: in the answer only, 2: absent
+        kinds: list[tuple[float, tuple[int, int], int]] = []  # (-coverage, where first met, its topics)
+        best: list[tuple[float, int]] = []  # a min-heap of (coverage, topics) holding the RERANK best kinds' topics
+        held = 0
+        floor = need
 
-        worst = rank_of_last()
-        for negative, first, states in kinds:
-            if worst is not None and (negative, first) > worst:
-                break  # every topic of this kind and of the kinds after it ranks below the RERANK found
-            members = of_kind(states, others)
-            taken = 0
-            while members and taken < RERANK:
+        def visit(i: int, members: int, reach: float) -> None:
+            nonlocal held, floor
+            if (reach + left[i]) * (1 + 1e-9) < floor:
+                return
+            if i < len(order):
+                position = order[i]
+                phrase, spoken = have[position]
+                w = weights[query[position]]
+                a, b = members & phrase, members & spoken
+                if a:
+                    state[position] = 0
+                    visit(i + 1, a, reach + w)
+                if b:
+                    state[position] = 1
+                    visit(i + 1, b, reach + ANSWER_COVER * w)
+                c = members ^ a ^ b  # phrase and answer-only sets never overlap
+                if c:
+                    state[position] = 2
+                    visit(i + 1, c, reach)
+                return
+            cover = 0.0  # summed as _exact sums, in question order, so that ties stay ties
+            first: tuple[int, int] | None = None
+            for position in in_order:
+                s = state[position]
+                if s == 0:
+                    cover += weights[query[position]]
+                elif s == 1:
+                    cover += ANSWER_COVER * weights[query[position]]
+                if s != 2 and first is None:
+                    first = (position, s)
+            if first is None or cover < floor:
+                return
+            size = members.bit_count()
+            kinds.append((-cover, first, members))
+            heapq.heappush(best, (cover, size))
+            held += size
+            while held - best[0][1] >= RERANK:
+                held -= heapq.heappop(best)[1]
+            if held >= RERANK:
+                floor = max(floor, best[0][0] * (1 - 1e-9))
+
+        visit(0, rest, 0.0)
+        out: dict[int, tuple[float, tuple[int, int, int]]] = {}
+        kinds.sort(key=lambda kind: kind[:2])
+        taken, last = 0, None
+        for negative, first, members in kinds:  # the RERANK best, and any tied with the last of them
+            if -negative < floor or (taken >= RERANK and (negative, first) != last):
+                break
+            n = 0
+            while members and n < RERANK:
                 low = members & -members
                 number = low.bit_length() - 1
                 members ^= low
                 out[number] = (-negative, (first[0], first[1], number))
-                taken += 1
-            if taken:
-                worst = rank_of_last()
+                n += 1
+            taken += n
+            last = (negative, first)
+        # The topics holding a rarer word: scored unless even every common word could not lift them to `floor`.
+        lift = left[0] * (1 + 1e-9)
+        out.update(self._exact(query, weights, (n for n, c in partial.items() if c * (1 + 1e-9) + lift >= floor)))
         return out
 
     def _exact(self, query: Sequence[str], weights: Mapping[str, float],
@@ -352,6 +424,40 @@ class Index:
                 out[number] = (cover, first)
         return out
 
+    def _fit(self, number: int, query: Sequence[str], weights: Mapping[str, float],
+             total: float) -> tuple[float, float, float, dict[int, float]]:
+        """Topic `number`'s phrase fit and title cosine for the question, the largest kind among the phrasings
+        sharing a word with it, and those phrasings (positions → the weight they share)."""
+        # Each phrasing's cosine with the question: the weights of the words they share, over the roots of
+        # both sums (≤ 1, as each word's weight is at most its rarity).
+        shares: dict[int, float] = {}
+        by_term = self._phrases_by_term[number]
+        for term in query:
+            positions = by_term.get(term)
+            if positions:
+                w = weights[term]
+                for position in positions:
+                    shares[position] = shares.get(position, 0.0) + w
+        start = self._start[number]
+        fit = title = kind = 0.0
+        for position, shared in shares.items():
+            cosine = shared / math.sqrt(total * self._norms[start + position])
+            fit = max(fit, self._kinds[start + position] * cosine)
+            kind = max(kind, self._kinds[start + position])
+            if position == 0:  # the title: a topic *about* what was asked wins a tie
+                title = cosine
+        return fit, title, kind, shares
+
+    def _wording(self, number: int, shares: Iterable[int], wording_text: str) -> float:
+        """The best wording similarity of the question with one of these phrasings of topic `number`."""
+        start = self._start[number]
+        wording = 0.0
+        for position in shares:
+            kind = self._kinds[start + position]
+            if kind > wording:  # only phrasings that could beat the best so far
+                wording = max(wording, kind * fuzz.token_set_ratio(wording_text, self._texts[start + position]) / 100)
+        return wording
+
     def search(
         self,
         stems: Sequence[str],
@@ -368,7 +474,7 @@ class Index:
         stems to the words as written; `only`, when given, limits the answer to those topic ids.
         """
         query = content(stems)[:MAX_TERMS]
-        if not query:
+        if not query or limit <= 0:
             return []
         surfaces = surfaces or {}
         context = anchored(stems)
@@ -387,32 +493,51 @@ class Index:
         # The RERANK best covered, ties in the order the topics are first met (query term by term, words
         # of phrasings before words of answers, topics in file order): a bounded heap, not a full sort.
         best = [(n, c[0]) for n, c in heapq.nsmallest(RERANK, covered.items(), key=lambda item: (-item[1][0], item[1][1]))]
-        query_set = frozenset(query)
         wording_text = " ".join(stems[: MAX_TERMS * 3])
-        hits: list[Match] = []
+        # Reading one message searches its stems a few times (other thresholds, limits): a topic's score is
+        # the same each time, so those of the last question are remembered.
+        key = (tuple(stems), frozenset(names) & frozenset(query), tuple(surfaces.get(t) for t in query))
+        last = self.__dict__.get("_scored")
+        if last is None or last[0] != key:
+            last = self.__dict__["_scored"] = (key, {})
+        scored: dict[int, float] = last[1]
+        # First what each candidate could score with a perfect wording (or its score, if known), then the
+        # wording (the costly part) from the most promising down, while it could still change the answer.
+        promising: list[tuple[float, int, float, tuple[float, float, dict[int, float]] | None]] = []
         for number, cover in best:
-            # The finer scores multiply coverage by at most 1 (cosines ≤ 1), so a topic covering too little can't
-            # reach the threshold, nor beat `limit` hits already found (scores are rounded: hence the 0.001);
-            # `best` is in falling coverage, so the rest can't either.
-            ceiling = cover / total * (W_BASE + W_PHRASE + W_WORDING + W_TITLE)
-            if ceiling < threshold or (len(hits) >= limit and ceiling + 0.001 < sorted(h.score for h in hits)[-limit]):
+            # A topic covering too little can't reach the threshold (see ceiling); `best` is in falling
+            # coverage, so the rest can't either.
+            share = cover / total
+            if ceiling(share) * (1 + 1e-9) < threshold:
                 break
-            fit = wording = title = 0.0
-            phrases = self._phrases[number]
-            by_term = self._phrases_by_term[number]
-            for position in {p for term in query if term in by_term for p in by_term[term]}:
-                phrase = phrases[position]
-                cosine = sum(weights[t] for t in query_set & phrase.terms) / math.sqrt(total * phrase.norm)
-                fit = max(fit, phrase.kind * cosine)
-                wording = max(wording, phrase.kind * fuzz.token_set_ratio(wording_text, phrase.text) / 100)
-                if position == 0:  # the title: a topic *about* what was asked wins a tie
-                    title = cosine
-            # Multiplied, not added: a topic must account for the question *and* fit its phrasing;
-            # a good phrase fit cannot rescue a topic that explains only half of what was asked.
-            score = (cover / total) * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
+            known = scored.get(number)
+            if known is not None:
+                promising.append((known, number, share, None))
+                continue
+            fit, title, kind, shares = self._fit(number, query, weights, total)
+            most = share * (W_BASE + W_PHRASE * fit + W_WORDING * kind + W_TITLE * title)
+            if most >= threshold:
+                promising.append((most, number, share, (fit, title, shares)))
+        promising.sort(key=lambda p: -p[0])
+        hits: list[Match] = []
+        kept: list[float] = []  # a min-heap of the `limit` best scores kept
+        bar = threshold  # what a topic must reach to be kept: the threshold, then near the limit-th best kept
+        for most, number, share, parts in promising:
+            if most < bar:  # nor can the ones after it (scores are rounded: hence the 0.001 below)
+                break
+            score = most
+            if parts is not None:
+                fit, title, shares = parts
+                wording = self._wording(number, shares, wording_text)
+                # Multiplied, not added: a topic must account for the question *and* fit its phrasing;
+                # a good phrase fit cannot rescue a topic that explains only half of what was asked.
+                score = scored[number] = share * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
             if score >= threshold:
                 doc = self.documents[number]
                 hits.append(Match(doc.id, doc.title, round(min(score, 1.0), 3)))
+                (heapq.heappush if len(kept) < limit else heapq.heappushpop)(kept, hits[-1].score)
+                if len(kept) >= limit:
+                    bar = max(threshold, kept[0] - 0.001)
         hits.sort(key=lambda hit: (-hit.score, hit.id))
         return hits[:limit]
 
@@ -459,24 +584,25 @@ class ResourceNames:
         owners: dict[frozenset[str], set[str]] = {}
         for resource, terms in entries:
             owners.setdefault(terms, set()).add(resource)
-        self._shared = {terms for terms, who in owners.items() if len(who) > 1}  # "Andrew Ng" names four
-        self._entries = entries
-        self._by_term: dict[str, list[int]] = {}
-        for number, (_, terms) in enumerate(entries):
-            for term in terms:
-                self._by_term.setdefault(term, []).append(number)
+        several = {terms for terms, who in owners.items() if len(who) > 1}  # "Andrew Ng" names four
+        # Each name strong enough to count, with its strength, filed under its rarest word only: it needs
+        # every word, so a question without that one can't name it, and a common word visits few names.
+        self._by_term: dict[str, list[tuple[str, frozenset[str], float, bool]]] = {}
+        for resource, terms in entries:
+            value = sum(self._idf[t] for t in terms)
+            if value >= self.MIN_STRENGTH:
+                rarest = min(terms, key=lambda t: (frequency[t], t))
+                self._by_term.setdefault(rarest, []).append((resource, terms, value, terms in several))
 
     def find(self, text: str) -> list[Named]:
         """Resources named in `text`, strongest first."""
         query = set(list(name_terms(self.normalizer, text))[: MAX_TERMS * 2])
         own: dict[str, float] = {}
         shared: dict[str, float] = {}
-        for number in {n for t in query for n in self._by_term.get(t, ())}:
-            resource, terms = self._entries[number]
-            if terms <= query:
-                value = sum(self._idf[t] for t in terms)
-                if value >= self.MIN_STRENGTH:
-                    found = shared if terms in self._shared else own
+        for term in query:
+            for resource, terms, value, several in self._by_term.get(term, ()):
+                if terms <= query:
+                    found = shared if several else own
                     found[resource] = max(found.get(resource, 0.0), value)
         # A name several resources share counts only when nothing is named by a name of its own.
         strength = own or shared

@@ -165,6 +165,7 @@ class Reader:
         # first stem → (stems of a phrase, subject) for subjects inside the field the guides don't cover
         self._within: dict[str, list[tuple[tuple[str, ...], str]]] | None = None
         self._within_firsts: frozenset[str] = frozenset()  # every word of those phrases: a cheap first check
+        self._by_feeling: dict[str, list[Entry | Step]] | None = None  # _answering
 
     # --- the parts ----------------------------------------------------------------------------------
 
@@ -364,7 +365,7 @@ class Reader:
         kb = self.kb
         if reading.followup or reading.uncovered or reading.elsewhere:
             return replace(reading, feeling=feeling) if reading.kind == "topic" else reading
-        answering = [t for t in kb.topics.values() if feeling in t.feelings]
+        answering = self._answering(feeling)
         if reading.kind == "topic":
             top = reading.matches[0].score
             candidates = list(reading.matches)
@@ -386,6 +387,15 @@ class Reader:
             return reading
         return Reading("topic", (chosen,), reading.found, likely=True, feeling=feeling,
                        did_you_mean=tuple(m for m in reading.near if m.id != chosen.id)[:1])
+
+    def _answering(self, feeling: str) -> list[Entry | Step]:
+        """The topics whose advice answers `feeling`, in file order (indexed on first use: 10,000 topics)."""
+        if self._by_feeling is None:
+            self._by_feeling = {}
+            for t in self.kb.topics.values():
+                for f in t.feelings:
+                    self._by_feeling.setdefault(f, []).append(t)
+        return self._by_feeling.get(feeling, [])
 
     def _naming(self, part: str) -> int:
         """How many words of one part of a message could name a topic on their own, loosely: a part
