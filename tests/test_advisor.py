@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,11 @@ async def test_a_background_and_a_general_question_give_that_route(advisor: Advi
 async def test_a_mentioned_field_that_is_the_topic_stays_the_topic(advisor: Advisor) -> None:
     assert (await advisor.ask("u", "Which statistics book is the classic?")).matches[0].id == "maths-foundations"
     assert (await advisor.ask("u", "why does software engineering matter so much for ML")).matches[0].id == "why-software-engineering"
+
+
+async def test_topics_lists_the_knowledge_in_use_after_a_reload(advisor: Advisor) -> None:
+    kb = advisor.knowledge
+    gone = sorted(kb.entries.values(), key=lambda e: e.title)[0]
+    assert f"• {gone.title}" in advisor.topics().body
+    advisor.knowledge = dataclasses.replace(kb, entries={k: e for k, e in kb.entries.items() if k != gone.id})
+    assert f"• {gone.title}" not in advisor.topics().body  # built again for the new knowledge, not kept from before

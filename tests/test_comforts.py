@@ -102,6 +102,21 @@ async def test_settings_change_all_or_nothing(store: Store) -> None:
     assert (config.question_rate, config.question_per) == (3, 30.0)
 
 
+
+async def test_a_servers_settings_apply_at_once_though_they_are_kept_between_interactions(store: Store) -> None:
+    servers = ServerSettings(ServerConfig(question_rate=10), store)
+    assert servers.get(1).question_rate == 10 and servers.get("1") is servers.get(1)  # built once, read many times
+    await servers.set(1, "question_rate", 3)
+    assert servers.get(1).question_rate == 3 and servers.get(2).question_rate == 10  # this server only, at once
+    await servers.set("1", "answer_channel_ids", [5, 6])
+    assert servers.get(1).answer_channel_ids == frozenset({5, 6}) and servers.get(1).question_rate == 3
+    await servers.set(1, "question_rate", None)  # back to the default
+    assert servers.get(1).question_rate == 10
+    await store.set_settings("2", {"question_rate": 4})  # written by another process (or before a restart)
+    assert servers.get(2).question_rate == 10
+    await servers.load()  # read again at start
+    assert servers.get(2).question_rate == 4 and servers.get(1).answer_channel_ids == frozenset({5, 6})
+
 def _member_data(questions: int, text: str) -> dict:
     return {"user_id": "1", "profiles": [], "progress": [], "feedback": [], "context": [],
             "questions": [{"id": n, "place": "1", "question": f"{n} {text}", "asked_at": "2026"} for n in range(questions)]}

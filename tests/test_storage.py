@@ -327,6 +327,27 @@ async def test_a_question_is_two_trips_to_the_database_thread(tmp_path: Path, kb
         assert topic is not None and (profile.background == "physics") == stated
 
 
+
+async def test_the_route_commands_read_the_members_background_and_steps_in_one_trip(tmp_path: Path, kb: Knowledge) -> None:
+    """/next, /roadmap and a topic's button need the member's background and done steps: one read for
+    both (two before), and still this place's own; /done reads them in one after its write."""
+    async with Storage(tmp_path / "a.db") as store:
+        advisor = Advisor(kb, store)
+        here, elsewhere = Place(A, channel="c1", public=False), Place(B, channel="c1", public=False)
+        await advisor.set_background("ana", "physics", here)
+        await advisor.mark_done("ana", "python", place=here)
+        counted = store.db._tx = _CountedQueue(store.db._tx)
+        nxt = await advisor.next_step("ana", here)
+        roadmap = await advisor.roadmap("ana", here)
+        shown = await advisor.show_topic("ana", "deep-learning", here)
+        assert counted.trips == 3
+        assert "route from physics" in nxt.body and nxt.title.endswith("Maths foundations")  # python is done
+        assert roadmap.title == "Your roadmap from physics" and "1 of 9 done" in roadmap.body and shown.title
+        done = await advisor.mark_done("ana", "maths", place=here)
+        assert "2 of 9 steps of your route done" in done.body
+        other = await advisor.next_step("ana", elsewhere)  # another server knows nothing of either
+        assert "route from physics" not in other.body
+
 async def test_a_question_whose_write_fails_half_way_leaves_nothing_and_says_why(tmp_path: Path) -> None:
     """The one-trip transaction is still all or nothing: when its last statement fails, the question,
     its context and the lifted tombstone are all rolled back, and the error is the plain StorageError."""

@@ -112,6 +112,7 @@ class Advisor:
         self._knowledge = knowledge
         self.reader = Reader(knowledge, self.threshold)  # one reader per knowledge: replaced together
         self._completions: dict[tuple[str, str], list[tuple[str, str]]] = {}  # autocomplete answers of this knowledge
+        self._topics: Reply | None = None  # /topics lists this knowledge: the same reply until it changes
 
     # --- knowledge ------------------------------------------------------------------------------
 
@@ -333,8 +334,10 @@ class Advisor:
     def help_reply(self) -> Reply:
         return compose.help_reply()
 
-    async def _background_of(self, user: str, place: Place) -> Background | None:
-        return self.knowledge.backgrounds.get((await self.storage.profile(place.id, user)).background or "")
+    async def _route_of(self, user: str, place: Place) -> tuple[Background | None, set[str]]:
+        """The member's background and done steps here, in one read (the same one a question makes)."""
+        profile, done, _ = await self.storage.memory(place.id, place.channel, user, self.context_age)
+        return self.knowledge.backgrounds.get(profile.background or ""), done
 
     async def roadmap(self, user: str, place: Place = LOCAL_PLACE, background: str | None = None) -> Reply:
         kb = self.knowledge
@@ -342,8 +345,10 @@ class Advisor:
         if background and bg is None:
             return self._no_such_background(background)
         if bg is None:
-            bg = await self._background_of(user, place)
-        return compose.roadmap_reply(kb, bg, await self.storage.done_steps(place.id, user))
+            bg, done = await self._route_of(user, place)
+        else:
+            done = await self.storage.done_steps(place.id, user)
+        return compose.roadmap_reply(kb, bg, done)
 
     async def show_topic(self, user: str, topic_id: str, place: Place = LOCAL_PLACE) -> Reply:
         """One topic by id (a "did you mean" choice), filled in for this user."""
@@ -351,8 +356,8 @@ class Advisor:
         topic = kb.topic(topic_id)
         if topic is None:
             return Reply("Topic gone", "That topic is no longer in my knowledge. Try `/topics`.", kind="unknown")
-        background = await self._background_of(user, place)
-        return compose.topic_reply(kb, topic, background=background, done=await self.storage.done_steps(place.id, user))
+        background, done = await self._route_of(user, place)
+        return compose.topic_reply(kb, topic, background=background, done=done)
 
     def step_reply(self, name: str) -> Reply:
         step = self.find_step(name)
@@ -363,8 +368,7 @@ class Advisor:
     async def next_step(self, user: str, place: Place = LOCAL_PLACE) -> Reply:
         kb = self.knowledge
         entry = next((e for e in kb.entries.values() if e.personal == "next"), None)
-        bg = await self._background_of(user, place)
-        done = await self.storage.done_steps(place.id, user)
+        bg, done = await self._route_of(user, place)
         if entry is None:  # knowledge without a next-step entry: the first undone step of the route
             route = bg.route if bg else tuple(s.id for s in kb.steps)
             step = next((s for s in route if s not in done), None)
@@ -377,8 +381,7 @@ class Advisor:
         if step is None:
             return self._no_such_step(name)
         changed = await self.storage.mark_done(place.id, user, step.id, done)
-        finished = await self.storage.done_steps(place.id, user)
-        bg = await self._background_of(user, place)
+        bg, finished = await self._route_of(user, place)
         kb = self.knowledge
         route = bg.route if bg else tuple(s.id for s in kb.steps)
         left = [s for s in route if s not in finished]
@@ -417,7 +420,9 @@ class Advisor:
         return Reply("Background cleared", "I no longer assume where you start from. " + compose.INVITE, kind="info", private=True)
 
     def topics(self) -> Reply:
-        return compose.topics_reply(self.knowledge)
+        if self._topics is None:
+            self._topics = compose.topics_reply(self.knowledge)
+        return self._topics
 
     def about(self) -> Reply:
         return compose.about_reply(self.knowledge)

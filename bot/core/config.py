@@ -78,20 +78,31 @@ def _validate(key: str, value: Any) -> Any:
 
 class ServerSettings:
     """Every server's settings, read once from the database and kept in memory (checks read them on
-    every interaction); each change is written to the database before it takes effect."""
+    every interaction); each change is written to the database before it takes effect. The ServerConfig
+    of a server is built once and kept until its settings change (`get` runs for every interaction and
+    every message the bot sees)."""
 
     def __init__(self, defaults: ServerConfig, storage: Store) -> None:
         self.defaults = defaults
         self.storage = storage
         self._stored: dict[str, dict[str, Any]] = {}
+        self._built: dict[str, ServerConfig] = {}
 
     async def load(self) -> None:
         self._stored = {place: values for place, values in (await self.storage.all_settings()).items()}
+        self._built.clear()
 
     def get(self, guild_id: int | str | None) -> ServerConfig:
         if guild_id is None:
             return self.defaults
-        stored = self._stored.get(str(guild_id), {})
+        key = str(guild_id)
+        built = self._built.get(key)
+        if built is None:
+            built = self._built[key] = self._build(key)
+        return built
+
+    def _build(self, place: str) -> ServerConfig:
+        stored = self._stored.get(place, {})
         changes: dict[str, Any] = {}
         for key, value in stored.items():
             if key not in KEYS:
@@ -119,4 +130,5 @@ class ServerSettings:
                 values.pop(key, None)
             else:
                 values[key] = value
+        self._built.pop(str(guild_id), None)
         return self.get(guild_id)

@@ -61,10 +61,7 @@ def view_for(reply: Reply, *, owner: int | None = None, solved_by: int | None = 
         items.append(views.DeleteAnswer.make(owner))
     if not items:
         return None
-    view = discord.ui.View(timeout=None)
-    for item in items[:FIELDS]:
-        view.add_item(item)
-    return view
+    return views.buttons(items[:FIELDS])
 
 
 def message_kwargs(reply: Reply, *, owner: int | None = None, solved_by: int | None = None) -> dict:
@@ -84,15 +81,25 @@ async def answer(interaction: discord.Interaction, work: Awaitable[Reply], *, ep
                  owner: int | None = None) -> None:
     """Answer with the Reply `work` gives, in one response when it is ready within DEFER_AFTER; else
     acknowledge ("thinking…", ephemeral when `ephemeral` is True) and follow up. A private reply to a
-    public acknowledgement replaces it with a message only the member sees."""
-    task = asyncio.ensure_future(work)
+    public acknowledgement replaces it with a message only the member sees.
+
+    A timer, not asyncio.wait_for: most replies are ready in a few milliseconds, and wait_for with the
+    shield and the task it needs cost about as much as the rest of the adapter's own work together."""
+    loop = asyncio.get_running_loop()
+    acknowledging: list[asyncio.Task[None]] = []
+
+    def acknowledge() -> None:  # DEFER_AFTER passed and the reply is not ready: "thinking…" meanwhile
+        acknowledging.append(loop.create_task(interaction.response.defer(ephemeral=bool(ephemeral), thinking=True)))
+
+    timer = loop.call_later(DEFER_AFTER, acknowledge)
     try:
-        reply = await asyncio.wait_for(asyncio.shield(task), DEFER_AFTER)
-    except TimeoutError:
-        await interaction.response.defer(ephemeral=bool(ephemeral), thinking=True)
-        reply = await task
-        if reply.private and not ephemeral:  # about what the member told me privately: for their eyes only
-            await interaction.delete_original_response()
+        reply = await work
+    finally:
+        timer.cancel()
+        if acknowledging:  # whatever comes next (the reply, or the error handler's line) follows it
+            await acknowledging[0]
+    if acknowledging and reply.private and not ephemeral:  # about what the member told me privately: for their eyes only
+        await interaction.delete_original_response()
     await send(interaction, reply, ephemeral=ephemeral, owner=owner)
 
 

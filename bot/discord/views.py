@@ -173,12 +173,7 @@ class ConfirmForget(discord.ui.DynamicItem[discord.ui.Button],
 
     @classmethod
     def prompt(cls, user: int, place: str | None = None) -> discord.ui.View:
-        view = discord.ui.View(timeout=None)
-        if place is not None:
-            view.add_item(cls(user, True, place))
-        view.add_item(cls(user, True))
-        view.add_item(cls(user, False))
-        return view
+        return buttons([*([cls(user, True, place)] if place is not None else []), cls(user, True), cls(user, False)])
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> ConfirmForget:
@@ -292,6 +287,18 @@ class Solved(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:solved:(?
         if not await close_post(thread, solved=True, reason=f"marked solved by {interaction.user.id}"):
             await interaction.followup.send("I couldn't close it: I need the Manage Threads permission in this forum.",
                                             ephemeral=True)
+
+
+def buttons(items: list[discord.ui.Item]) -> discord.ui.View:
+    """A message's view of these buttons, already stopped: a click reaches them through their custom id
+    alone (PERSISTENT_ITEMS, registered once at start), so discord.py need not keep each message's view.
+    A live one it keeps per message sent, an ephemeral one with a 15-minute timer task each: thousands
+    of objects an hour for nothing, which the cycle collector then has to walk."""
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    view.stop()
+    return view
 
 
 PERSISTENT_ITEMS = (Feedback, OldFeedback, ShowTopic, ShowStep, ConfirmForget, DeleteAnswer, Solved)

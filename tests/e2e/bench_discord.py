@@ -1,25 +1,35 @@
 """Discord figures for `make bench`: the advisor against a bare discord.py bot on the same emulator.
 
 Each bot runs in its own process (the advisor on the real `mle-advisor run` code path, see
-run_bot_against.py; the anchor is bare_bot.py, answering the same commands with a fixed text); this
-process serves the emulator and plays the members. Latency runs from sending INTERACTION_CREATE on the
-gateway to the emulator receiving the reply a member would see.
+run_bot_against.py; the anchor is bare_bot.py, answering the same commands with a fixed text and no
+embed or buttons); this process serves the emulator and plays the members. Latency runs from sending
+INTERACTION_CREATE on the gateway to the emulator receiving the reply a member would see.
 
 * sustained rate: interactions are sent at a fixed rate (open loop: not waiting for replies) for three
-  seconds, rate after rate; the figure is the highest rate whose p99 stayed within 50 ms with every
-  interaction answered. The emulator and the members share this process, so both bots are held to the
-  same ceiling: compare the two, not the absolute figure.
-* garbage collection: every pause of the bot's collector over all the interactions it answered after
-  warming up (its start-up collection excluded), the longest per generation
-  (run_bot_against.record_gc_pauses). On a busy machine a pause includes time the process waited for a core.
+  seconds, rate after rate (doubling from 25/s to the first rate that fails, then halving the gap three
+  times); the figure is the highest rate whose p99 stayed within 50 ms with every interaction answered.
+* CPU an interaction: the bot process's CPU time (every thread) over CPU_COUNT interactions sent at
+  CPU_RATE (the same rate for both bots: a busier loop spends less an interaction), divided by their
+  number; the same for this process (the emulator and the members), which shows when the emulator, not
+  the bot, may be the ceiling (the bare bot needs about as little as the emulator does).
+* The two bots take turns, RUNS rounds, and the figures are medians: several programs share this
+  machine, so compare the bots within a round and across the medians, never with another run's.
+* garbage collection: every pause of the advisor's collector over STEADY interactions at three
+  quarters of its sustained rate after warming up (its start-up collection excluded), the longest per
+  generation, as wall time and as the CPU time the collection itself used (run_bot_against.
+  record_gc_pauses): on a busy machine a wall pause includes time the process waited for a core.
+
+    python -m tests.e2e.bench_discord [--other PATH]   (PATH: another checkout's advisor, in the same rounds)
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -36,10 +46,14 @@ MIX = [
     ("next", {}),
     ("topics", {}),
 ]
-RATES = (25, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000)
+FIRST_RATE, MAX_RATE, HALVINGS = 25, 3200, 3
 SECONDS = 3.0
+CPU_RATE, CPU_COUNT = 100, 1000
 P99_LIMIT = 50.0
 STEADY = 10_000  # interactions in the steady run whose collector pauses are reported
+RUNS = 3
+ADVISOR, BARE = "tests.e2e.run_bot_against", "tests.e2e.bare_bot"
+BARE_NAME = "bare discord.py"
 
 
 def rss_mib(pid: int) -> float:
@@ -47,6 +61,12 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process `pid`, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -78,7 +98,38 @@ async def _at_rate(emulator: DiscordEmulator, rate: float, count: int) -> list[f
     return latencies
 
 
-async def _bot(module: str, steady: bool) -> dict[str, object]:
+async def _sustained(emulator: DiscordEmulator, out: dict[str, object]) -> int:
+    """The highest rate held with p99 <= P99_LIMIT and nothing unanswered; counts what it sent in out."""
+    held, failed = 0, 0
+
+    async def holds(rate: int) -> bool:
+        latencies = await _at_rate(emulator, rate, int(rate * SECONDS))
+        out["sent"] = int(out.get("sent", 0)) + len(latencies)  # type: ignore[call-overload]
+        p99 = percentile(latencies, 99)
+        if p99 > P99_LIMIT:
+            out["failed_at"] = (rate, p99)
+            return False
+        out["p50_at_sustained"] = percentile(latencies, 50)
+        return True
+
+    rate = FIRST_RATE
+    while rate <= MAX_RATE:
+        if not await holds(rate):
+            failed = rate
+            break
+        held, rate = rate, rate * 2
+    for _ in range(HALVINGS if failed else 0):
+        middle = (held + failed) // 2
+        if middle in (held, failed):
+            break
+        if await holds(middle):
+            held = middle
+        else:
+            failed = middle
+    return held
+
+
+async def _bot(module: str, *, cwd: Path = ROOT, steady: bool = False) -> dict[str, object]:
     emulator = DiscordEmulator()
     await emulator.start()
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,7 +138,7 @@ async def _bot(module: str, steady: bool) -> dict[str, object]:
                "DEV_GUILD_ID": emulator.guild_id, "KB_WATCH_SECONDS": "0", "LOG_LEVEL": "WARNING",
                "QUESTION_RATE": "10000000", "BENCH_GC_FILE": str(gc_file)}
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", module, emulator.api_base, emulator.gateway_url, cwd=ROOT, env=env,
+            sys.executable, "-m", module, emulator.api_base, emulator.gateway_url, cwd=cwd, env=env,
             stderr=asyncio.subprocess.DEVNULL)
         out: dict[str, object] = {}
         try:
@@ -98,30 +149,24 @@ async def _bot(module: str, steady: bool) -> dict[str, object]:
             out["rss_start"] = rss_mib(process.pid)
             for n in range(60):
                 await _one(emulator, n, [])  # warm up
-            process.send_signal(signal.SIGUSR1)  # collector pauses from here on
-            sustained, sent = 0, 60
-            for rate in RATES:
-                latencies = await _at_rate(emulator, rate, int(rate * SECONDS))
-                sent += len(latencies)
-                if percentile(latencies, 99) > P99_LIMIT:
-                    out["failed_at"] = (rate, percentile(latencies, 99))
-                    break
-                sustained = rate
-                out["p50_at_sustained"] = percentile(latencies, 50)
-            out["sustained"] = sustained
+            bot_cpu, own_cpu = cpu_seconds(process.pid), time.process_time()
+            await _at_rate(emulator, CPU_RATE, CPU_COUNT)
+            out["cpu_ms"] = (cpu_seconds(process.pid) - bot_cpu) * 1000 / CPU_COUNT
+            out["emulator_cpu_ms"] = (time.process_time() - own_cpu) * 1000 / CPU_COUNT
+            out["sustained"] = await _sustained(emulator, out)
             if steady:
-                rate = max(sustained * 3 // 4, 50)  # within what it sustains, so the run stays short
+                rate = max(int(out["sustained"]) * 3 // 4, 50)  # type: ignore[call-overload]  # within what it sustains
+                await asyncio.sleep(1)
+                process.send_signal(signal.SIGUSR1)  # collector pauses from here on
                 latencies = await _at_rate(emulator, rate, STEADY)
-                sent += len(latencies)
                 out["steady"] = (rate, percentile(latencies, 50), percentile(latencies, 99), max(latencies))
-            out["interactions"] = sent
+                process.send_signal(signal.SIGUSR2)
+                for _ in range(50):
+                    await asyncio.sleep(0.1)
+                    if gc_file.is_file():
+                        out["gc"] = json.loads(gc_file.read_text())
+                        break
             out["rss_end"] = rss_mib(process.pid)
-            process.send_signal(signal.SIGUSR2)
-            for _ in range(50):
-                await asyncio.sleep(0.1)
-                if gc_file.is_file():
-                    out["gc"] = json.loads(gc_file.read_text())
-                    break
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 30)
         finally:
@@ -132,38 +177,64 @@ async def _bot(module: str, steady: bool) -> dict[str, object]:
 
 
 def _pauses(result: dict[str, object]) -> str:
-    pauses = result.get("gc")
-    if not isinstance(pauses, dict):
+    recorded = result.get("gc")
+    if not isinstance(recorded, dict):
         return "collector pauses not recorded"
-    worst = {g: max(p, default=0.0) for g, p in pauses.items()}
-    over = sum(1 for p in pauses.values() for ms in p if ms > 20)
-    return (f"collector pauses over {result.get('interactions')} interactions: longest "
-            + ", ".join(f"gen{g} {worst[g]:.1f} ms ({len(pauses[g])})" for g in sorted(worst))
-            + f"; over 20 ms: {over}")
+    wall, cpu = (recorded["wall"], recorded["cpu"]) if "wall" in recorded else (recorded, None)
+    longest = ", ".join(f"gen{g} {max(wall[g], default=0.0):.1f} ms" + (f" ({max(cpu[g], default=0.0):.1f} ms CPU)" if cpu else "")
+                        + f" x{len(wall[g])}" for g in sorted(wall))
+    over = sum(1 for p in wall.values() for ms in p if ms > 20)
+    over_cpu = f", {sum(1 for p in cpu.values() for ms in p if ms > 20)} by CPU time" if cpu else ""
+    return f"longest {longest}; over 20 ms: {over} by the clock{over_cpu}"
 
 
-async def bench() -> None:
-    advisor = await _bot("tests.e2e.run_bot_against", steady=True)
-    bare = await _bot("tests.e2e.bare_bot", steady=False)
-    for name, result in (("advisor", advisor), ("bare discord.py", bare)):
-        failed = result.get("failed_at")
-        failed_text = f" (at {failed[0]}/s p99 was {failed[1]:.0f} ms)" if isinstance(failed, tuple) else ""
-        print(f"   {name:<16} sustained {result.get('sustained')}/s with p99 <= {P99_LIMIT:.0f} ms{failed_text}; "
-              f"start-up to identify {result.get('ready', float('nan')):.2f} s; RSS {result.get('rss_start', 0):.0f} MiB "
-              f"after start, {result.get('rss_end', 0):.0f} MiB at the end")
-    if advisor.get("sustained") and bare.get("sustained"):
-        print(f"   advisor / bare bot: {advisor['sustained'] / bare['sustained']:.2f}x")  # type: ignore[operator]
-    steady = advisor.get("steady")
-    if isinstance(steady, tuple):
-        print(f"   advisor, {STEADY:,} interactions at {steady[0]}/s: p50 {steady[1]:.1f} ms, p99 {steady[2]:.1f} ms, "
-              f"max {steady[3]:.1f} ms")
-    print(f"   advisor {_pauses(advisor)}")
-    print(f"   bare bot {_pauses(bare)}")
+async def bench(other: Path | None = None) -> None:
+    bots = [("advisor", ADVISOR, ROOT), (BARE_NAME, BARE, ROOT)]
+    if other is not None:
+        bots.insert(1, (f"advisor at {other.name}", ADVISOR, other))
+    results: dict[str, list[dict[str, object]]] = {name: [] for name, _, _ in bots}
+    for run in range(RUNS):
+        order = bots if run % 2 == 0 else bots[::-1]  # neither always goes first on a machine that changes
+        for name, module, cwd in order:
+            try:
+                results[name].append(await _bot(module, cwd=cwd, steady=module == ADVISOR and run == RUNS - 1))
+            except (TimeoutError, OSError) as exc:  # a bot that did not start or stop: a round without it
+                print(f"   {name} failed in round {run + 1}: {type(exc).__name__} {exc}")
+                results[name].append({})
+        print(f"   round {run + 1}: " + "; ".join(
+            f"{name} {results[name][-1].get('sustained')}/s, {results[name][-1].get('cpu_ms', float('nan')):.2f} ms CPU"
+            for name, _, _ in bots) + f" at {CPU_RATE}/s; the emulator {results[BARE_NAME][-1].get('emulator_cpu_ms', float('nan')):.2f} ms "
+              "CPU an interaction with the bare bot", flush=True)
+    for name, _, _ in bots:
+        rows = results[name]
+        sustained = statistics.median(int(r.get("sustained") or 0) for r in rows)  # type: ignore[call-overload]
+        cpu = statistics.median(float(r.get("cpu_ms", float("nan"))) for r in rows)  # type: ignore[arg-type]
+        last = rows[-1]
+        failed = last.get("failed_at")
+        failed_text = f" (last round: at {failed[0]}/s p99 was {failed[1]:.0f} ms)" if isinstance(failed, tuple) else ""
+        print(f"   {name:<16} median sustained {sustained:.0f}/s with p99 <= {P99_LIMIT:.0f} ms{failed_text}; "
+              f"{cpu:.2f} ms CPU an interaction at {CPU_RATE}/s; start-up to identify {last.get('ready', float('nan')):.2f} s; "
+              f"RSS {last.get('rss_start', 0):.0f} MiB after start, {last.get('rss_end', 0):.0f} MiB at the end")
+    for name, _, _ in bots[:-1]:
+        ratios = [int(a.get("sustained") or 0) / max(int(b.get("sustained") or 0), 1)  # type: ignore[call-overload]
+                  for a, b in zip(results[name], results[BARE_NAME], strict=True)]
+        cpu_ratios = [float(b["cpu_ms"]) / float(a["cpu_ms"])  # type: ignore[arg-type]
+                      for a, b in zip(results[name], results[BARE_NAME], strict=True) if "cpu_ms" in a and "cpu_ms" in b]
+        print(f"   {name} / bare bot: sustained {statistics.median(ratios):.2f}x (rounds: "
+              + ", ".join(f"{r:.2f}" for r in ratios) + ")"
+              + (f"; bare bot's CPU an interaction / this one's: {statistics.median(cpu_ratios):.2f}x" if cpu_ratios else ""))
+    for name, _, _ in bots:
+        steady = results[name][-1].get("steady")
+        if isinstance(steady, tuple):
+            print(f"   {name}, {STEADY:,} interactions at {steady[0]}/s: p50 {steady[1]:.1f} ms, p99 {steady[2]:.1f} ms, "
+                  f"max {steady[3]:.1f} ms; collector {_pauses(results[name][-1])}")
 
 
-def run_discord_bench() -> None:
-    asyncio.run(bench())
+def run_discord_bench(other: Path | None = None) -> None:
+    asyncio.run(bench(other))
 
 
 if __name__ == "__main__":
-    run_discord_bench()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--other", type=Path, help="another checkout whose advisor runs in the same rounds")
+    run_discord_bench(parser.parse_args().other)

@@ -256,3 +256,16 @@ async def test_an_internal_error_is_answered_ephemerally_and_logged_without_the_
     outcome = await emulator.slash("next")
     assert outcome.ephemeral and ("database" in outcome.text or "went wrong" in outcome.text)
     assert "emulated-token" not in caplog.text
+
+
+async def test_private_answers_with_buttons_leave_nothing_running_and_their_buttons_still_work(
+        bot: AdvisorBot, emulator: DiscordEmulator) -> None:
+    def timers() -> int:  # discord.py's per-view 15-minute timeout tasks
+        return sum("timeout_task" in repr(task.get_coro()) for task in asyncio.all_tasks())
+
+    before = timers()
+    answers = [await emulator.slash("next") for _ in range(5)] + [await emulator.slash("roadmap")]
+    assert all(a.ephemeral and a.custom_ids for a in answers)
+    assert timers() == before  # nothing kept per message: a busy day would pile up thousands
+    shown = await emulator.click(answers[0].final, answers[0].custom_ids[0])  # the buttons work through their ids
+    assert shown.ephemeral and "Learning to code" in shown.text

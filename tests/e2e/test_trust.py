@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.core import advisor as advisor_module
+from bot.core.storage import StorageError
 from bot.discord import render
 from bot.discord.app import AdvisorBot
 from tests.e2e.conftest import StartBot
-from tests.e2e.emulator import MESSAGE, DiscordEmulator
+from tests.e2e.emulator import DEFERRED_MESSAGE, MESSAGE, DiscordEmulator
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +48,19 @@ async def test_a_privately_stated_background_is_never_named_in_public(bot: Advis
     general = await emulator.slash("ask", question="which book for deep learning?")  # not personal: public as usual
     assert not general.ephemeral and "Goodfellow" in general.text
 
+
+
+async def test_a_slow_answer_that_fails_is_acknowledged_then_explained_in_one_line(
+        bot: AdvisorBot, emulator: DiscordEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def slow_failure(*_: object) -> None:  # a database that hangs, then gives up
+        await asyncio.sleep(0.2)
+        raise StorageError("the database is locked", "locked")
+
+    monkeypatch.setattr(render, "DEFER_AFTER", 0.05)
+    monkeypatch.setattr(bot.storage, "memory", slow_failure)
+    failed = await emulator.slash("next")
+    assert failed.type == DEFERRED_MESSAGE and failed.ephemeral
+    assert "can't reach my database" in failed.text and len(failed.messages) == 1
 
 async def test_a_background_stated_in_a_dm_stays_in_dms(bot: AdvisorBot, emulator: DiscordEmulator) -> None:
     await emulator.say("I'm a software developer", dm=True)
