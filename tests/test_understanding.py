@@ -222,3 +222,21 @@ async def test_done_and_resources_accept_everyday_names(advisor: Advisor) -> Non
 def test_autocomplete_puts_the_obvious_step_first(advisor: Advisor) -> None:
     assert advisor.step_choices("python")[0][1] == "learn-to-code"
     assert advisor.topic_choices("nlp")[0][1] == "nlp-transformers"
+
+
+# --- a reader remembers what it worked out for the message being read ------------------------------
+
+def test_a_reader_reads_a_message_the_same_however_many_others_it_read_between(kb: Knowledge) -> None:
+    """The reader keeps each text's words, background and asking part while a message is read; that memory
+    is bounded, and a message read again after hundreds of others (the memory cleared) reads the same."""
+    from bot.core.understand import Reader
+
+    reader = Reader(kb)
+    messages = ["I'm a physicist. Which maths do I need for deep learning?",
+                "I teach chemistry, how do I get into ML?", "which statistics book, and is there a free course?"]
+    first = [reader.read(m) for m in messages]
+    assert first[0].found is not None and first[0].found.background == "physics"
+    for n in range(600):
+        reader.read(f"question {n}: what should I learn about neural networks number {n}?")
+    assert [reader.read(m) for m in messages] == first
+    assert [Reader(kb).read(m) for m in messages] == first

@@ -204,6 +204,8 @@ class Normalizer:
                 continue
             fixed = self.correct(w) if correct else w
             out.extend(stem(part) for part in fixed.split(" ")) if " " in fixed else out.append(stem(fixed))
+        if self._starts.isdisjoint(out):  # no synonym starts here: the usual question, kept as it is
+            return out
         return self.apply_synonyms(out)
 
     def apply_synonyms(self, stems: list[str]) -> list[str]:

@@ -22,8 +22,9 @@ How a message is read:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from bot.core import feelings, parts, smalltalk, text
 from bot.core.backgrounds import NEGATIONS, Found
@@ -34,6 +35,8 @@ from bot.core.matcher import CLOSE, DEFAULT_THRESHOLD, anchored
 from bot.core.reply import Match
 from bot.core.schema import Entry, Step
 from bot.core.text import BREAK, content, stem
+
+T = TypeVar("T")
 
 GENERIC_SHARE = 0.3
 """A word that this share of topics use ("ml", "learn") says nothing specific on its own."""
@@ -161,13 +164,38 @@ class Reader:
         self._links: dict[str, str] | None = None  # resource addresses → names, for links in messages
         self._kind_topics: dict[str, Entry | Step | None] = {}  # _kind_topic, built on first use
         self._sources: dict[str, frozenset[str]] | None = None  # _source_words: a guide's own word → its words
-        self._statements: dict[str, Found | None] = {}  # _stated, for the messages being read
+        # Per text, for the message being read: its readers fold, detect and focus the same text again and
+        # again (the whole message is often its own asking part). Plain dicts, cleared when they grow.
+        self._folds: dict[str, tuple[str, ...]] = {}  # _fold: the detector's words
+        self._founds: dict[str, Found | None] = {}  # _found: the background those words state or mention
+        self._focused: dict[str, str] = {}  # focus
         # first stem → (stems of a phrase, subject) for subjects inside the field the guides don't cover
         self._within: dict[str, list[tuple[tuple[str, ...], str]]] | None = None
         self._within_firsts: frozenset[str] = frozenset()  # every word of those phrases: a cheap first check
         self._by_feeling: dict[str, list[Entry | Step]] | None = None  # _answering
 
     # --- the parts ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _remember(table: dict[str, T], key: str, compute: Callable[[str], T]) -> T:
+        """`compute(key)`, kept in `table` while the same message is read (readers run in threads: a plain
+        dict, cleared rather than trimmed, and an entry is only ever written whole)."""
+        try:
+            return table[key]
+        except KeyError:
+            pass
+        if len(table) > 256:
+            table.clear()
+        value = table[key] = compute(key)
+        return value
+
+    def _fold(self, text_: str) -> tuple[str, ...]:
+        """The detector's words of `text_` (folded, corrected, plurals folded; BREAK between clauses)."""
+        return self._remember(self._folds, text_, lambda t: tuple(self.kb.detector.words(t)))
+
+    def _found(self, text_: str) -> Found | None:
+        """The background `text_` states or mentions, if any."""
+        return self._remember(self._founds, text_, lambda t: self.kb.detector.detect(self._fold(t)))
 
     def names(self, question: str) -> set[str]:
         """Stems of capitalised words inside sentences ("Tokyo", "Paris"): likely names of things.
@@ -184,7 +212,7 @@ class Reader:
         norm = self.kb.normalizer
         return {stem(norm.correct(w)): w for w in folded if w != BREAK}
 
-    def analyse(self, question: str) -> tuple[list[list[str]], Found | None, list[str]]:
+    def analyse(self, question: str) -> tuple[list[list[str]], Found | None, Sequence[str]]:
         """The ways to read the question's stems, the background it states or mentions, and its words.
 
         A statement about the asker ("I'm a physicist, …") is taken out whole. A mere mention ("what
@@ -192,8 +220,8 @@ class Reader:
         ("which statistics book…") or only the asker's situation ("the roadmap for a data scientist").
         """
         kb = self.kb
-        folded = kb.detector.words(question)
-        found = kb.detector.detect(folded)
+        folded = self._fold(question)
+        found = self._found(question)
         whole = kb.normalizer.stems_of(folded)
         if found is None:
             return [whole], None, folded
@@ -296,6 +324,9 @@ class Reader:
     def focus(self, message: str) -> str:
         """The asking part (text.focus); short options after a question ("what level? high school?
         bachelor's?") belong to that question, so they are read with it."""
+        return self._remember(self._focused, message, self._focus)
+
+    def _focus(self, message: str) -> str:
         pieces = text.sentences(message)
         while len(pieces) > 2 and self._option(pieces[-1]) and text.is_asking(pieces[-2]):
             if not self._option(pieces[-2]):
@@ -407,7 +438,7 @@ class Reader:
         """Whether the message uses a rare word the knowledge never does ("organic chemistry", "ballet"):
         then a topic just under the line is not answered as if it were the subject."""
         kb = self.kb
-        folded = kb.detector.words(message)
+        folded = self._fold(message)
         names, surfaces = self.names(message), self.surfaces(folded)
         return any(not kb.index.knows(w) and kb.index.weight(w, names, surfaces.get(w)) > FOREIGN * kb.index.rarest
                    for w in content(kb.normalizer.stems_of(folded)))
@@ -424,7 +455,7 @@ class Reader:
         faster": only "faster" is ours): then a topic just under the line matched a side word, not the
         subject, and is not offered as the likely answer."""
         kb = self.kb
-        folded = kb.detector.words(message)
+        folded = self._fold(message)
         names, surfaces = self.names(message), self.surfaces(folded)
         known = unknown = 0.0
         for w in content(kb.normalizer.stems_of(folded)):
@@ -445,15 +476,8 @@ class Reader:
 
     def _stated(self, message: str) -> Found | None:
         """The background `message` states about the asker (not a mere mention), read once per message."""
-        known = self._statements.get(message, False)
-        if known is not False:
-            return known
-        if len(self._statements) > 256:  # readers run in threads: a plain dict, never read back after a clear
-            self._statements.clear()
-        found = self.kb.detector.detect(self.kb.detector.words(message))
-        stated = found if found is not None and found.about_self else None
-        self._statements[message] = stated
-        return stated
+        found = self._found(message)
+        return found if found is not None and found.about_self else None
 
     def _several(self, message: str, previous: str | None, frame: str | None = None, known: bool = False) -> Reading | None:
         """Two or three questions in one message, each naming a topic of its own: one reading each."""
@@ -522,7 +546,7 @@ class Reader:
                 return Reading("topic", (first,), background, uncovered=uncovered)
             near = tuple(Match(t.id, t.title, 0.0) for t in map(kb.topic, subject.nearby) if t is not None)
             return Reading("unknown", (), background, near=near, uncovered=uncovered)
-        tokens = kb.detector.words(asked)
+        tokens = self._fold(asked)
         words = set(tokens) - _verbs(tokens)
         wants = frozenset(k for k, vocab in KINDS.items() if words & vocab) | (frozenset({"free"}) if words & _FREE else frozenset())
         named = tuple(n.resource for n in kb.names.find(asked))
@@ -619,7 +643,7 @@ class Reader:
         background known, a question an answer about them matches ("how much time for all this?") is
         their own question, not the previous answer again."""
         kb = self.kb
-        tokens = [w for w in kb.detector.words(asked) if w != BREAK]
+        tokens = [w for w in self._fold(asked) if w != BREAK]
         back = bool(words & _BACK)
         cont = bool(tokens) and tokens[0] in _CONTINUE
         request = self._request(words, back, cont, tokens)
