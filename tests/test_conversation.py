@@ -89,6 +89,14 @@ async def test_a_part_that_names_no_topic_is_an_ordinary_follow_up(advisor: Advi
     assert reply.matches and reply.matches[0].id == "mlops-production"
 
 
+async def test_an_aside_about_something_else_is_not_answered_with_the_last_topic(advisor: Advisor) -> None:
+    await advisor.ask("a1", "how do I learn MLOps?")
+    aside = await advisor.ask("a1", "oh and could you proofread these wedding invitations for me")
+    assert not aside.matches and not aside.answered
+    still = await advisor.ask("a1", "and is there a book for it?")  # the conversation itself is not lost
+    assert still.matches and still.matches[0].id == "mlops-production"
+
+
 async def test_then_closing_a_question_means_in_that_case_not_after_that(advisor: Advisor) -> None:
     await advisor.ask("t1", "I've been writing Java backends for six years")
     reply = await advisor.ask("t1", "so how many months then?")

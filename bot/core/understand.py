@@ -660,8 +660,12 @@ class Reader:
             return None if confident else "again"  # "how long will it take me?" is its own question
         # "what language is it taught in?": its own words are about the previous topic, not a new one;
         # "and what about interviews?" names a topic of its own.
-        if any(w in self._words_of(previous) for w in specific) or not matches:
+        if any(w in self._words_of(previous) for w in specific):
             return request or "again"
+        if not matches and not self._mostly_unknown(asked):
+            return request or "again"
+        # An aside about things the knowledge never mentions ("btw can you check these invoices") leans on
+        # nothing said before: it is read afresh, and declined there, not answered with the last topic again.
         return None
 
     @staticmethod
