@@ -26,6 +26,22 @@ def test_greetings_and_asking_for_luck_are_small_talk(message: str, kind: str) -
     assert smalltalk.classify(message) == kind
 
 
+@pytest.mark.parametrize(("message", "kind"), [
+    ("bahahaha okayyy", "ack"),
+    ("heyyy everyoneee", "greeting"),
+    ("thank youuu sooo much", "thanks"),
+    ("wait are you a human or just some ai lol", "about"),
+    ("final round in 20 minutes, fingers crossed", "luck"),
+])
+def test_words_said_with_feeling_and_small_talk_with_its_circumstances_are_still_small_talk(message: str, kind: str) -> None:
+    assert smalltalk.classify(message) == kind
+
+
+def test_a_long_laugh_opening_a_remark_is_a_reaction() -> None:
+    assert smalltalk.reaction("lmaoooo welp my weekends are gone then") is not None
+    assert smalltalk.reaction("hahaha so which course comes after cs50?") is None  # a question after the laugh
+
+
 @pytest.mark.parametrize("message", ["honestly this advisor slaps", "ngl you ate with that answer",
                                      "this thing is lowkey goated", "solid gold advice, cheers"])
 def test_praise_said_as_slang_is_a_reaction(message: str) -> None:

@@ -9,6 +9,8 @@ gaps list. A greeting followed by a real question ("hi! how do I learn MLOps?") 
 
 from __future__ import annotations
 
+import re
+
 from bot.core.text import BREAK, words
 
 GREETING = frozenset(
@@ -65,12 +67,15 @@ LUCK = (
 _LUCK_FILLER = frozenset("""for with on at in my the a an this that it tomorrow today tonight friday monday tuesday
     wednesday thursday saturday sunday week next interview interviews onsite exam exams test round call screen
     offer final last big first second third again once more everyone all guys chat please pls yall lol haha ok okay alright so well
-    nervous scared excited""".split())
+    nervous scared excited hour hours minute minutes mins min soon few couple days weeks morning afternoon
+    evening""".split())
 _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "please", "pls", "plz", "with", "bot",
                                      "mle", "advisor", "the", "anyway", "doing", "today", "list", "real", "actual",
                                      "actually", "really", "am", "i", "an", "ai", "someone", "like",
                                      "r", "u", "ur", "can", "could", "what", "do", "does", "or", "wait", "so", "hmm", "btw",
-                                     "lol", "tho", "though", "yo", "hey"}
+                                     "lol", "tho", "though", "yo", "hey"} | {
+    # "are you a robot or a real person haha": the other identities asked about, and a laugh
+    "person", "human", "robot", "bot", "chatgpt", "gpt", "haha", "hehe", "lmao", "xd", "just", "some", "kind", "of"}
 
 
 _ABOUT_WORDS = frozenset(w for pattern in ABOUT for w in pattern) | _ABOUT_FILLER
@@ -78,6 +83,28 @@ _SMALL_WORDS = GREETING | THANKS | ACK | FILLER
 _LUCK_WORDS = frozenset(w for pattern in LUCK for w in pattern) | _LUCK_FILLER
 _ACK_FILLER = GREETING | THANKS | ACK | frozenset("that it this then so just definitely sure for thx all at a really totally will i".split())
 _ANY_WORD = _ABOUT_WORDS | _SMALL_WORDS | _LUCK_WORDS | {w for p in ACK_PHRASES for w in p} | {"r", "u", "ya"}
+
+
+_LAUGH = re.compile(r"^(?:[bmw]?a?(?:h+a+){2,}h*|(?:h+e+){2,}|l+o+l+|l+m+f?a+o+|x+d+)$")
+_RUN = re.compile(r"(\w)\1{2,}")
+
+
+def _squeeze(word: str, known: frozenset[str]) -> str:
+    """A word said with feeling as its plain self: "hahahaha" → "haha", "lmaooo" → "lmao", "sooo" → "so",
+    "cooool" → "cool" (a run of one letter shortened to one, or to two where only that is a word we know)."""
+    if _LAUGH.match(word):
+        return "lol" if word.startswith("l") and "m" not in word else (
+            "lmao" if word.startswith("l") else "xd" if word.startswith("x") else
+            "hehe" if word.startswith("he") else "haha")
+    if not _RUN.search(word):
+        return word
+    one = _RUN.sub(r"\1", word)
+    two = _RUN.sub(r"\1\1", word)
+    return one if one in known or two not in known else two
+
+
+def _tokens(text: str) -> list[str]:
+    return [_squeeze(w, _ANY_WORD | REACTION_OPENERS) for w in words(text) if w != BREAK]
 
 
 def _fits(tokens: list[str], pattern: tuple[str, ...], filler: frozenset[str]) -> bool:
@@ -93,7 +120,7 @@ def _fits(tokens: list[str], pattern: tuple[str, ...], filler: frozenset[str]) -
 
 def classify(text: str) -> str | None:
     """"greeting", "thanks", "ack", "luck" or "about" for small talk; None for anything else."""
-    tokens = [w for w in words(text) if w != BREAK]
+    tokens = _tokens(text)
     if not tokens:
         return None  # emoji or punctuation only: the caller decides (an empty question gets the help text)
     if not _ANY_WORD.issuperset(w for w in tokens if not w.isdigit()):
@@ -140,7 +167,7 @@ _REQUESTS = frozenset("""give show tell list explain recommend suggest send shar
 def reaction(text: str) -> str | None:
     """"thanks" or "ack" for a reaction, compliment or joke rather than a question; None otherwise. The
     caller checks that the message states nothing about the member (a background, a finished step)."""
-    tokens = [w for w in words(text) if w != BREAK]
+    tokens = _tokens(text)
     if not tokens or "?" in text or _REQUESTS.intersection(tokens):
         return None
     opener = tokens[0] in REACTION_OPENERS or tokens[0] in THANKS
