@@ -21,19 +21,14 @@ from bot.core.advisor import FRAME, Advisor
     ("fingers crossed for my onsite on friday", "luck"),
     ("here goes nothing 😬", "luck"),
     ("ok wish me the best, final round tomorrow", "luck"),
-])
-def test_greetings_and_asking_for_luck_are_small_talk(message: str, kind: str) -> None:
-    assert smalltalk.classify(message) == kind
-
-
-@pytest.mark.parametrize(("message", "kind"), [
+    # words said with feeling, and small talk with its circumstances
     ("bahahaha okayyy", "ack"),
     ("heyyy everyoneee", "greeting"),
     ("thank youuu sooo much", "thanks"),
     ("wait are you a human or just some ai lol", "about"),
     ("final round in 20 minutes, fingers crossed", "luck"),
 ])
-def test_words_said_with_feeling_and_small_talk_with_its_circumstances_are_still_small_talk(message: str, kind: str) -> None:
+def test_greetings_and_asking_for_luck_are_small_talk(message: str, kind: str) -> None:
     assert smalltalk.classify(message) == kind
 
 
