@@ -255,3 +255,9 @@ async def test_a_person_like_the_asker_mentioned_in_a_question_is_not_its_subjec
 
 async def test_a_field_mentioned_as_the_subject_of_an_off_topic_question_is_still_declined(advisor: Advisor) -> None:
     assert not (await advisor.ask("x5", "recommend a textbook on marine biology?")).answered
+
+
+async def test_a_second_question_opening_with_and_or_also_is_answered_with_the_first(advisor: Advisor) -> None:
+    reply = await advisor.ask("j1", "any good book on deep learning? also where can i grind algorithm problems?")
+    assert [m.id for m in reply.matches[:2]] == ["deep-learning", "algorithms"]
+    assert "Goodfellow" in reply.text and "LeetCode" in reply.text

@@ -78,6 +78,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 # Words that point back at the previous answer.
 _BACK = frozenset({"that", "it", "this", "those", "these", "them", "one", "ones", "same", "such"})
+_JOINING = frozenset({"and", "also", "plus", "btw", "oh", "what", "how", "which", "where"})
 _CONTINUE = frozenset({"and", "so", "ok", "okay", "then", "also", "plus", "alright", "cool", "great", "nice"})
 # What a follow-up may ask for; with these set aside, a follow-up has nothing left of its own.
 KINDS = {
@@ -481,7 +482,7 @@ class Reader:
 
     def _several(self, message: str, previous: str | None, frame: str | None = None, known: bool = False) -> Reading | None:
         """Two or three questions in one message, each naming a topic of its own: one reading each."""
-        asking = self.focus(message)
+        asking = self._joined_questions(message) or self.focus(message)
         pieces = parts.asking_parts(asking, self._naming)
         if len(pieces) < 2:
             return None
@@ -509,6 +510,16 @@ class Reader:
         # Only a background the member states about themselves holds for every part; a field one part
         # mentions ("which maths…") is that part's own.
         return Reading("several", matches, statement, parts=tuple(readings))
+
+    @staticmethod
+    def _joined_questions(message: str) -> str | None:
+        """"how do I get faster at X? and where do I learn Y?": a last question that opens with a joining
+        word continues the question before it, so both are read (the focus alone keeps only the last)."""
+        pieces = text.sentences(message)
+        asks = [i for i, s in enumerate(pieces) if text.is_asking(s)]
+        if len(asks) < 2 or next(iter(text.words(pieces[asks[-1]])), "") not in _JOINING:
+            return None
+        return " ".join(pieces[asks[-2] : asks[-1] + 1])
 
     def _read_one(self, message: str, *, previous: str | None = None, statement: Found | None = None,
                   frame: str | None = None, known: bool = False) -> Reading:
