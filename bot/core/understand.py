@@ -78,7 +78,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 # Words that point back at the previous answer.
 _BACK = frozenset({"that", "it", "this", "those", "these", "them", "one", "ones", "same", "such"})
-_JOINING = frozenset({"and", "also", "plus", "btw", "oh", "what", "how", "which", "where"})
+_JOINING = frozenset({"and", "also", "plus", "btw", "oh"})
 _CONTINUE = frozenset({"and", "so", "ok", "okay", "then", "also", "plus", "alright", "cool", "great", "nice"})
 # What a follow-up may ask for; with these set aside, a follow-up has nothing left of its own.
 KINDS = {
