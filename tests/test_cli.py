@@ -126,6 +126,16 @@ def test_ask_and_chat_never_import_discord() -> None:
         assert check.returncode == 0, module
 
 
+def test_every_discord_module_imports_first_on_its_own() -> None:
+    """No import cycle in the adapters: whichever module a reader or a test opens first, it loads."""
+    modules = sorted(f"bot.discord.{p.stem}" for p in (ROOT / "bot" / "discord").glob("*.py") if p.stem != "__init__")
+    modules += sorted(f"bot.discord.extensions.{p.stem}" for p in (ROOT / "bot" / "discord" / "extensions").glob("*.py")
+                      if p.stem != "__init__")
+    failed = [m for m in modules
+              if subprocess.run([sys.executable, "-c", f"import {m}"], capture_output=True, cwd=ROOT).returncode != 0]
+    assert len(modules) > 5 and failed == []
+
+
 def test_output_cut_short_by_a_pipe_is_not_an_error() -> None:
     result = subprocess.run(f"{sys.executable} -m bot kb stats | head -1", shell=True, capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.startswith("Knowledge in") and "Traceback" not in result.stderr

@@ -16,7 +16,7 @@ from discord import app_commands
 
 from bot.core.storage import StorageError
 from bot.discord.checks import Refused
-from bot.discord.render import NO_MENTIONS
+from bot.discord.mentions import NO_MENTIONS
 
 log = logging.getLogger("mle_advisor")
 T = TypeVar("T")

@@ -14,6 +14,7 @@ import discord
 
 from bot.core.reply import Reply
 from bot.discord import views
+from bot.discord.mentions import NO_MENTIONS  # used here, and by callers as render.NO_MENTIONS
 
 TITLE, DESCRIPTION, FOOTER, FIELD, FIELDS, TOTAL = 256, 4096, 2048, 1024, 25, 6000
 MAX_AUTOCOMPLETE, CHOICE_NAME = 25, 100
@@ -26,7 +27,6 @@ COLOURS = {
     "error": discord.Colour.red(),
 }
 
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 def clip(text: str, limit: int) -> str:
