@@ -366,6 +366,15 @@ class Store(ABC):
         future) still goes once the retention period has passed after the clock was right again.
         Context stamped more than a day in the future is dropped (it is only ever kept for minutes)."""
 
+    async def _purge_window(self, older_than_days: float, reference: datetime | None) -> tuple[str, str]:
+        """The cut-off of a purge and the point past which context is 'in the future', as stored text, by
+        the sweep's `reference` (a new one from the retention clock when None). One reckoning for both
+        backends."""
+        if reference is None:
+            reference = await self.retention_clock()
+        return ((reference - timedelta(days=older_than_days)).isoformat(timespec="seconds"),
+                (reference + timedelta(days=1)).isoformat(timespec="seconds"))
+
     @abstractmethod
     async def places(self) -> set[str]:
         """Every place that has questions or context stored (for the retention sweep)."""

@@ -814,10 +814,7 @@ class SQLiteStorage(Store):
         return await self._write(work)
 
     async def purge(self, place: str, older_than_days: float, *, reference: datetime | None = None) -> int:
-        if reference is None:
-            reference = await self.retention_clock()
-        cutoff = (reference - timedelta(days=older_than_days)).isoformat(timespec="seconds")
-        future = (reference + timedelta(days=1)).isoformat(timespec="seconds")
+        cutoff, future = await self._purge_window(older_than_days, reference)
 
         async def work(db: aiosqlite.Connection) -> int:
             seen = await _scalar(db, "SELECT COALESCE(MAX(max_question_id), 0) FROM sweeps WHERE reference < ?", (cutoff,))
