@@ -104,7 +104,7 @@ def _squeeze(word: str, known: frozenset[str]) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    return [_squeeze(w, _ANY_WORD | REACTION_OPENERS) for w in words(text) if w != BREAK]
+    return [_squeeze(w, _KNOWN) for w in words(text) if w != BREAK]
 
 
 def _fits(tokens: list[str], pattern: tuple[str, ...], filler: frozenset[str]) -> bool:
@@ -148,6 +148,7 @@ REACTION_OPENERS = frozenset(
     """haha hahaha hah heh hehe lol lmao lmfao rofl xd welp oof ouch yikes wow whoa woah damn dang ugh phew
     oh ah aha ahh nice cool great awesome sweet neat wild omg fine fair ok okay alright well""".split()
 )
+_KNOWN = _ANY_WORD | REACTION_OPENERS  # the words a stretched word may be squeezed back into
 PRAISE = frozenset(
     """helpful useful smart clever great awesome amazing better best cool nice legend goat brilliant impressive
     genius good slaps rock rocks goated goat gold dope elite banger underrated w""".split()
