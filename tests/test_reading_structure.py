@@ -261,3 +261,42 @@ async def test_a_second_question_opening_with_and_or_also_is_answered_with_the_f
     reply = await advisor.ask("j1", "any good book on deep learning? also where can i grind algorithm problems?")
     assert [m.id for m in reply.matches[:2]] == ["deep-learning", "algorithms"]
     assert "Goodfellow" in reply.text and "LeetCode" in reply.text
+
+
+async def test_a_second_question_with_no_subject_word_of_its_own_still_gets_its_own_answer(advisor: Advisor) -> None:
+    reply = await advisor.ask("j2", "which deep learning course is best, and how many months does it usually take?")
+    assert [m.id for m in reply.matches[:2]] == ["deep-learning", "time-to-learn"]
+    assert "18 months" in reply.text
+
+
+async def test_a_kind_of_resource_the_first_topic_lacks_is_answered_by_that_kinds_own_topic(advisor: Advisor) -> None:
+    reply = await advisor.ask("j3", "do I really need calculus? and are there any podcasts you'd suggest?")
+    assert [m.id for m in reply.matches[:2]] == ["how-much-maths", "podcasts"]
+    assert "SE Daily" in reply.text
+    # the same request as a follow-up in conversation: not "no podcasts filed under maths"
+    await advisor.ask("j4", "is calculus really needed for this job?")
+    follow = await advisor.ask("j4", "any podcasts on that?")
+    assert follow.matches[0].id == "podcasts" and "SE Daily" in follow.text
+
+
+async def test_each_part_asking_for_a_kind_of_resource_gets_those_resources(advisor: Advisor) -> None:
+    reply = await advisor.ask("j5", "got a book to recommend for the linear algebra side, and which one for neural nets?")
+    assert "Your questions" in reply.title
+    assert "Elements of Statistical Learning" in reply.text and "Goodfellow" in reply.text
+
+
+async def test_asking_for_more_of_the_same_part_keeps_one_answer_with_both_requests(advisor: Advisor) -> None:
+    reply = await advisor.ask("j6", "which book covers classical machine learning, and is there a free one?")
+    assert reply.matches[0].id == "classical-ml" and "Your questions" not in reply.title
+
+
+async def test_a_part_the_guides_only_touch_is_said_plainly_beside_the_answered_part(advisor: Advisor) -> None:
+    reply = await advisor.ask("j7", "how is an ML engineer different from a data scientist? also who gets paid more?")
+    assert reply.matches[0].id == "mle-vs-data-scientist"
+    assert "don't cover salaries" in reply.text
+
+
+async def test_a_subject_that_is_also_a_books_title_does_not_name_the_book_when_a_course_is_wanted(advisor: Advisor) -> None:
+    reply = await advisor.ask("j8", "is there a course that teaches deep learning well?")
+    assert reply.matches[0].id == "deep-learning"
+    assert not reply.body.startswith("• [Deep Learning (Goodfellow")

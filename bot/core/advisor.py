@@ -269,10 +269,14 @@ class Advisor:
         if reading.feeling:  # acknowledged in one line, before the advice
             lead = compose.join_leads(compose.acknowledge(reading.feeling), lead)
         if reading.kind == "several":
+            # A part that asks for a kind of resource ("which book for X, and which one for Y?") is
+            # answered with those resources: in a shared message a topic's overview would crowd them out.
+            asks_for = [replace(part, followup="resources") if part.kind == "topic" and part.followup is None
+                        and part.wants - {"free"} and not part.named else part for part in reading.parts]
             answers = [self._compose(replace(part, feeling=None), question,
                                      (kb.backgrounds.get(part.found.background) if part.found and not part.found.about_self
                                       else None) or background, done, None)
-                       for part in reading.parts]
+                       for part in asks_for]
             return compose.several(kb, [a for a, _ in answers], lead), answers[-1][1]
         if reading.kind == "resources":
             return compose.field_resources(kb, reading.wants, background, lead), None

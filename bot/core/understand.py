@@ -62,6 +62,9 @@ PART_BONUS = 0.1
 """What holding the kind of resource asked for, or belonging with the topic discussed, adds to a part's topic."""
 HOMEWORK = "solving a maths exercise (I can point you to where to learn the maths, not work it out)"
 NAMED_MARGIN = 0.15
+# A resource named only by words that are also a subject ("deep learning" for the book "Deep Learning")
+# is weakly named (matcher.ResourceNames: summed rarity under this); it doesn't count against a kind asked for.
+WEAK_NAME = 3.0
 """A topic matched this far over the line keeps the question even if no resource it names is listed there."""
 """How much better a question must match with the sentence before it taken in to be read that way."""
 """How much better a question must match with a mentioned background set aside to be read that way."""
@@ -108,6 +111,10 @@ _PLAN_STEMS = frozenset(stem(w) for w in """plan plans step steps stage stages r
     blank fill filled goes go comes come number part""".split())
 """Words a message uses about a plan it lists, not about a topic ("what goes in step 4?")."""
 _KIND_STEMS = frozenset(stem(w) for w in _KIND_WORDS)
+# What a resource is said to do in a request for one ("a book that covers X", "a course teaching X"): the
+# subject is X, and these verbs, rare in the knowledge, would otherwise outweigh it.
+_DESCRIBING = frozenset(stem(w) for w in """cover covers covering covered teach teaches teaching explain explains
+    explaining introduce introduces introducing go goes going over walk walks through include includes""".split())
 
 
 _NOUN_BEFORE = frozenset("a an on low tight small no limited zero student my any the".split())
@@ -431,9 +438,21 @@ class Reader:
 
     def _naming(self, part: str) -> int:
         """How many words of one part of a message could name a topic on their own, loosely: a part
-        with none ("and for free?") belongs to the part before it."""
+        with none ("and for free?") belongs to the part before it. Two kinds of part name their topic
+        without such a word: a kind of resource that has a topic of its own ("and which podcasts?"), and
+        a question that is plainly one of ours by itself ("…, and how long will it take?")."""
+        stems = self.kb.normalizer.stems(part)
         share = self.kb.index.share
-        return sum(1 for s in content(self.kb.normalizer.stems(part)) if share(s) < 1.5 * GENERIC_SHARE and commonness(s) < 0.9)
+        naming = sum(1 for s in content(stems) if share(s) < 1.5 * GENERIC_SHARE and commonness(s) < 0.9)
+        if naming or not text.is_asking(part):
+            return naming
+        tokens = set(self._fold(part)) - _verbs(self._fold(part))
+        if any(self._kind_topic(k) is not None for k, vocab in KINDS.items() if tokens & vocab):
+            return 1
+        if tokens & (_KIND_WORDS | _FREE):  # "and is there a free one?": a request about the part before
+            return 0
+        hits = self.kb.index.search(stems, threshold=self.threshold + OWN_QUESTION, limit=1)
+        return 1 if hits else 0
 
     def _foreign(self, message: str) -> bool:
         """Whether the message uses a rare word the knowledge never does ("organic chemistry", "ballet"):
@@ -489,6 +508,7 @@ class Reader:
         statement = self._stated(message)
         readings: list[Reading] = []
         seen: set[tuple[str, str | None]] = set()  # (topic, follow-up): "…, and what comes after it?" is new
+        asked_more = False  # a later part only asked for more of the part before ("…, and a free one?")
         for piece in pieces:
             one = self._read_one(piece, previous=previous, statement=statement, frame=frame, known=known)
             if readings and one.followup and not _BACK.intersection(text.words(piece)):
@@ -496,17 +516,24 @@ class Reader:
                 alone = self._read_one(piece, statement=statement, known=known)
                 if alone.kind == "topic" and alone.matches[0].score >= self.threshold + OWN_QUESTION:
                     one = alone
+            if readings and one.followup == "resources" and one.topic == readings[-1].topic and one.wants:
+                # "which book for classical ML, and is there a free one?": the first question, asking for more
+                readings[-1] = replace(readings[-1], wants=readings[-1].wants | one.wants)
+                asked_more = True
+                continue
             if readings and one.followup not in (None, "next") and one.topic == readings[-1].topic:
-                return None  # "stuck on linear algebra, any course for it?": one question, read whole
-            key = (one.topic or "", one.followup)
-            if one.kind != "topic" or key in seen or (one.followup is None and one.topic in {t for t, _ in seen}):
+                return None  # "stuck on linear algebra, how do I practise it?": one question, read whole
+            key = (one.topic or one.uncovered or "", one.followup)
+            # a part the guides only touch ("…, and which pays better?") is answered as such, beside the rest
+            if not (one.kind == "topic" or one.uncovered) or key in seen or (
+                    one.followup is None and one.topic is not None and one.topic in {t for t, _ in seen}):
                 continue
             seen.add(key)
             readings.append(one)
             previous = one.topic
         if len(readings) < 2:
-            return None
-        matches = tuple(r.matches[0] for r in readings)
+            return readings[0] if asked_more and readings else None
+        matches = tuple(r.matches[0] for r in readings if r.matches)
         # Only a background the member states about themselves holds for every part; a field one part
         # mentions ("which maths…") is that part's own.
         return Reading("several", matches, statement, parts=tuple(readings))
@@ -560,12 +587,16 @@ class Reader:
         tokens = self._fold(asked)
         words = set(tokens) - _verbs(tokens)
         wants = frozenset(k for k, vocab in KINDS.items() if words & vocab) | (frozenset({"free"}) if words & _FREE else frozenset())
-        named = tuple(n.resource for n in kb.names.find(asked))
         kinds = wants - {"free"}
+        # "which course for deep learning?" asks about the subject: the book called "Deep Learning" is not
+        # named by it; a resource of another kind counts only when named strongly ("the Goodfellow book").
+        named = tuple(n.resource for n in kb.names.find(asked)
+                      if not (kinds and n.strength < WEAK_NAME and n.resource in kb.resources
+                              and kind_of(kb.resources[n.resource]) not in kinds))
         if kinds and not named and previous is None:
             # "which book for classical ML?": the topic is what the book is *about*; the word "book"
             # would otherwise pull towards topics whose resources are books ("the deep learning book").
-            rest = [w for w in stems if w not in _KIND_STEMS]
+            rest = [w for w in stems if w not in _KIND_STEMS and w not in _DESCRIBING]  # "a book that covers X": X
             subject = [w for w in content(rest) if kb.index.share(w) < GENERIC_SHARE]
             # "what does the Careem hiring guy suggest for podcasts?": the guide asked names no subject
             subjectless = not self._telling([w for w in rest if w not in self._source_words(rest)])
@@ -596,6 +627,11 @@ class Reader:
                 request = "resources" if kinds else ("practice" if words & _PRACTICE else None)
                 return Reading("topic", (part,), background, request, wants, named, part_of=frame or previous)
             followup = self._followup(asked, words, stems, matches, previous, known=known or background is not None)
+            if followup == "resources" and kinds:
+                own = self._kinds_topic_lacks(previous, kinds)
+                if own is not None:  # "…and which podcasts are worth it?" after maths: the podcasts topic
+                    first = next((m for m in matches if m.id == own.id), Match(own.id, own.title, self.threshold))
+                    return Reading("topic", (first,), background, None, wants, named)
             if followup is not None:
                 topic = kb.topic(previous)
                 assert topic is not None
@@ -800,6 +836,19 @@ class Reader:
             self._sources = own
         named = [self._sources[w] for w in stems if w in self._sources]
         return frozenset().union(*named) if named else frozenset()
+
+    def _kinds_topic_lacks(self, topic_id: str, kinds: frozenset[str]) -> Entry | Step | None:
+        """The topic about the one kind of resource asked for ("Podcasts to listen to"), when the topic
+        a follow-up leans on has none of that kind: then that topic answers it, not "none filed here"."""
+        topic = self.kb.topic(topic_id)
+        if topic is None or len(kinds) != 1:
+            return None
+        (kind,) = kinds
+        about = self._kind_topic(kind)
+        if about is None or about.id == topic_id:
+            return None
+        has = any(kind_of(self.kb.resources[r]) == kind for r in topic.resources if r in self.kb.resources)
+        return None if has else about
 
     def _kind_topic(self, kind: str) -> Entry | Step | None:
         """The topic *about* one kind of resource ("Podcasts to listen to"): its title names the kind and
