@@ -300,3 +300,29 @@ async def test_a_subject_that_is_also_a_books_title_does_not_name_the_book_when_
     reply = await advisor.ask("j8", "is there a course that teaches deep learning well?")
     assert reply.matches[0].id == "deep-learning"
     assert not reply.body.startswith("• [Deep Learning (Goodfellow")
+
+
+async def test_a_link_to_a_site_of_ours_names_its_resource_even_without_the_full_address(advisor: Advisor) -> None:
+    reply = await advisor.ask("l1", "has anyone tried www.fast.ai? worth it if I can already program?")
+    assert reply.matches[0].id == "deep-learning" and "fast.ai" in reply.text
+
+
+def test_a_site_is_read_without_its_first_label() -> None:
+    assert parts.url_site("https://course.fast.ai/lesson1") == "fast.ai"
+    assert parts.url_site("www.bbc.co.uk/news") == "bbc.co.uk"
+
+
+async def test_a_clause_about_the_asker_before_a_comma_is_the_background_and_the_rest_the_question(advisor: Advisor) -> None:
+    reply = await advisor.ask("l2", "I manage a chemistry research lab and I'm curious about ML engineering, how many months would I need?")
+    assert reply.background == "other-science" and reply.matches[0].id == "time-to-learn"
+
+
+async def test_slang_for_feeling_hopeless_is_not_read_as_cooking(advisor: Advisor) -> None:
+    reply = await advisor.ask("l3", "ngl i'm so cooked, forty applications and not a single interview")
+    assert reply.answered and reply.matches and reply.matches[0].id in ("getting-the-job", "portfolio", "job-search")
+
+
+@pytest.mark.parametrize("message", ["what do ML engineers make a year?", "does this job pay better than backend work?"])
+async def test_asking_what_the_job_pays_in_other_words_is_said_plainly_to_be_outside_the_guides(advisor: Advisor, message: str) -> None:
+    reply = await advisor.ask("l4", message)
+    assert "don't cover salaries" in reply.text

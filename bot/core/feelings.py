@@ -22,7 +22,7 @@ FEELINGS: dict[str, tuple[frozenset[str], str]] = {
     "afraid": (frozenset("scared scare scares afraid panic anxiety anxious terrified fear fears nervous intimidated "
                          "intimidating frightens".split()),
                "That worry is understandable."),
-    "down": (frozenset("crying cry depressed sad demotivated discouraged frustrated hopeless losing giving".split()),
+    "down": (frozenset("crying cry depressed sad demotivated discouraged frustrated hopeless losing giving doomed".split()),
              "Sorry it feels like that right now."),
     "stuck": (frozenset("plateaued plateauing stagnating stagnant stalled stalling rut".split()),
               "Feeling stuck where you are is hard."),
@@ -30,7 +30,7 @@ FEELINGS: dict[str, tuple[frozenset[str], str]] = {
 # Ways of stating a feeling without naming it.
 PHRASES = (("only one who", "doubt"), ("not good enough", "doubt"), ("not smart enough", "doubt"),
            ("out of my depth", "doubt"), ("in over my head", "doubt"), ("feel like giving up", "down"),
-           ("want to give up", "down"), ("at the end of my rope", "tired"), ("no energy", "tired"),
+           ("want to give up", "down"), ("am cooked", "down"), ("so cooked", "down"), ("at the end of my rope", "tired"), ("no energy", "tired"),
            # stuck where one is (a job, a career), not stuck on an exercise: "stuck on backprop" states no feeling
            ("feel stuck", "stuck"), ("feeling stuck", "stuck"), ("stuck in my career", "stuck"), ("stuck in my job", "stuck"),
            ("stuck in my role", "stuck"), ("stuck in my current", "stuck"), ("career is stuck", "stuck"),

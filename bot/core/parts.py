@@ -69,10 +69,21 @@ def url_key(url: str) -> str:
     return url.rstrip("/").split("#")[0]
 
 
+def url_site(url: str) -> str:
+    """The site an address is on, without "www." or another first label: "course.fast.ai/x" → "fast.ai"."""
+    host = url_key(url).split("/", 1)[0]
+    labels = host.split(".")
+    keep = 3 if len(labels) > 2 and labels[-2] in ("co", "com", "ac", "org", "net", "gov", "edu") else 2  # "bbc.co.uk"
+    return ".".join(labels[-keep:])
+
+
 def _link_words(url: str, names: Mapping[str, str]) -> str:
     key = url_key(url.rstrip(".,;:!?)"))
     if key in names:
         return names[key]
+    site = "site:" + url_site(key)
+    if key.count("/") == 0 and site in names:  # a link to the site itself ("fast.ai"): its one resource there
+        return names[site]
     tokens = [w for w in re.split(r"[^a-z]+", key) if len(w) > 1 and w not in _URL_NOISE]
     return " ".join(tokens[:8])
 

@@ -75,6 +75,8 @@ _SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
 _PART = re.compile(r"\b(?:the|that|this|those|these)\s+((?:[^\W\d_][\w'-]*\s+){0,2}?[^\W\d_][\w'-]*)\s+"
                    r"(?:parts?|bits?|sides?|stuff|portions?|sections?|pieces?|half|halves|aspects?|areas?)\b", re.I)
 """A follow-up naming a part of what was discussed: "the coding part", "that system design bit"."""
+_LAST_ASKING_CLAUSE = re.compile(r",\s+((?:so\s+)?(?:what|which|how|where|when|is|are|do|does|can|should|could|would|will)\b"
+                                 r"[^,]*\?)\s*$", re.I)
 _COMPARING = frozenset({"or", "vs", "versus", "than", "compared"})
 _ME = re.compile(r"\b(?:me|myself|whoami|about_me|aboutme)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+")
@@ -361,7 +363,14 @@ class Reader:
 
     def _link_names(self) -> dict[str, str]:
         if self._links is None:
-            self._links = {parts.url_key(r.url): r.name for r in self.kb.resources.values() if r.url}
+            links = {parts.url_key(r.url): r.name for r in self.kb.resources.values() if r.url}
+            # a site with exactly one resource of ours is named by a link to the site alone
+            sites: dict[str, set[str]] = {}
+            for r in self.kb.resources.values():
+                if r.url:
+                    sites.setdefault("site:" + parts.url_site(r.url), set()).add(r.name)
+            links.update({site: next(iter(found)) for site, found in sites.items() if len(found) == 1})
+            self._links = links
         return self._links
 
     def layout(self, message: str) -> parts.Prose:
@@ -563,6 +572,13 @@ class Reader:
             alone, found_alone, stems_alone = self._match(narrow, known=known)
             if alone and self._telling(stems_alone) >= 1 and (not matches or alone[0].score >= matches[0].score):
                 asked, matches, found, stems = narrow, alone, found or found_alone, stems_alone
+        clause = _LAST_ASKING_CLAUSE.search(asked) if statement is not None else None
+        if clause is not None:
+            # "I run a biology lab and want to move into ML, how long would that take me?": what comes before
+            # the comma tells who is asking (remembered as the background), the clause after it asks
+            alone, found_alone, stems_alone = self._match(clause.group(1), given=statement, known=known)
+            if alone and (not matches or alone[0].score > matches[0].score):
+                asked, matches, found, stems = clause.group(1), alone, found or found_alone, stems_alone
         wider = text.focus(message, wider=1)
         if wider != asked and asked != narrow:
             # "is there anything made for people like me?" says little without the sentence before it
