@@ -326,3 +326,17 @@ async def test_slang_for_feeling_hopeless_is_not_read_as_cooking(advisor: Adviso
 async def test_asking_what_the_job_pays_in_other_words_is_said_plainly_to_be_outside_the_guides(advisor: Advisor, message: str) -> None:
     reply = await advisor.ask("l4", message)
     assert "don't cover salaries" in reply.text
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["nighty night all", "👍", "🙏", ":)", "bot u still awake??", "who built you lol", "oops sorry for the huge message",
+     "never mind, solved it", "lol you're hilarious", "honestly love this community"],
+)
+def test_farewells_emoji_apologies_and_questions_to_the_bot_are_small_talk(message: str) -> None:
+    assert smalltalk.classify(message) or smalltalk.reaction(message)
+
+
+@pytest.mark.parametrize("message", ["this kind of course is what I need", "the course is based on pytorch, ok?", "?", ""])
+def test_words_near_small_talk_inside_a_statement_or_nothing_at_all_are_not_small_talk(message: str) -> None:
+    assert not (smalltalk.classify(message) or smalltalk.reaction(message))

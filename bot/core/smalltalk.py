@@ -24,7 +24,8 @@ THANKS = frozenset(
 ACK = frozenset(
     """ok okay k kk cool nice great awesome perfect amazing brilliant lol lmao lmfao rofl haha hahaha hehe xd
     gotcha alright aight sure yes yeah yep yup no nope nah hmm hm wow oh ah bye cya goodbye later goodnight
-    interesting neat sweet fine good noted understood right true fair word bet wild gg respect""".split()
+    interesting neat sweet fine good noted understood right true fair word bet wild gg respect night nite nighty
+    byee byeee nvm nevermind""".split()
 )
 # Acknowledgements said as a phrase ("sounds good", "will do", "say less"): the message is one of these,
 # give or take other small talk.
@@ -32,7 +33,20 @@ ACK_PHRASES = (
     ("sounds", "good"), ("sounds", "great"), ("sounds", "fair"), ("no", "worries"), ("will", "do"), ("will", "try"),
     ("say", "less"), ("makes", "sense"), ("fair", "enough"), ("got", "it"), ("big", "if", "true"), ("all", "good"),
     ("good", "to", "know"), ("on", "it"), ("give", "go"), ("give", "shot"),
+    # "nvm, figured it out", "never mind, solved it": the member answered it themselves
+    ("never", "mind"), ("figured", "it", "out"), ("figured", "out"), ("solved", "it"), ("fixed", "it"),
+    ("got", "it", "working"), ("found", "it"),
+    # fondness for the place ("i love this server")
+    ("love", "this", "server"), ("love", "this", "community"), ("love", "this", "place"), ("love", "this", "bot"),
+    ("love", "it"), ("love", "you"), ("love", "this"),
 )
+# An apology for how one wrote ("sorry for the wall of text", "my bad, typo"): the message is one of these,
+# give or take what it is for.
+APOLOGY = (("sorry",), ("my", "bad"), ("apologies",), ("apologise",), ("apologize",), ("oops",), ("whoops",))
+_APOLOGY_FILLER = frozenset("""for the a my that this wall of text long message messages earlier before spam spamming
+    ramble rambling typo typos caps english grammar late reply question questions dumb silly noob again all
+    everyone guys it so very bad lol haha huge big giant massive essay novel post posts ping pinging tag tagging
+    double""".split())
 FILLER = frozenset(
     """a an the that this it that's all everyone everybody guys folks people yall y'all again very so much lot
     lots really actually for you u ya bot mate man dude bro friend friends there again once more just got it
@@ -55,6 +69,9 @@ ABOUT = (
     ("is", "this", "ai"), ("what", "is", "up"), ("what", "up"), ("talking", "to", "bot"), ("talking", "to", "human"), ("talking", "to", "person"),
     ("what", "are", "you", "for"), ("what", "is", "this", "bot"), ("what", "you", "do"),
     ("joke",), ("tell", "joke"), ("another", "joke"),
+    ("who", "made", "you"), ("who", "built", "you"), ("who", "created", "you"), ("who", "wrote", "you"),
+    ("who", "runs", "you"), ("are", "you", "awake"), ("are", "you", "there"), ("are", "you", "alive"),
+    ("you", "awake"), ("you", "there"), ("you", "alive"), ("anyone", "there"), ("anybody", "here"),
 )
 # Asking for luck before something (an interview, an exam): the message is one of these, give or take
 # filler and what it is for ("fingers crossed for friday", "wish me luck with the onsite").
@@ -73,7 +90,7 @@ _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "pl
                                      "mle", "advisor", "the", "anyway", "doing", "today", "list", "real", "actual",
                                      "actually", "really", "am", "i", "an", "ai", "someone", "like",
                                      "r", "u", "ur", "can", "could", "what", "do", "does", "or", "wait", "so", "hmm", "btw",
-                                     "lol", "tho", "though", "yo", "hey"} | {
+                                     "lol", "tho", "though", "yo", "hey", "still", "around", "online"} | {
     # "are you a robot or a real person haha": the other identities asked about, and a laugh
     "person", "human", "robot", "bot", "chatgpt", "gpt", "haha", "hehe", "lmao", "xd", "just", "some", "kind", "of"}
 
@@ -81,8 +98,12 @@ _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "pl
 _ABOUT_WORDS = frozenset(w for pattern in ABOUT for w in pattern) | _ABOUT_FILLER
 _SMALL_WORDS = GREETING | THANKS | ACK | FILLER
 _LUCK_WORDS = frozenset(w for pattern in LUCK for w in pattern) | _LUCK_FILLER
-_ACK_FILLER = GREETING | THANKS | ACK | frozenset("that it this then so just definitely sure for thx all at a really totally will i".split())
-_ANY_WORD = _ABOUT_WORDS | _SMALL_WORDS | _LUCK_WORDS | {w for p in ACK_PHRASES for w in p} | {"r", "u", "ya"}
+_ACK_FILLER = (GREETING | THANKS | ACK | FILLER | frozenset(w for p in ACK_PHRASES for w in p)  # "never mind, solved it"
+               | frozenset("that it this then so just definitely sure for thx all at a really totally will i".split()))
+_APOLOGY_WORDS = frozenset(w for pattern in APOLOGY for w in pattern) | _APOLOGY_FILLER
+_ANY_WORD = (_ABOUT_WORDS | _SMALL_WORDS | _LUCK_WORDS | _APOLOGY_WORDS | {w for p in ACK_PHRASES for w in p}
+             | {"r", "u", "ya"})
+_WARM_SIGNS = ("🙏", "❤", "♥", "<3", "💙", "💜", "💚", "🧡", "💛", "🤍", "🫶", "🥰", "😍")
 
 
 _LAUGH = re.compile(r"^(?:[bmw]?a?(?:h+a+){2,}h*|(?:h+e+){2,}|l+o+l+|l+m+f?a+o+|x+d+)$")
@@ -122,7 +143,10 @@ def classify(text: str) -> str | None:
     """"greeting", "thanks", "ack", "luck" or "about" for small talk; None for anything else."""
     tokens = _tokens(text)
     if not tokens:
-        return None  # emoji or punctuation only: the caller decides (an empty question gets the help text)
+        if not text.strip() or text.strip().strip("?") == "":
+            return None  # nothing, or only "?": the caller decides (an empty question gets the help text)
+        # emoji or an emoticon alone ("👍", "🙏", ":)"): a reaction
+        return "thanks" if any(sign in text for sign in _WARM_SIGNS) else "ack"
     if not _ANY_WORD.issuperset(w for w in tokens if not w.isdigit()):
         return None  # a word no small talk uses: a question (most messages stop here)
     tokens = [{"r": "are", "u": "you", "ya": "you"}.get(w, w) for w in tokens]
@@ -132,6 +156,8 @@ def classify(text: str) -> str | None:
         return "luck"
     if any(_fits(tokens, pattern, _ACK_FILLER) for pattern in ACK_PHRASES):
         return "thanks" if THANKS.intersection(tokens) else "ack"
+    if any(_fits(tokens, pattern, _APOLOGY_WORDS | _SMALL_WORDS) for pattern in APOLOGY):
+        return "ack"
     if not all(w in GREETING or w in THANKS or w in ACK or w in FILLER or w.isdigit() for w in tokens):
         return None
     if any(w in THANKS for w in tokens):
@@ -151,7 +177,8 @@ REACTION_OPENERS = frozenset(
 _KNOWN = _ANY_WORD | REACTION_OPENERS  # the words a stretched word may be squeezed back into
 PRAISE = frozenset(
     """helpful useful smart clever great awesome amazing better best cool nice legend goat brilliant impressive
-    genius good slaps rock rocks goated goat gold dope elite banger underrated w""".split()
+    genius good slaps rock rocks goated goat gold dope elite banger underrated w funny hilarious cute wholesome
+    fire""".split()
 )
 PRAISE_PHRASES = (("goes", "hard"), ("go", "hard"), ("hits", "different"), ("the", "goat"), ("a", "w"),
                   ("ate",), ("carried", "me"), ("saved", "me"))
