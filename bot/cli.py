@@ -120,7 +120,9 @@ async def _load(settings: Settings, storage: Store) -> Knowledge:
     try:
         return await editor.load()
     except KnowledgeError as exc:
-        raise SetupError(f"the knowledge in {settings.knowledge_dir} has problems; nothing was answered:\n{exc}") from None
+        problems = str(exc)
+        joint = " " if "\n" not in problems else "\n"  # one problem: one line
+        raise SetupError(f"the knowledge in {settings.knowledge_dir} has problems; nothing was answered:{joint}{problems}") from None
     except OSError as exc:
         raise SetupError(f"cannot read the knowledge in {settings.knowledge_dir} ({exc.strerror or exc}): set "
                          "KNOWLEDGE_DIR to the folder of the knowledge YAML files") from None
