@@ -340,3 +340,21 @@ def test_farewells_emoji_apologies_and_questions_to_the_bot_are_small_talk(messa
 @pytest.mark.parametrize("message", ["this kind of course is what I need", "the course is based on pytorch, ok?", "?", ""])
 def test_words_near_small_talk_inside_a_statement_or_nothing_at_all_are_not_small_talk(message: str) -> None:
     assert not (smalltalk.classify(message) or smalltalk.reaction(message))
+
+
+async def test_a_list_asked_about_as_a_whole_is_checked_against_the_roadmap(advisor: Advisor) -> None:
+    message = "here's my idea:\n* python\n* deep learning\n* apply for jobs\nis anything missing here?"
+    reply = await advisor.ask("p1", message)
+    assert reply.title == "Your plan against the roadmap" and reply.answered
+    assert "➕ **MLOps and production ML**" in reply.body  # left out, and said so
+    assert "✓ Deep learning" in reply.body  # in the list
+
+
+async def test_a_list_with_a_question_of_its_own_is_that_question(advisor: Advisor) -> None:
+    reply = await advisor.ask("p2", "things I keep seeing:\n- numpy\n- pandas\nwhich course teaches these properly?")
+    assert reply.title != "Your plan against the roadmap"
+
+
+async def test_a_plan_naming_courses_instead_of_steps_ticks_the_steps_they_teach(advisor: Advisor) -> None:
+    reply = await advisor.ask("p3", "progress:\n1. CS50 ✅\n2. Andrew Ng's ML specialization ✅\n3. ???\nwhat fills the gap in 3?")
+    assert reply.matches[0].id == "deep-learning" and "Ticked off" in reply.body

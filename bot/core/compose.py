@@ -388,6 +388,34 @@ def roadmap_reply(kb: Knowledge, background: Background | None, done: Collection
     return Reply(title, body, credit_text, kind="info", next_step=nxt, private=bool(done))
 
 
+def plan_reply(kb: Knowledge, background: Background | None, covered: Collection[str], unplaced: Sequence[str],
+               done: Collection[str] = (), lead: str | None = None) -> Reply:
+    """A list the member wrote, checked against the roadmap: the steps it covers, the ones it leaves out,
+    and, when their background is known, how long the guides say the route takes."""
+    steps = kb.steps_by_id
+    route = tuple(background.route) if background else tuple(steps)
+    name = background.route_name if background else "the general roadmap"
+    left_out = [s for s in route if s not in covered]
+    title = "Your plan against the roadmap"
+    head = (f"Your list covers {len(route) - len(left_out)} of the {len(route)} steps on {name}"
+            + (f"; it leaves out {len(left_out)}, marked ➕:" if left_out else ": nothing is left out."))
+    lines = [f"{'✓' if s in covered else '➕'} {bold(steps[s].title) if s not in covered else steps[s].title} (`{s}`)"
+             + (" ✅" if s in done else "") for s in route if s in steps]
+    tail_parts = []
+    if unplaced:
+        tail_parts.append("Not a step of the guides' roadmap, as I read it: " + ", ".join(quote_user_text(u, 40) for u in unplaced[:4]) + ".")
+    time = time_text(background, nearest(kb, background)) if background else None
+    tail_parts.append(f"{bold('Time:')} {time}" if time else
+                      "How long it takes depends on where you start: tell me your background (`/background set`).")
+    tail_parts.append("`/step NAME` shows how to learn a step; `/roadmap` shows the route with your progress.")
+    tail = "\n\n" + "\n".join(tail_parts)
+    credit_text = credit([src for s in route if s in steps for src in steps[s].sources]
+                         + (list(background.sources) if background else []), kb.sources)
+    body = fit_lines(head, lines, tail, _budget(title, credit_text) - (len(lead) + 2 if lead else 0), more="…and {n} more steps")
+    return Reply(title, _with_lead(lead, body, _budget(title, credit_text)), credit_text,
+                 next_step=next((s for s in left_out if s not in done), None))
+
+
 def topics_reply(kb: Knowledge) -> Reply:
     step_line = ", ".join(f"`{s.id}`" for s in kb.steps)
     entries = sorted(kb.entries.values(), key=lambda e: e.title.lower())

@@ -60,6 +60,8 @@ class Prose:
     asides: tuple[str, ...] = ()  # what was set aside: code, quotes
     plan: Plan | None = None
     code: str = ""  # the fenced code set aside, its fences dropped
+    items: tuple[str, ...] = ()  # the items of its lists, ticked or not ("- python", "- sql")
+    around: str = ""  # what it says besides its lists (the question about them)
 
 
 def url_key(url: str) -> str:
@@ -109,13 +111,17 @@ def prose(message: str, link_names: Mapping[str, str] | None = None) -> Prose:
     quotes: list[str] = []
     lines: list[str] = []
     items: list[str] = []
+    every_item: list[str] = []
+    around: list[str] = []
     for line in text.split("\n"):
         if _QUOTE.match(line):
             quotes.append(_QUOTE.sub("", line).strip())
             continue
         if _ITEM.match(line):
             items.append(_ITEM.sub("", line).strip().rstrip(".,;"))
+            every_item.append(_TICK.sub("", items[-1]).strip(" -*:.,"))
             continue
+        around.append(line.strip())
         if items:
             lines.append(", ".join(i for i in items if i) + ".")
             items = []
@@ -131,7 +137,8 @@ def prose(message: str, link_names: Mapping[str, str] | None = None) -> Prose:
             rest = quote  # only a quote: it is the question
         elif len(content(rest_words)) < QUOTE_ENOUGH or _REFERS.intersection(rest_words):
             rest = _with_quote(rest, quote)
-    return Prose(rest.strip(), tuple(asides), listed, code)
+    return Prose(rest.strip(), tuple(asides), listed, code, tuple(i for i in every_item if i and not _OPEN.match(i)),
+                 "\n".join(line for line in around if line))
 
 
 _TICK = re.compile(r"✅|✔️?|☑️?|✓|\[[xX]\]|~~|\((?:done|finished|complete|completed)\)|\bdone\s*$", re.I)

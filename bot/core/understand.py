@@ -110,9 +110,13 @@ _REQUEST = (_KIND_WORDS | _FREE | _NEXT | _PRACTICE | _DONE
                "go", "with", "learn", "study", "there", "for", "need", "want", "once", "now", "what", "about"})
 _REQUEST_STEMS = frozenset(stem(w) for w in _REQUEST)
 _PLAN_STEMS = frozenset(stem(w) for w in """plan plans step steps stage stages roadmap route list order missing gap
-    blank fill filled goes go comes come number part""".split())
+    blank fill fills filled goes go comes come number part progress slot spot so far""".split())
 """Words a message uses about a plan it lists, not about a topic ("what goes in step 4?")."""
 _KIND_STEMS = frozenset(stem(w) for w in _KIND_WORDS)
+# What a member asks about a list they wrote as a whole: "realistic?", "am I missing anything?", "good order?"
+_CHECKING = frozenset("""missing miss missed realistic enough complete feasible doable solid skip skipping forgot
+    forgetting forget order plan sense wrong gaps gap else add change right ok okay good""".split())
+_CHECKING_STEMS = frozenset(stem(w) for w in _CHECKING)
 # What a resource is said to do in a request for one ("a book that covers X", "a course teaching X"): the
 # subject is X, and these verbs, rare in the knowledge, would otherwise outweigh it.
 _DESCRIBING = frozenset(stem(w) for w in """cover covers covering covered teach teaches teaching explain explains
@@ -158,6 +162,8 @@ class Reading:
     part_of: str | None = None  # a follow-up naming a part of an answer: the topic it is a part of (the frame)
     done_with: tuple[str, ...] = ()  # resources the member says they finished: not offered again
     ticked: tuple[str, ...] = ()  # roadmap steps a plan the member lists ticks off (✅): ticked off as with /done
+    covered: tuple[str, ...] = ()  # kind "plan": the roadmap steps a list the member wrote covers, in order
+    unplaced: tuple[str, ...] = ()  # kind "plan": items of that list that are no step of the roadmap
 
     @property
     def topic(self) -> str | None:
@@ -390,6 +396,9 @@ class Reader:
             planned = self._planned(layout.plan, intro) if layout.plan else None
             if planned is not None:
                 return planned
+            checked = self._plan_checked(layout, intro) if len(layout.items) >= 2 else None
+            if checked is not None:
+                return checked
             if intro is not None and self._stated(message) is None:
                 return self._read_one(message, previous=previous, statement=intro, frame=frame, known=known)
         kind = smalltalk.classify(message) or self._reaction(message)
@@ -815,7 +824,7 @@ class Reader:
         asked = set(text.words(plan.rest))
         if not plan.open and not asked & _NEXT:
             return None
-        own = [w for w in kb.normalizer.stems(plan.rest) if w not in _PLAN_STEMS]
+        own = [w for w in kb.normalizer.stems(plan.rest) if w not in _PLAN_STEMS and kb.index.knows(w)]  # not "slot"
         if self._telling(own) and not asked & _NEXT:
             return None  # "where does kaggle fit in this?": a question of its own about the plan
         order = {s.id: i for i, s in enumerate(kb.steps)}
@@ -835,6 +844,31 @@ class Reader:
         if reached is None:
             return None
         return Reading("topic", (Match(reached.id, reached.title, 1.0),), statement, "next", ticked=tuple(ticked))
+
+    def _plan_checked(self, layout: parts.Prose, statement: Found | None) -> Reading | None:
+        """"- learn python - learn sql - get hired: realistic, or am I missing steps?": a list the member
+        wrote, asked about as a whole, is checked against the roadmap (what it covers, what it leaves out)."""
+        kb = self.kb
+        asked = [w for w in text.words(layout.around) if w != BREAK]
+        if not (text.is_asking(layout.around) and _CHECKING.intersection(asked)):
+            return None
+        own = [w for w in kb.normalizer.stems(layout.around) if w not in _PLAN_STEMS and w not in _CHECKING_STEMS
+               and kb.index.knows(w)]
+        if self._telling(own):
+            return None  # "- numpy - pandas: which course covers these?": a question of its own about the list
+        steps = {s.id for s in kb.steps}
+        covered: list[str] = []
+        unplaced: list[str] = []
+        for item in layout.items:
+            hits = kb.index.search(kb.normalizer.stems(item), threshold=self.threshold, only=steps, limit=1)
+            if hits and hits[0].id not in covered:
+                covered.append(hits[0].id)
+            elif not hits:
+                unplaced.append(item)
+        if not covered:
+            return None
+        order = [s.id for s in kb.steps]
+        return Reading("plan", (), statement, covered=tuple(sorted(covered, key=order.index)), unplaced=tuple(unplaced))
 
     def _source_words(self, stems: Sequence[str]) -> frozenset[str]:
         """The words describing each guide the message names by a word only that guide's description
