@@ -168,7 +168,8 @@ async def test_reload_swaps_good_knowledge_and_keeps_the_old_on_error(kb_copy: P
         ("What's the time commitment for a software dev to move into ML?", "How long it will take you (software", None),
         ("Hi all! I finished my physics PhD last year and I'm wondering how to pivot into machine learning "
          "engineering. Any advice?", "From physics", "physics"),
-        ("Is it too late to switch to ML at 35 coming from accounting?", "How hard it is for you (an unrelated field)",
+        # the age is read as age: what the guides say (and don't) about changing careers, the background kept
+        ("Is it too late to switch to ML at 35 coming from accounting?", "Changing careers from an unrelated field",
          "unrelated-field"),
     ],
 )

@@ -358,3 +358,26 @@ async def test_a_list_with_a_question_of_its_own_is_that_question(advisor: Advis
 async def test_a_plan_naming_courses_instead_of_steps_ticks_the_steps_they_teach(advisor: Advisor) -> None:
     reply = await advisor.ask("p3", "progress:\n1. CS50 ✅\n2. Andrew Ng's ML specialization ✅\n3. ???\nwhat fills the gap in 3?")
     assert reply.matches[0].id == "deep-learning" and "Ticked off" in reply.body
+
+
+@pytest.mark.parametrize("message", ["I'm 44 — can I still become an ML engineer?",
+                                     "52 years old here, could I still get hired in ML?"])
+async def test_an_age_is_read_as_age_and_answered_with_what_the_guides_do_and_do_not_say(advisor: Advisor, message: str) -> None:
+    reply = await advisor.ask("a1", message)
+    assert reply.matches[0].id == "career-change" and "say nothing about age" in reply.text
+
+
+@pytest.mark.parametrize("message", ["I'm 40 hours into the course, what comes after it?", "applied to 30 jobs, at 30 applications now"])
+def test_numbers_that_are_not_an_age_stay_numbers(kb: Knowledge, message: str) -> None:
+    from bot.core.understand import _AGE
+    assert not _AGE.search(message)
+
+
+def test_words_the_stemmer_would_merge_with_another_stay_apart() -> None:
+    from bot.core.text import stem
+    assert stem("consistent") != stem("consist") and stem("experiments") != stem("experience")
+
+
+async def test_staying_consistent_is_about_study_habits_not_what_interviews_consist_of(advisor: Advisor) -> None:
+    reply = await advisor.ask("a2", "i keep putting things off. how do you stay consistent with studying?")
+    assert reply.matches[0].id == "learning-approach"

@@ -30,7 +30,9 @@ FEELINGS: dict[str, tuple[frozenset[str], str]] = {
 # Ways of stating a feeling without naming it.
 PHRASES = (("only one who", "doubt"), ("not good enough", "doubt"), ("not smart enough", "doubt"),
            ("out of my depth", "doubt"), ("in over my head", "doubt"), ("feel like giving up", "down"),
-           ("want to give up", "down"), ("am cooked", "down"), ("so cooked", "down"), ("at the end of my rope", "tired"), ("no energy", "tired"),
+           ("want to give up", "down"), ("am cooked", "down"), ("so cooked", "down"),
+           ("even bother", "doubt"), ("should i bother", "doubt"), ("laughed at me", "doubt"), ("feeling low", "down"),
+           ("feel low", "down"), ("feeling pretty low", "down"), ("at the end of my rope", "tired"), ("no energy", "tired"),
            # stuck where one is (a job, a career), not stuck on an exercise: "stuck on backprop" states no feeling
            ("feel stuck", "stuck"), ("feeling stuck", "stuck"), ("stuck in my career", "stuck"), ("stuck in my job", "stuck"),
            ("stuck in my role", "stuck"), ("stuck in my current", "stuck"), ("career is stuck", "stuck"),

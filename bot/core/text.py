@@ -79,9 +79,18 @@ _BREAK_WORDS = frozenset({"but", "although", "though", "however", "because"})
 _stemmer = snowballstemmer.stemmer("english")
 
 
+# Words the stemmer folds into another word's stem: "consistent" into "consist" ("what does it consist
+# of"), "experiment" into "experience" (experi), "animation" into "animal". Kept apart here.
+_STEM_OVERRIDES = {
+    **dict.fromkeys(("consistent", "consistently", "consistency", "inconsistent"), "consistent"),
+    **dict.fromkeys(("experiment", "experiments", "experimental", "experimenting", "experimented"), "experiment"),
+    **dict.fromkeys(("animation", "animations", "animated", "animator"), "animat_"),
+}
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    return _STEM_OVERRIDES.get(word) or _stemmer.stemWord(word)
 
 
 def fold(text: str) -> str:

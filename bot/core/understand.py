@@ -75,8 +75,15 @@ _SENTENCE = re.compile(r"[.!?;:]+\s*|\n")
 _PART = re.compile(r"\b(?:the|that|this|those|these)\s+((?:[^\W\d_][\w'-]*\s+){0,2}?[^\W\d_][\w'-]*)\s+"
                    r"(?:parts?|bits?|sides?|stuff|portions?|sections?|pieces?|half|halves|aspects?|areas?)\b", re.I)
 """A follow-up naming a part of what was discussed: "the coding part", "that system design bit"."""
+# A member's age ("I'm 38", "at 45", "52 years old", "is 50 too late"): the word "age" is read beside it,
+# which is what the knowledge's phrasings about age use. Not a number of months, hours, applications…
+_AGE = re.compile(r"\b(?:i'?m|i am|at|aged?|turning|turned)\s+(?:the age of\s+)?[2-7]\d\b(?!\s*(?:%|k\b|\+|/|\.\d|"
+                  r"months?|weeks?|days?|hours?|hrs?|h\b|mins?|minutes?|years? (?:of|in|into|at)|yrs? (?:of|in)|"
+                  r"applications?|rejections?|projects?|courses?|percent|people|interviews?))"
+                  r"|\b[2-7]\d\s*(?:yo|y/o|years? old|yrs? old)\b|\b[2-7]\d\s+(?:is\s+)?too\s+(?:late|old)\b", re.I)
 _LAST_ASKING_CLAUSE = re.compile(r",\s+((?:so\s+)?(?:what|which|how|where|when|is|are|do|does|can|should|could|would|will)\b"
                                  r"[^,]*\?)\s*$", re.I)
+_DIGIT = re.compile(r"\d")
 _COMPARING = frozenset({"or", "vs", "versus", "than", "compared"})
 _ME = re.compile(r"\b(?:me|myself|whoami|about_me|aboutme)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+")
@@ -391,6 +398,7 @@ class Reader:
         the member told their background before (then answers that fit it win close calls).
         The readers, in order: the plan or introduction its Markdown holds, small talk, the separate
         questions it asks, then each question's topic."""
+        message = _AGE.sub(lambda m: f"{m.group(0)} (at my age)", message) if _DIGIT.search(message) else message
         if layout is not None:
             intro = self._intro(layout)
             planned = self._planned(layout.plan, intro) if layout.plan else None
