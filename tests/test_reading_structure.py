@@ -381,3 +381,26 @@ def test_words_the_stemmer_would_merge_with_another_stay_apart() -> None:
 async def test_staying_consistent_is_about_study_habits_not_what_interviews_consist_of(advisor: Advisor) -> None:
     reply = await advisor.ask("a2", "i keep putting things off. how do you stay consistent with studying?")
     assert reply.matches[0].id == "learning-approach"
+
+
+async def test_can_someone_explain_after_the_real_question_does_not_replace_it(advisor: Advisor) -> None:
+    for i, message in enumerate((
+            "I studied geology and now do GIS work for a council. I honestly can't tell how an ML engineer's job "
+            "differs from a data scientist's. could anyone explain?",
+            "geologist here, GIS work for a council. what's the difference between a data scientist and an ML "
+            "engineer, could anyone explain?")):
+        reply = await advisor.ask(f"r1{i}", message)
+        assert reply.matches[0].id == "mle-vs-data-scientist" and reply.background == "other-science"
+
+
+@pytest.mark.parametrize(("text", "background"), [("background in electrical engineering, mostly PLC work", "other-science"),
+                                                   ("my situation: final year of an econometrics masters", "maths-statistics")])
+def test_a_background_introduced_as_background_or_situation_is_about_the_asker(kb: Knowledge, text: str, background: str) -> None:
+    found = detect(kb, text)
+    assert found is not None and found.background == background and found.about_self
+
+
+async def test_a_question_pointing_back_at_the_sentence_before_is_read_with_it(advisor: Advisor) -> None:
+    message = "our team has years of support tickets that nobody analyses. how would I get ML experience from this?"
+    reply = await advisor.ask("r2", message)
+    assert reply.answered and reply.matches

@@ -66,7 +66,7 @@ _CREDENTIALS = frozenset(
     diploma certificate qualification years year job career been worked""".split()
 )
 _MY_QUALIFIERS = frozenset("whole entire current main previous last first own real actual daily regular".split())
-_MY_NOUNS = frozenset("background degree major job field career profession experience work title role training day".split())
+_MY_NOUNS = frozenset("background degree major job field career profession experience work title role training day situation story".split())
 _WISHES = frozenset(
     """want wants wanna love hope hoping plan planning dream dreaming aspire aspiring aim aiming become
     becoming learn learning interested interest into curious consider considering thinking apply applying
@@ -339,6 +339,8 @@ class BackgroundDetector:
         lead = [w for w in opener if w not in _FILLER]
         if lead and lead[0] in _CLAUSE_START_VERBS:
             return opener.index(lead[0])
+        if lead[:1] == ["background"] and lead[1:2] in (["in"], ["is"], []):  # "background in mechanical engineering"
+            return opener.index("background")
         return None
 
     @staticmethod

@@ -84,6 +84,10 @@ _AGE = re.compile(r"\b(?:i'?m|i am|at|aged?|turning|turned)\s+(?:the age of\s+)?
 _LAST_ASKING_CLAUSE = re.compile(r",\s+((?:so\s+)?(?:what|which|how|where|when|is|are|do|does|can|should|could|would|will)\b"
                                  r"[^,]*\?)\s*$", re.I)
 _DIGIT = re.compile(r"\d")
+_CONTRASTING = frozenset("difference differences between versus vs compared compare differ differs separates".split())
+# Words that only ask for an answer ("can someone explain?", "any thoughts?"): they say nothing of its subject.
+_ASKING_STEMS = frozenset(stem(w) for w in """explain explanation elaborate clarify help advise advice tell suggest
+    recommend thoughts opinion opinions idea ideas tips input insight insights someone anyone""".split())
 _COMPARING = frozenset({"or", "vs", "versus", "than", "compared"})
 _ME = re.compile(r"\b(?:me|myself|whoami|about_me|aboutme)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+")
@@ -252,6 +256,9 @@ class Reader:
         if other is not None:  # "is it harder from marketing or from physics?": read with and without both,
             gone = found.consumed | other.consumed  # as mentions are ("data science route or software route?")
             return [whole, kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in gone])], None, folded
+        if not found.about_self and not _CONTRASTING.isdisjoint(folded):
+            # "what's the difference between a data scientist and an ML engineer?": the role is the subject
+            return [whole], found, folded
         rest = kb.normalizer.stems_of([w for i, w in enumerate(folded) if i not in found.consumed])
         start = found.start > 0 and folded[found.start - 1] == "from"  # "how do I go from physics to ML?"
         return ([rest] if found.about_self or start else [whole, rest]), found, folded
@@ -587,17 +594,22 @@ class Reader:
             # The sentences before the question are about the asker ("Java dev here. I want to move to ML.
             # Which maths do I need?") and the asking sentence alone names a topic as well: it is the question.
             alone, found_alone, stems_alone = self._match(narrow, known=known)
-            if alone and self._telling(stems_alone) >= 1 and (not matches or alone[0].score >= matches[0].score):
+            if (alone and self._telling([w for w in stems_alone if w not in _ASKING_STEMS]) >= 1
+                    and (not matches or alone[0].score >= matches[0].score)):
                 asked, matches, found, stems = narrow, alone, found or found_alone, stems_alone
         clause = _LAST_ASKING_CLAUSE.search(asked) if statement is not None else None
         if clause is not None:
             # "I run a biology lab and want to move into ML, how long would that take me?": what comes before
             # the comma tells who is asking (remembered as the background), the clause after it asks
             alone, found_alone, stems_alone = self._match(clause.group(1), given=statement, known=known)
-            if alone and (not matches or alone[0].score > matches[0].score):
+            says = [w for w in content(stems_alone) if w not in _ASKING_STEMS]  # not "…, could anyone explain?"
+            if alone and says and (not matches or alone[0].score > matches[0].score):
                 asked, matches, found, stems = clause.group(1), alone, found or found_alone, stems_alone
         wider = text.focus(message, wider=1)
-        if wider != asked and asked != narrow:
+        # "…my boss is open to me trying ML on it. what's the smartest way to learn while doing this at work?":
+        # a question that points back ("this") and matches nothing is read with the sentence before it
+        points_back = not matches and asked == narrow and not _BACK.isdisjoint(text.words(asked))
+        if wider != asked and (asked != narrow or points_back):
             # "is there anything made for people like me?" says little without the sentence before it
             more, found_more, stems_more = self._match(wider, known=known)
             vague = self._telling(stems) < 2  # "anything made for people who just want to do ML?"
