@@ -404,3 +404,13 @@ async def test_a_question_pointing_back_at_the_sentence_before_is_read_with_it(a
     message = "our team has years of support tickets that nobody analyses. how would I get ML experience from this?"
     reply = await advisor.ask("r2", message)
     assert reply.answered and reply.matches
+
+
+@pytest.mark.parametrize(("message", "topic"), [
+    ("I deliver parcels for a living, could someone like me move into this field?", "how-hard|your-route|career-change"),
+    ("is object detection for autonomous driving a good niche to go deep on?", "domain-projects"),
+    ("ML eng vs data sci for someone who loves coding?", "mle-vs-data-scientist"),
+])
+async def test_phrases_are_read_whole_not_by_a_word_that_means_something_else_alone(advisor: Advisor, message: str, topic: str) -> None:
+    reply = await advisor.ask("w1", message)
+    assert reply.answered and reply.matches[0].id in topic.split("|")
