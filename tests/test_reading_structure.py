@@ -414,3 +414,28 @@ async def test_a_question_pointing_back_at_the_sentence_before_is_read_with_it(a
 async def test_phrases_are_read_whole_not_by_a_word_that_means_something_else_alone(advisor: Advisor, message: str, topic: str) -> None:
     reply = await advisor.ask("w1", message)
     assert reply.answered and reply.matches[0].id in topic.split("|")
+
+
+@pytest.mark.parametrize(("message", "after", "step"), [
+    ("what's next after the deep learning part of the roadmap?", "deep-learning", "nlp-transformers"),
+    ("after MLOps, what do I do?", "mlops-production", "getting-the-job"),
+])
+async def test_asking_what_comes_after_a_step_gives_the_step_after_it(advisor: Advisor, message: str, after: str, step: str) -> None:
+    reply = await advisor.ask("n1", message)
+    assert reply.matches[0].id == step
+    assert f"After **{advisor.knowledge.topic(after).title}** comes" in reply.body
+
+
+async def test_after_something_that_is_no_step_is_an_ordinary_question(advisor: Advisor) -> None:
+    reply = await advisor.ask("n2", "what should I learn after I finish my degree?")
+    assert "comes **" not in reply.body
+
+
+@pytest.mark.parametrize(("message", "topic"), [("list me a few good ML blogs", "blogs"), ("drop some podcasts pls", "podcasts")])
+async def test_a_request_verb_is_no_subject_when_asking_for_a_kind_with_its_own_topic(advisor: Advisor, message: str, topic: str) -> None:
+    assert (await advisor.ask("n3", message)).matches[0].id == topic
+
+
+async def test_a_subject_sharing_a_books_title_does_not_reorder_the_answer_around_the_book(advisor: Advisor) -> None:
+    reply = await advisor.ask("n4", "can I skip classical ML and jump straight into deep learning?")
+    assert reply.matches[0].id in ("shallow-before-deep", "classical-ml")  # where the guides differ on the order

@@ -63,7 +63,8 @@ PART_BONUS = 0.1
 HOMEWORK = "solving a maths exercise (I can point you to where to learn the maths, not work it out)"
 NAMED_MARGIN = 0.15
 # A resource named only by words that are also a subject ("deep learning" for the book "Deep Learning")
-# is weakly named (matcher.ResourceNames: summed rarity under this); it doesn't count against a kind asked for.
+# is weakly named (matcher.ResourceNames: summed rarity under this): it counts only with its kind asked
+# for ("the deep learning book"), not in "skip classical ML and go straight to deep learning?".
 WEAK_NAME = 3.0
 """A topic matched this far over the line keeps the question even if no resource it names is listed there."""
 """How much better a question must match with the sentence before it taken in to be read that way."""
@@ -84,10 +85,14 @@ _AGE = re.compile(r"\b(?:i'?m|i am|at|aged?|turning|turned)\s+(?:the age of\s+)?
 _LAST_ASKING_CLAUSE = re.compile(r",\s+((?:so\s+)?(?:what|which|how|where|when|is|are|do|does|can|should|could|would|will)\b"
                                  r"[^,]*\?)\s*$", re.I)
 _DIGIT = re.compile(r"\d")
+_ONE = frozenset({"one", "ones", "same", "another", "similar"})
+_AFTER_STEP = re.compile(r"\b(?:comes?|goes?|follows?|next|learn|study|do|tackle|is)\s+(?:right\s+|directly\s+)?after\s+"
+                         r"(?P<x>[^?.!,;]+)|^\s*(?:and\s+)?after\s+(?P<y>[^?.!,;]+?)\s*,?\s*(?:what|which|where)\b", re.I)
 _CONTRASTING = frozenset("difference differences between versus vs compared compare differ differs separates".split())
 # Words that only ask for an answer ("can someone explain?", "any thoughts?"): they say nothing of its subject.
 _ASKING_STEMS = frozenset(stem(w) for w in """explain explanation elaborate clarify help advise advice tell suggest
-    recommend thoughts opinion opinions idea ideas tips input insight insights someone anyone""".split())
+    recommend thoughts opinion opinions idea ideas tips input insight insights someone anyone list name share give
+    show drop""".split())
 _COMPARING = frozenset({"or", "vs", "versus", "than", "compared"})
 _ME = re.compile(r"\b(?:me|myself|whoami|about_me|aboutme)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+")
@@ -556,6 +561,10 @@ class Reader:
                 continue
             if readings and one.followup not in (None, "next") and one.topic == readings[-1].topic:
                 return None  # "stuck on linear algebra, how do I practise it?": one question, read whole
+            if (readings and one.kind == "topic" and one.followup is None and not (one.wants - {"free"})
+                    and readings[-1].wants - {"free"} and not _ONE.isdisjoint(text.words(piece))):
+                # "a book for linear algebra, and which one for neural nets?": "one" is a book as well
+                one = replace(one, wants=one.wants | (readings[-1].wants - {"free"}))
             key = (one.topic or one.uncovered or "", one.followup)
             # a part the guides only touch ("…, and which pays better?") is answered as such, beside the rest
             if not (one.kind == "topic" or one.uncovered) or key in seen or (
@@ -634,17 +643,17 @@ class Reader:
         wants = frozenset(k for k, vocab in KINDS.items() if words & vocab) | (frozenset({"free"}) if words & _FREE else frozenset())
         kinds = wants - {"free"}
         # "which course for deep learning?" asks about the subject: the book called "Deep Learning" is not
-        # named by it; a resource of another kind counts only when named strongly ("the Goodfellow book").
+        # named by it; a weakly named resource counts only with its kind asked for (WEAK_NAME).
         named = tuple(n.resource for n in kb.names.find(asked)
-                      if not (kinds and n.strength < WEAK_NAME and n.resource in kb.resources
-                              and kind_of(kb.resources[n.resource]) not in kinds))
+                      if n.strength >= WEAK_NAME or n.resource not in kb.resources
+                      or kind_of(kb.resources[n.resource]) in kinds)
         if kinds and not named and previous is None:
             # "which book for classical ML?": the topic is what the book is *about*; the word "book"
             # would otherwise pull towards topics whose resources are books ("the deep learning book").
             rest = [w for w in stems if w not in _KIND_STEMS and w not in _DESCRIBING]  # "a book that covers X": X
             subject = [w for w in content(rest) if kb.index.share(w) < GENERIC_SHARE]
             # "what does the Careem hiring guy suggest for podcasts?": the guide asked names no subject
-            subjectless = not self._telling([w for w in rest if w not in self._source_words(rest)])
+            subjectless = not self._telling([w for w in rest if w not in self._source_words(rest) and w not in _ASKING_STEMS])
             about = [t for t in map(self._kind_topic, sorted(kinds)) if t is not None] if subjectless else []
             if about and len(about) == len(kinds):  # "good podcasts for ML?", "any blogs?": that kind's entry
                 found_matches = {m.id: m for m in matches}
@@ -666,6 +675,9 @@ class Reader:
             return Reading("topic", (finished,), background, "resources", wants, named, done_with=named)
         if finished is not None:  # "learned python, now what?", "I've finished the maths step"
             return Reading("topic", (finished,), background, "next", wants, named, finished=finished.id)
+        after = self._step_after(asked) if "after" in words else None
+        if after is not None:  # "what comes after deep learning on the roadmap?": the step after it
+            return Reading("topic", (after,), background, "next", wants, named)
         if previous is not None and kb.topic(previous) is not None:
             part = self._part(asked, stems, wants, previous, frame)
             if part is not None:  # "any course for the calc part?": that part's own topic, the request kept
@@ -770,6 +782,18 @@ class Reader:
         if words & (_KIND_WORDS | _FREE):
             return "resources"
         return None
+
+    def _step_after(self, asked: str) -> Match | None:
+        """The roadmap step a question asks what comes after ("what comes after deep learning?", "after the
+        maths, what should I study?"), when what it names is one."""
+        found = _AFTER_STEP.search(asked)
+        if found is None:
+            return None
+        named = found.group("x") or found.group("y") or ""
+        stems = [w for w in self.kb.normalizer.stems(named) if w not in _PLAN_STEMS]
+        steps = {s.id for s in self.kb.steps}
+        hits = self.kb.index.search(stems, threshold=self.threshold + OWN_QUESTION, only=steps, limit=1) if content(stems) else []
+        return Match(hits[0].id, hits[0].title, 1.0) if hits else None
 
     def _finished_step(self, asked: str, tokens: Sequence[str]) -> Match | None:
         """"learned python, now what?", "finished the maths, what next": the step just done, whose next
