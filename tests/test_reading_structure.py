@@ -439,3 +439,28 @@ async def test_a_request_verb_is_no_subject_when_asking_for_a_kind_with_its_own_
 async def test_a_subject_sharing_a_books_title_does_not_reorder_the_answer_around_the_book(advisor: Advisor) -> None:
     reply = await advisor.ask("n4", "can I skip classical ML and jump straight into deep learning?")
     assert reply.matches[0].id in ("shallow-before-deep", "classical-ml")  # where the guides differ on the order
+
+
+@pytest.mark.parametrize("message", ["who's Max Mynter btw?", "who writes the guides your answers use?"])
+async def test_asking_who_wrote_the_guides_gets_the_guides(advisor: Advisor, message: str) -> None:
+    reply = await advisor.ask("s1", message)
+    assert reply.title == "About MLE Advisor" and "Mynter" in reply.body and reply.answered
+
+
+async def test_asking_who_someone_else_is_is_an_ordinary_question(advisor: Advisor) -> None:
+    reply = await advisor.ask("s2", "who is Andrej Karpathy and why is he quoted?")
+    assert reply.title != "About MLE Advisor"
+
+
+async def test_staying_up_to_date_is_about_what_to_read_not_keeping_models_current(advisor: Advisor) -> None:
+    reply = await advisor.ask("s3", "how does everyone stay up to date with all the new ML stuff?")
+    assert reply.matches[0].id in ("blogs", "communities", "podcasts")
+
+
+async def test_everyday_words_for_things_happening_at_once_reach_concurrency(advisor: Advisor) -> None:
+    reply = await advisor.ask("s4", "my preprocessing script breaks whenever two workers write the same file simultaneously")
+    assert reply.answered and reply.matches[0].id == "advanced-engineering"
+
+
+async def test_fashion_modelling_is_not_ours(advisor: Advisor) -> None:
+    assert not (await advisor.ask("s5", "tips for a first fashion modelling portfolio shoot?")).answered

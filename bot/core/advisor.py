@@ -280,6 +280,8 @@ class Advisor:
             return compose.several(kb, [a for a, _ in answers], lead), answers[-1][1]
         if reading.kind == "resources":
             return compose.field_resources(kb, reading.wants, background, lead), None
+        if reading.kind == "about":  # who wrote the guides: the guides, with links
+            return compose.about_reply(kb), None
         if reading.kind == "plan":
             return compose.plan_reply(kb, background, reading.covered, reading.unplaced, done, lead), None
         if reading.kind == "statement" and background is not None:

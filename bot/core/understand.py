@@ -85,6 +85,10 @@ _AGE = re.compile(r"\b(?:i'?m|i am|at|aged?|turning|turned)\s+(?:the age of\s+)?
 _LAST_ASKING_CLAUSE = re.compile(r",\s+((?:so\s+)?(?:what|which|how|where|when|is|are|do|does|can|should|could|would|will)\b"
                                  r"[^,]*\?)\s*$", re.I)
 _DIGIT = re.compile(r"\d")
+_WHO = re.compile(r"\b(?:who(?:'s|\s+is|\s+are|\s+was|\s+wrote|\s+made|\s+writes)|tell me about|where (?:does|do) "
+                  r"(?:your|the|this) (?:advice|info|information|answers?) come from)\b", re.I)
+_GUIDE_WORDS = frozenset({"guide", "guides", "sources", "source", "advice", "answers", "info", "information"})
+_WRITING = frozenset({"wrote", "write", "writes", "written", "author", "authors", "come", "comes", "behind", "use", "using"})
 _ONE = frozenset({"one", "ones", "same", "another", "similar"})
 _AFTER_STEP = re.compile(r"\b(?:comes?|goes?|follows?|next|learn|study|do|tackle|is)\s+(?:right\s+|directly\s+)?after\s+"
                          r"(?P<x>[^?.!,;]+)|^\s*(?:and\s+)?after\s+(?P<y>[^?.!,;]+?)\s*,?\s*(?:what|which|where)\b", re.I)
@@ -161,6 +165,7 @@ class Reading:
     """What a message asks."""
 
     kind: str  # "topic" | "several" | "resources" (of a kind, across the roadmap) | "statement" | "smalltalk" | "unknown"
+    #            | "plan" (a list checked against the roadmap) | "about" (who wrote the guides)
     matches: tuple[Match, ...] = ()  # best first; the topic answered is matches[0]
     found: Found | None = None  # the background the message states, or the one its question mentions
     followup: str | None = None  # how it leans on the previous answer: "resources", "next", "practice", "again"
@@ -196,6 +201,7 @@ class Reader:
         self._links: dict[str, str] | None = None  # resource addresses → names, for links in messages
         self._kind_topics: dict[str, Entry | Step | None] = {}  # _kind_topic, built on first use
         self._sources: dict[str, frozenset[str]] | None = None  # _source_words: a guide's own word → its words
+        self._authors: frozenset[str] | None = None  # _about_sources: the words of the guides' authors' names
         # Per text, for the message being read: its readers fold, detect and focus the same text again and
         # again (the whole message is often its own asking part). Plain dicts, cleared when they grow.
         self._folds: dict[str, tuple[str, ...]] = {}  # _fold: the detector's words
@@ -424,6 +430,8 @@ class Reader:
         kind = smalltalk.classify(message) or self._reaction(message)
         if kind is not None:
             return Reading("smalltalk", smalltalk=kind)
+        if self._about_sources(message):  # "who is Max Mynter?", "who wrote the guides you use?"
+            return Reading("about")
         if parts.homework(message):  # "integrate x sin x for me": maths to solve, not maths to learn
             return Reading("unknown", elsewhere=(HOMEWORK,))
         reading = self._several(message, previous, frame, known)
@@ -782,6 +790,16 @@ class Reader:
         if words & (_KIND_WORDS | _FREE):
             return "resources"
         return None
+
+    def _about_sources(self, message: str) -> bool:
+        """Whether the message asks who the guides' authors are or where the advice comes from."""
+        if not _WHO.search(message):
+            return False
+        if self._authors is None:
+            self._authors = frozenset(w for src in self.kb.sources.values() if src.guide and src.author
+                                      for w in text.words(src.author) if w != BREAK)
+        tokens = set(text.words(message))
+        return bool(tokens & self._authors) or bool(tokens & _GUIDE_WORDS and tokens & _WRITING)
 
     def _step_after(self, asked: str) -> Match | None:
         """The roadmap step a question asks what comes after ("what comes after deep learning?", "after the
