@@ -464,3 +464,21 @@ async def test_everyday_words_for_things_happening_at_once_reach_concurrency(adv
 
 async def test_fashion_modelling_is_not_ours(advisor: Advisor) -> None:
     assert not (await advisor.ask("s5", "tips for a first fashion modelling portfolio shoot?")).answered
+
+
+async def test_three_questions_after_a_lead_in_are_all_answered(advisor: Advisor) -> None:
+    reply = await advisor.ask("t1", "three quick questions: how long does the switch take, what maths do I need, and which course first?")
+    ids = [m.id for m in reply.matches]
+    assert "time-to-learn" in ids and ids[1] in ("how-much-maths", "maths-foundations") and len(ids) == 3
+
+
+@pytest.mark.parametrize(("message", "step"), [("just finished the deep learning step, now what?", "deep-learning"),
+                                                ("done with the NLP stage, what next?", "nlp-transformers")])
+async def test_finishing_a_step_named_with_the_word_step_ticks_that_step(advisor: Advisor, message: str, step: str) -> None:
+    reply = await advisor.ask("t2", message)
+    assert f"Ticked off ✅ **{advisor.knowledge.topic(step).title}**" in reply.body
+
+
+async def test_courses_done_but_recruiters_silent_is_answered_about_getting_noticed(advisor: Advisor) -> None:
+    reply = await advisor.ask("t3", "I did Andrew Ng's specialization and the fast.ai course, but recruiters never reply")
+    assert reply.matches[0].id in ("portfolio", "getting-the-job") and "discouraging" in reply.body

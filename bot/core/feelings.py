@@ -14,7 +14,7 @@ from bot.core.text import BREAK, words
 FEELINGS: dict[str, tuple[frozenset[str], str]] = {
     "tired": (frozenset("burnt burned burnout exhausted drained tired overwhelmed".split()),
               "That sounds exhausting."),
-    "rejected": (frozenset("rejection rejections rejected ghosted callbacks callback".split()),
+    "rejected": (frozenset("rejection rejections rejected ghosted ghosting callbacks callback ignored unanswered".split()),
                  "Rejections are discouraging, especially a run of them."),
     "doubt": (frozenset("fraud fake impostor imposter dumb stupid failure hopeless hopelessly useless behind "
                         "inadequate genius geniuses".split()),
@@ -32,7 +32,10 @@ PHRASES = (("only one who", "doubt"), ("not good enough", "doubt"), ("not smart 
            ("out of my depth", "doubt"), ("in over my head", "doubt"), ("feel like giving up", "down"),
            ("want to give up", "down"), ("am cooked", "down"), ("so cooked", "down"),
            ("even bother", "doubt"), ("should i bother", "doubt"), ("laughed at me", "doubt"), ("feeling low", "down"),
-           ("feel low", "down"), ("feeling pretty low", "down"), ("at the end of my rope", "tired"), ("no energy", "tired"),
+           ("feel low", "down"), ("feeling pretty low", "down"), ("ignore me", "rejected"), ("no replies", "rejected"),
+           ("never hear back", "rejected"), ("not hearing back", "rejected"), ("no responses", "rejected"),
+           ("never reply", "rejected"), ("never replies", "rejected"), ("never respond", "rejected"),
+           ("nobody replies", "rejected"), ("no one replies", "rejected"), ("no response", "rejected"), ("at the end of my rope", "tired"), ("no energy", "tired"),
            # stuck where one is (a job, a career), not stuck on an exercise: "stuck on backprop" states no feeling
            ("feel stuck", "stuck"), ("feeling stuck", "stuck"), ("stuck in my career", "stuck"), ("stuck in my job", "stuck"),
            ("stuck in my role", "stuck"), ("stuck in my current", "stuck"), ("career is stuck", "stuck"),

@@ -192,7 +192,8 @@ word ("… and how long will it take?"); otherwise a bare "and" joins two things
 ("commands and syntax")."""
 _COMMA_QUESTION = re.compile(r",\s+(?=(?:what|which|how|where|when|is|are|do|does|can|should|any)\b)", re.I)
 _MAYBE_SEVERAL = re.compile(r"[,;]|\?.*\S.*\?|\b(?:and|plus|also|as well as)\b", re.I | re.S)
-_LEAD = re.compile(r"^\s*(?:two things|two questions|two-parter|2 questions|quick ones?|questions?)\s*[:,-]\s*", re.I)
+_LEAD = re.compile(r"^\s*(?:(?:a few|few|couple of|some|two|three|four|2|3|4)\s+(?:quick\s+)?(?:things|questions|qs)|"
+                   r"two-parter|quick ones?|questions?|qs)\s*[:,-]\s*", re.I)
 
 
 def asking_parts(text: str, telling: Callable[[str], int], *, most: int = 3) -> list[str]:

@@ -448,9 +448,16 @@ class Reader:
         """A message that states a feeling: among close candidates the topic whose advice answers that
         feeling wins; a message that asks nothing else gets that advice. Either way it is acknowledged."""
         kb = self.kb
+        answering = self._answering(feeling)
+        if reading.finished and reading.followup == "next" and answering and _NOW.isdisjoint(text.words(message)):
+            # "done Andrew Ng and fast.ai, but recruiters ignore me": the step is ticked off, and the
+            # complaint, not "what comes next", is what the message is about
+            hits = kb.index.search(kb.normalizer.stems(message), threshold=0.0, limit=1, only={t.id for t in answering})
+            if hits:
+                return Reading("topic", (Match(hits[0].id, hits[0].title, max(hits[0].score, self.threshold)),),
+                               reading.found, feeling=feeling, finished=reading.finished, likely=True)
         if reading.followup or reading.uncovered or reading.elsewhere:
             return replace(reading, feeling=feeling) if reading.kind == "topic" else reading
-        answering = self._answering(feeling)
         if reading.kind == "topic":
             top = reading.matches[0].score
             candidates = list(reading.matches)
@@ -458,8 +465,11 @@ class Reader:
                 # the feeling may be stated outside the asking sentence ("40th rejection. what am I doing wrong?")
                 candidates += kb.index.search(kb.normalizer.stems(message), threshold=0.0, limit=1,
                                               only={t.id for t in answering})
+            # resources named in a message that asks nothing ("did Andrew Ng and fast.ai, but recruiters
+            # ignore me") tell what the member did; the message is about the feeling
+            band = 1.0 if reading.named and message and not any(map(text.is_asking, text.sentences(message))) else FEELING_BAND
             fitting = next((m for m in candidates if feeling in getattr(kb.topic(m.id), "feelings", ())
-                            and top - m.score <= FEELING_BAND), None)
+                            and top - m.score <= band), None)
             if fitting is not None and fitting.id != reading.matches[0].id:
                 rest = tuple(m for m in reading.matches if m.id != fitting.id)
                 return replace(reading, matches=(fitting, *rest), did_you_mean=rest[:1], feeling=feeling)
@@ -823,7 +833,8 @@ class Reader:
         if all(NEGATIONS.intersection(tokens[max(i - 2, 0) : i]) for i in done):
             return None  # "I've never done anything like it": nothing was finished
         kb = self.kb
-        stems = [s for s in kb.normalizer.stems(asked) if s not in _REQUEST_STEMS]
+        # "step", "part", "stage" say nothing of which step ("step" alone once picked classical ML)
+        stems = [s for s in kb.normalizer.stems(asked) if s not in _REQUEST_STEMS and s not in _PLAN_STEMS]
         hits = kb.index.search(stems, threshold=self.threshold * 0.6, only={s.id for s in kb.steps}, limit=3)
         if hits and not _NOW.intersection(tokens):
             # Without "now what?" it is a statement ("I've finished the maths step"): only a step it names
