@@ -482,3 +482,15 @@ async def test_finishing_a_step_named_with_the_word_step_ticks_that_step(advisor
 async def test_courses_done_but_recruiters_silent_is_answered_about_getting_noticed(advisor: Advisor) -> None:
     reply = await advisor.ask("t3", "I did Andrew Ng's specialization and the fast.ai course, but recruiters never reply")
     assert reply.matches[0].id in ("portfolio", "getting-the-job") and "discouraging" in reply.body
+
+
+@pytest.mark.parametrize("message", ["**TL;DR** teacher -> ML engineer, doable??", "chemist → MLE: realistic?"])
+async def test_an_arrow_reads_as_from_to_and_a_tldr_label_is_not_a_sentence(advisor: Advisor, message: str) -> None:
+    reply = await advisor.ask("ar1", message)
+    assert reply.answered and reply.matches
+
+
+async def test_tools_in_a_list_count_as_the_steps_they_belong_to(advisor: Advisor) -> None:
+    reply = await advisor.ask("ar2", "what I know:\n- numpy and pandas\n- scikit-learn\nwhat should I add to be job ready?")
+    assert reply.title == "Your plan against the roadmap"
+    assert "✓ Learning to code" in reply.body and "✓ Classical" in reply.body

@@ -35,6 +35,7 @@ _QUOTE = re.compile(r"^\s*>+ ?")
 _ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+")
 _PLACEHOLDER = re.compile(r"(?m)\?{2,}(?=[ \t]*[^\W\d_])|^[ \t]*[-*+•]?[ \t]*\?{2,}[ \t]*$")
 _EMPHASIS = re.compile(r"(\*\*|__|~~|\|\|)")
+_TLDR = re.compile(r"\btl\s*;?\s*dr\b\s*[:;,-]?", re.I)
 _URL_NOISE = frozenset({"http", "https", "www", "com", "org", "net", "io", "dev", "html", "htm", "php", "en", "abs",
                         "pdf", "index", "watch", "edu", "co", "uk", "ai"})
 _REFERS = frozenset({"this", "that", "it", "true", "agree", "right", "correct", "accurate", "legit", "mean",
@@ -107,6 +108,7 @@ def prose(message: str, link_names: Mapping[str, str] | None = None) -> Prose:
     text = _INLINE.sub(lambda m: m.group(1), text)
     text = _URL.sub(lambda m: _link_words(m.group(1), names), text)
     text = _EMPHASIS.sub("", text)
+    text = _TLDR.sub(" ", text)  # "TL;DR nurse -> ML engineer?": a label, and its ";" no sentence break
     text = _PLACEHOLDER.sub(" ", text)  # "what goes in the ??? step": a gap, not the end of a question
     quotes: list[str] = []
     lines: list[str] = []

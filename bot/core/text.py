@@ -75,6 +75,7 @@ _SPACED_HYPHEN = re.compile(r"\s-+\s")  # "economist - what now": a break; "scik
 # fast.ai, node.js, educative.io: one word, not a clause break ("developer.What" still breaks)
 _INNER_DOT = re.compile(r"(?<=[^\W_])\.(?=[a-z0-9]{1,4}\b)")
 _BREAK_WORDS = frozenset({"but", "although", "though", "however", "because"})
+_ARROW = re.compile(r"\s*(?:-+>|=+>|→|⟶|⇒)\s*")
 
 _stemmer = snowballstemmer.stemmer("english")
 
@@ -108,6 +109,8 @@ def fold(text: str) -> str:
 def words(text: str) -> tuple[str, ...]:
     """Folded words, with contractions expanded and clause breaks kept as BREAK."""
     text = fold(text)
+    if ">" in text or "→" in text:  # "nurse -> ML engineer", "physics → ML": an arrow reads as "to"
+        text = _ARROW.sub(" to ", text)
     for pattern, replacement in _CONTRACTIONS if "'" in text else _CONTRACTIONS[_TYPED:]:
         text = pattern.sub(replacement, text)
     text = _INNER_DOT.sub("", text)

@@ -136,7 +136,9 @@ _KIND_STEMS = frozenset(stem(w) for w in _KIND_WORDS)
 # What a member asks about a list they wrote as a whole: "realistic?", "am I missing anything?", "good order?"
 _CHECKING = frozenset("""missing miss missed realistic enough complete feasible doable solid skip skipping forgot
     forgetting forget order plan sense wrong gaps gap else add change right ok okay good""".split())
-_CHECKING_STEMS = frozenset(stem(w) for w in _CHECKING)
+# ...and the goal it is checked against ("what should I add to be job ready as an MLE?")
+_CHECKING_STEMS = frozenset(stem(w) for w in _CHECKING | set("""job jobs ready hired hire employable mle ml engineer
+    engineering stack skills skillset""".split())) | {"mle"}
 # What a resource is said to do in a request for one ("a book that covers X", "a course teaching X"): the
 # subject is X, and these verbs, rare in the knowledge, would otherwise outweigh it.
 _DESCRIBING = frozenset(stem(w) for w in """cover covers covering covered teach teaches teaching explain explains
@@ -801,6 +803,17 @@ class Reader:
             return "resources"
         return None
 
+    def _step_of(self, item: str) -> str | None:
+        """The roadmap step a thing the member lists belongs to: the step it names, or the step the entry
+        it names is part of ("pandas" → the Python packages entry → learning to code)."""
+        kb = self.kb
+        hits = kb.index.search(kb.normalizer.stems(item), threshold=self.threshold, limit=1)
+        if not hits:
+            return None
+        if kb.step(hits[0].id) is not None:
+            return hits[0].id
+        return next((r for r in getattr(kb.topic(hits[0].id), "related", ()) if kb.step(r) is not None), None)
+
     def _about_sources(self, message: str) -> bool:
         """Whether the message asks who the guides' authors are or where the advice comes from."""
         if not _WHO.search(message):
@@ -929,15 +942,14 @@ class Reader:
                and kb.index.knows(w)]
         if self._telling(own):
             return None  # "- numpy - pandas: which course covers these?": a question of its own about the list
-        steps = {s.id for s in kb.steps}
         covered: list[str] = []
         unplaced: list[str] = []
         for item in layout.items:
-            hits = kb.index.search(kb.normalizer.stems(item), threshold=self.threshold, only=steps, limit=1)
-            if hits and hits[0].id not in covered:
-                covered.append(hits[0].id)
-            elif not hits:
+            step = self._step_of(item)
+            if step is None:
                 unplaced.append(item)
+            elif step not in covered:
+                covered.append(step)
         if not covered:
             return None
         order = [s.id for s in kb.steps]
