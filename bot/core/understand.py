@@ -90,7 +90,7 @@ _WHO = re.compile(r"\b(?:who(?:'s|\s+is|\s+are|\s+was|\s+wrote|\s+made|\s+writes
 _GUIDE_WORDS = frozenset({"guide", "guides", "sources", "source", "advice", "answers", "info", "information"})
 _WRITING = frozenset({"wrote", "write", "writes", "written", "author", "authors", "come", "comes", "behind", "use", "using"})
 _ONE = frozenset({"one", "ones", "same", "another", "similar"})
-_AFTER_STEP = re.compile(r"\b(?:comes?|goes?|follows?|next|learn|study|do|tackle|is)\s+(?:right\s+|directly\s+)?after\s+"
+_AFTER_STEP = re.compile(r"\b(?:comes?|goes?|follows?|next|learn|study|do|tackle|is|move|step|thing|plan)\s+(?:right\s+|directly\s+)?after\s+"
                          r"(?P<x>[^?.!,;]+)|^\s*(?:and\s+)?after\s+(?P<y>[^?.!,;]+?)\s*,?\s*(?:what|which|where)\b", re.I)
 _CONTRASTING = frozenset("difference differences between versus vs compared compare differ differs separates".split())
 # Words that only ask for an answer ("can someone explain?", "any thoughts?"): they say nothing of its subject.
@@ -833,8 +833,10 @@ class Reader:
         named = found.group("x") or found.group("y") or ""
         stems = [w for w in self.kb.normalizer.stems(named) if w not in _PLAN_STEMS]
         steps = {s.id for s in self.kb.steps}
-        hits = self.kb.index.search(stems, threshold=self.threshold + OWN_QUESTION, only=steps, limit=1) if content(stems) else []
-        return Match(hits[0].id, hits[0].title, 1.0) if hits else None
+        hits = self.kb.index.search(stems, threshold=self.threshold + OWN_QUESTION, only=steps, limit=2) if content(stems) else []
+        if not hits or (len(hits) > 1 and hits[0].score - hits[1].score < KIND_MARGIN):
+            return None  # "after Andrew Ng's course": he has a course in two steps; which one is not said
+        return Match(hits[0].id, hits[0].title, 1.0)
 
     def _finished_step(self, asked: str, tokens: Sequence[str]) -> Match | None:
         """"learned python, now what?", "finished the maths, what next": the step just done, whose next
