@@ -494,3 +494,35 @@ async def test_tools_in_a_list_count_as_the_steps_they_belong_to(advisor: Adviso
     reply = await advisor.ask("ar2", "what I know:\n- numpy and pandas\n- scikit-learn\nwhat should I add to be job ready?")
     assert reply.title == "Your plan against the roadmap"
     assert "✓ Learning to code" in reply.body and "✓ Classical" in reply.body
+
+
+@pytest.mark.parametrize("message", ["anyone around? 👀", "my bad for flooding the chat earlier", "gn, ttyl", "tell me a joke, i need one"])
+def test_more_everyday_small_talk(message: str) -> None:
+    assert smalltalk.classify(message)
+
+
+async def test_a_subject_the_guides_skip_beside_one_they_cover_is_said_and_the_covered_one_answered(advisor: Advisor) -> None:
+    reply = await advisor.ask("k1", "is it possible to get a remote ML role while staying in Cairo?")
+    assert reply.matches[0].id == "job-search" and "don't cover remote work" in reply.text
+
+
+async def test_a_subject_the_guides_skip_alone_is_still_declined_plainly(advisor: Advisor) -> None:
+    reply = await advisor.ask("k2", "any tips to negotiate a better ML offer?")
+    assert not reply.answered and "don't cover negotiating" in reply.text
+
+
+async def test_a_vague_question_pointing_back_is_read_with_the_sentence_it_points_to(advisor: Advisor) -> None:
+    reply = await advisor.ask("k3", "no course ever shows how to clean messy real-world data. is this really most of the work?")
+    assert reply.matches[0].id == "data-prep" and "80%" in reply.text
+
+
+async def test_a_verb_sharing_a_courses_stem_does_not_name_the_course(advisor: Advisor) -> None:
+    reply = await advisor.ask("k4", "do ML engineers specialise in one kind of data?")
+    assert "Specialisation (Andrew Ng)" not in reply.body.split("\n", 1)[0]
+
+
+@pytest.mark.parametrize(("message", "topic"), [("which book slaps for classic ML theory? need smth goated", "how-much-maths|maths-foundations|classical-ml"),
+                                                ("I'm an Egyptian developer, which companies here do AI?", "job-search")])
+async def test_slang_and_nationalities_are_read_as_plain_words(advisor: Advisor, message: str, topic: str) -> None:
+    reply = await advisor.ask("k5", message)
+    assert reply.answered and reply.matches[0].id in topic.split("|")

@@ -14,7 +14,7 @@ import re
 from bot.core.text import BREAK, words
 
 GREETING = frozenset(
-    """hi hii hiii hello helo hey heya hiya hey yo sup wassup howdy greetings morning evening afternoon gm gn
+    """hi hii hiii hello helo hey heya hiya hey yo sup wassup howdy greetings morning evening afternoon gm
     hallo hola bonjour salut ciao namaste salam gday g'day wave""".split()
 )
 THANKS = frozenset(
@@ -25,7 +25,7 @@ ACK = frozenset(
     """ok okay k kk cool nice great awesome perfect amazing brilliant lol lmao lmfao rofl haha hahaha hehe xd
     gotcha alright aight sure yes yeah yep yup no nope nah hmm hm wow oh ah bye cya goodbye later goodnight
     interesting neat sweet fine good noted understood right true fair word bet wild gg respect night nite nighty
-    byee byeee nvm nevermind""".split()
+    byee byeee nvm nevermind tmrw tmr tomorrow tonight ttyl soon gn""".split()
 )
 # Acknowledgements said as a phrase ("sounds good", "will do", "say less"): the message is one of these,
 # give or take other small talk.
@@ -46,7 +46,7 @@ APOLOGY = (("sorry",), ("my", "bad"), ("apologies",), ("apologise",), ("apologiz
 _APOLOGY_FILLER = frozenset("""for the a my that this wall of text long message messages earlier before spam spamming
     ramble rambling typo typos caps english grammar late reply question questions dumb silly noob again all
     everyone guys it so very bad lol haha huge big giant massive essay novel post posts ping pinging tag tagging
-    double""".split())
+    double channel chat server thread here spam spamming flood flooding""".split())
 FILLER = frozenset(
     """a an the that this it that's all everyone everybody guys folks people yall y'all again very so much lot
     lots really actually for you u ya bot mate man dude bro friend friends there again once more just got it
@@ -72,6 +72,7 @@ ABOUT = (
     ("who", "made", "you"), ("who", "built", "you"), ("who", "created", "you"), ("who", "wrote", "you"),
     ("who", "runs", "you"), ("are", "you", "awake"), ("are", "you", "there"), ("are", "you", "alive"),
     ("you", "awake"), ("you", "there"), ("you", "alive"), ("anyone", "there"), ("anybody", "here"),
+    ("anyone", "here"), ("anybody", "there"), ("anyone", "around"), ("anyone", "online"), ("someone", "here"),
 )
 # Asking for luck before something (an interview, an exam): the message is one of these, give or take
 # filler and what it is for ("fingers crossed for friday", "wish me luck with the onsite").
@@ -90,7 +91,8 @@ _ABOUT_FILLER = FILLER | GREETING | {"exactly", "even", "here", "for", "me", "pl
                                      "mle", "advisor", "the", "anyway", "doing", "today", "list", "real", "actual",
                                      "actually", "really", "am", "i", "an", "ai", "someone", "like",
                                      "r", "u", "ur", "can", "could", "what", "do", "does", "or", "wait", "so", "hmm", "btw",
-                                     "lol", "tho", "though", "yo", "hey", "still", "around", "online"} | {
+                                     "lol", "tho", "though", "yo", "hey", "still", "around", "online", "need",
+                                     "it", "a"} | {
     # "are you a robot or a real person haha": the other identities asked about, and a laugh
     "person", "human", "robot", "bot", "chatgpt", "gpt", "haha", "hehe", "lmao", "xd", "just", "some", "kind", "of"}
 

@@ -86,6 +86,9 @@ _STEM_OVERRIDES = {
     **dict.fromkeys(("consistent", "consistently", "consistency", "inconsistent"), "consistent"),
     **dict.fromkeys(("experiment", "experiments", "experimental", "experimenting", "experimented"), "experiment"),
     **dict.fromkeys(("animation", "animations", "animated", "animator"), "animat_"),
+    # the verb is not the course: "do ML engineers specialise?" names no Specialisation
+    **dict.fromkeys(("specialise", "specialize", "specialises", "specializes", "specialising", "specializing",
+                     "specialised", "specialized"), "specialize_"),
 }
 
 
@@ -260,7 +263,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[A-Z])")
 _ASKING_START = frozenset(
     """how what which where when why who whose is are am can could should would will do does did any anyone
     anybody recommend suggest tips advice help need thoughts ideas worth good best whats wat wut hows wheres
-    whos got know rate pls please explain compare""".split()
+    whos got know rate pls please explain compare kindly plz tell give share list suggestion suggestions""".split()
 )
 
 

@@ -637,7 +637,8 @@ class Reader:
         wider = text.focus(message, wider=1)
         # "…my boss is open to me trying ML on it. what's the smartest way to learn while doing this at work?":
         # a question that points back ("this") and matches nothing is read with the sentence before it
-        points_back = not matches and asked == narrow and not _BACK.isdisjoint(text.words(asked))
+        points_back = (asked == narrow and not _BACK.isdisjoint(text.words(asked))
+                       and (not matches or self._telling(stems) < 2))  # "is it just me or is this a big part of the job?"
         if wider != asked and (asked != narrow or points_back):
             # "is there anything made for people like me?" says little without the sentence before it
             more, found_more, stems_more = self._match(wider, known=known)
@@ -656,6 +657,11 @@ class Reader:
             if answer is not None:
                 first = next((m for m in matches if m.id == answer.id), Match(answer.id, answer.title, self.threshold))
                 return Reading("topic", (first,), background, uncovered=uncovered)
+            if (not subject.says and matches and matches[0].id in subject.nearby and matches[0].score >= self.threshold
+                    and self._telling(self._besides(stems, subject.words)) >= 1):
+                # "a remote ML job while living in Egypt?": remote work isn't covered, finding jobs in Egypt is;
+                # said plainly first, then that answer
+                return Reading("topic", (matches[0],), background, uncovered=uncovered)
             near = tuple(Match(t.id, t.title, 0.0) for t in map(kb.topic, subject.nearby) if t is not None)
             return Reading("unknown", (), background, near=near, uncovered=uncovered)
         tokens = self._fold(asked)
@@ -802,6 +808,12 @@ class Reader:
         if words & (_KIND_WORDS | _FREE):
             return "resources"
         return None
+
+    def _besides(self, stems: Sequence[str], phrases: Sequence[str]) -> list[str]:
+        """The stems of a message besides those of some phrases (a subject's own words) and of "ML" itself."""
+        norm = self.kb.normalizer
+        gone = {s for p in phrases for s in norm.stems(p)} | {"ml", "mle"}
+        return [s for s in stems if s not in gone]
 
     def _step_of(self, item: str) -> str | None:
         """The roadmap step a thing the member lists belongs to: the step it names, or the step the entry
