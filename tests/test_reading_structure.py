@@ -526,3 +526,15 @@ async def test_a_verb_sharing_a_courses_stem_does_not_name_the_course(advisor: A
 async def test_slang_and_nationalities_are_read_as_plain_words(advisor: Advisor, message: str, topic: str) -> None:
     reply = await advisor.ask("k5", message)
     assert reply.answered and reply.matches[0].id in topic.split("|")
+
+
+@pytest.mark.parametrize(("message", "about"), [("is pytorch better than tensorflow if I want a job?", "which framework"),
+                                                ("will LLMs make ML engineers obsolete in 5 years?", "where the field is heading")])
+async def test_partly_covered_subjects_in_other_words_are_said_plainly(advisor: Advisor, message: str, about: str) -> None:
+    reply = await advisor.ask("pc1", message)
+    assert f"don't cover {about}" in reply.text
+
+
+async def test_another_language_than_python_gets_what_the_guides_say_about_python(advisor: Advisor) -> None:
+    reply = await advisor.ask("pc2", "should I learn Julia or Rust for machine learning?")
+    assert reply.matches[0].id == "learn-to-code" and "gold standard" in reply.text
