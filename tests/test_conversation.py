@@ -236,3 +236,17 @@ async def test_a_plans_ticked_items_are_ticked_off_like_done_and_shown(advisor: 
     assert {"learn-to-code", "deep-learning"} <= await advisor.storage.done_steps("local", "l4")
     untouched = await advisor.ask("l5", "plan:\n- python\n- fast.ai\n- ???\nwhat goes third?")
     assert not untouched.body.startswith("Ticked off") and await advisor.storage.done_steps("local", "l5") == set()
+
+
+async def test_a_background_told_mid_conversation_keeps_the_question_for_a_for_me_follow_up(advisor: Advisor) -> None:
+    await advisor.ask("fm1", "roughly how long is the road to becoming an ML engineer?")
+    told = await advisor.ask("fm1", "fwiw I'm a frontend developer")
+    assert told.background == "software"
+    again = await advisor.ask("fm1", "ok so in my case?")
+    assert again.matches[0].id == "time-to-learn" and "6 months" in again.text
+
+
+async def test_a_tool_mentioned_later_adds_to_a_stated_role_instead_of_replacing_it(advisor: Advisor) -> None:
+    await advisor.ask("fm2", "civil engineer here, bridges and site inspections")
+    later = await advisor.ask("fm2", "oh and I also do a bit of matlab scripting")
+    assert later.background == "other-science"

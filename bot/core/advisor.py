@@ -222,6 +222,8 @@ class Advisor:
         stated_now: tuple[str, bool] | None = None  # saved with the question, in its one transaction
         private = memory.profile.background_private
         found = reading.found
+        if found and found.weak and remembered and found.background != remembered:
+            found = None  # "I also did some matlab scripting" (a tool) adds to a stated role, never replaces it
         if found and found.about_self and found.background in kb.backgrounds:
             stated = kb.backgrounds[found.background]
             if found.background != remembered or private != (not place.public):
@@ -242,6 +244,8 @@ class Advisor:
             background = None
 
         reply, subject = self._compose(reading, question, background, memory.done, lead)
+        if reading.kind == "statement" and memory.previous:
+            subject = memory.previous  # "how long does it take?" … "I'm a web dev btw" … "so for me then?"
         if hidden:
             if place.whisper:
                 reply = replace(reply, private=True)

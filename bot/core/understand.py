@@ -90,6 +90,7 @@ _WHO = re.compile(r"\b(?:who(?:'s|\s+is|\s+are|\s+was|\s+wrote|\s+made|\s+writes
 _GUIDE_WORDS = frozenset({"guide", "guides", "sources", "source", "advice", "answers", "info", "information"})
 _WRITING = frozenset({"wrote", "write", "writes", "written", "author", "authors", "come", "comes", "behind", "use", "using"})
 _ONE = frozenset({"one", "ones", "same", "another", "similar"})
+_FOR_ME_WORDS = frozenset({"for", "me", "in", "my", "case", "like", "someone", "what", "how", "about"})
 _AFTER_STEP = re.compile(r"\b(?:comes?|goes?|follows?|next|learn|study|do|tackle|is|move|step|thing|plan)\s+(?:right\s+|directly\s+)?after\s+"
                          r"(?P<x>[^?.!,;]+)|^\s*(?:and\s+)?after\s+(?P<y>[^?.!,;]+?)\s*,?\s*(?:what|which|where)\b", re.I)
 _CONTRASTING = frozenset("difference differences between versus vs compared compare differ differs separates".split())
@@ -800,6 +801,10 @@ class Reader:
 
     @staticmethod
     def _request(words: set[str], back: bool, cont: bool, tokens: list[str]) -> str | None:
+        joined = " ".join(tokens)
+        if ("for me" in joined or "in my case" in joined or "like me" in joined) and not content(
+                [t for t in tokens if t not in _CONTINUE and t not in _NEXT and t not in _FOR_ME_WORDS]):
+            return "again"  # "so for me then?": the last answer again, for the member's own start
         if words & _NEXT and not _particle(words, tokens) and (
                 back or cont or len(content(tokens)) <= 2 or {"next", "after", "afterwards"} & words):
             return "next"
