@@ -538,3 +538,15 @@ async def test_partly_covered_subjects_in_other_words_are_said_plainly(advisor: 
 async def test_another_language_than_python_gets_what_the_guides_say_about_python(advisor: Advisor) -> None:
     reply = await advisor.ask("pc2", "should I learn Julia or Rust for machine learning?")
     assert reply.matches[0].id == "learn-to-code" and "gold standard" in reply.text
+
+
+async def test_a_background_with_only_does_this_suit_me_gets_their_route(advisor: Advisor) -> None:
+    reply = await advisor.ask("bg1", "could ML work for someone like me? I drive a delivery van")
+    assert reply.background == "unrelated-field" and reply.title.startswith("From an unrelated field")
+
+
+@pytest.mark.parametrize(("text", "background"), [("EE grad, I write firmware for sensors", "other-science"),
+                                                   ("warehouse supervisor for 9 years", "unrelated-field")])
+def test_more_jobs_map_to_the_nearest_guide_background(kb: Knowledge, text: str, background: str) -> None:
+    found = detect(kb, text)
+    assert found is not None and found.background == background

@@ -723,6 +723,12 @@ class Reader:
 
         if named:
             matches = self._topic_for_named(named, matches)
+        if (matches and statement is not None and statement.about_self and not named and not wants
+                and not getattr(kb.topic(matches[0].id), "personal", None)
+                and not self._telling(self._besides(stems, [statement.alias]))):
+            # "warehouse supervisor here. is ML for people like me?": nothing asked but whether the move
+            # suits them; their route answers it, not whichever topic the few words touched
+            return Reading("statement", (), statement)
         if matches:
             top = matches[0]
             close = tuple(m for m in matches[1:3] if top.score - m.score <= CLOSE)
