@@ -274,7 +274,7 @@ def test_gaps_lists_count_reason_question(tmp_path: Path) -> None:
 
 def test_a_gap_the_knowledge_answers_now_leaves_the_list_until_the_change_is_undone(tmp_path: Path) -> None:
     env = kb_env(tmp_path)
-    question = "my laptop died and took two weeks of notebooks with it, never again"
+    question = "which keyboard layout do ml engineers prefer?"  # nothing in the knowledge answers it
     run("ask", question, env=env)
     listed = lambda: [line.split("\t")[2] for line in run("kb", "gaps", env=env).stdout.splitlines()]  # noqa: E731
     assert listed() == [question]
