@@ -550,3 +550,35 @@ async def test_a_background_with_only_does_this_suit_me_gets_their_route(advisor
 def test_more_jobs_map_to_the_nearest_guide_background(kb: Knowledge, text: str, background: str) -> None:
     found = detect(kb, text)
     assert found is not None and found.background == background
+
+
+async def test_a_finished_course_told_before_what_now_ticks_its_step(advisor: Advisor) -> None:
+    message = ("quick update: finally done with the fast.ai course!! the last lesson was brutal. made a tiny plant "
+               "classifier for my mum. so... what now?")
+    reply = await advisor.ask("h1", message)
+    assert "Ticked off ✅ **Deep learning**" in reply.body
+
+
+@pytest.mark.parametrize("message", ["ngl the maths is lowkey cooking me, do i even need it fr?",
+                                     "tryna secure the bag as an MLE, what's the speedrun from SWE?"])
+async def test_chat_filler_and_slang_do_not_drown_the_question(advisor: Advisor, message: str) -> None:
+    reply = await advisor.ask("h2", message)
+    assert reply.answered and reply.matches
+
+
+@pytest.mark.parametrize(("text", "background"), [("secondary maths teacher in Leeds.", "maths-statistics"),
+                                                   ("nurse at a small clinic, 10 years", "unrelated-field")])
+def test_a_role_with_where_it_is_done_is_about_the_asker(kb: Knowledge, text: str, background: str) -> None:
+    found = detect(kb, text)
+    assert found is not None and found.background == background and found.about_self
+
+
+async def test_which_course_to_start_with_after_a_route_gives_the_first_steps_courses(advisor: Advisor) -> None:
+    await advisor.ask("h3", "I'm a data analyst")
+    await advisor.ask("h3", "how do I become an ML engineer?")
+    reply = await advisor.ask("h3", "ok so which course do I start with then?")
+    assert "CS50" in reply.text or "Andrew Ng" in reply.text
+
+
+def test_brb_and_games_hardware_are_not_ours() -> None:
+    assert smalltalk.classify("brb grabbing coffee")

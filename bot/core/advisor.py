@@ -306,6 +306,12 @@ class Advisor:
             return f"{subject}{FRAME}{reading.part_of}" if reading.part_of and reading.part_of != subject else subject
 
         if reading.followup == "resources":
+            if not getattr(topic, "resources", ()):
+                # "which course do I start with then?" after their route: the first step still to do has them
+                route = background.route if background else tuple(s.id for s in kb.steps)
+                first = next((kb.step(s) for s in route if s not in done and kb.step(s) is not None), None)
+                if getattr(topic, "personal", None) and first is not None:
+                    topic, matches = first, (Match(first.id, first.title, 1.0),)
             return compose.resources_for(kb, topic, reading.wants, matches, skip=reading.done_with), framed(topic.id)
         if reading.followup == "practice":
             return compose.practice_reply(kb, topic, matches), framed(topic.id)

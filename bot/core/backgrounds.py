@@ -89,6 +89,8 @@ _NUMBERS = frozenset("""a an one two three four five six seven eight nine ten el
     couple several many""".split())
 _DURATION = frozenset({"year", "years", "yrs", "yr", "month", "months", "decade", "decades"})
 _EMPLOYER = frozenset({"at", "for", "with", "in"})
+_LEVELS = frozenset("secondary primary high middle school elementary sixth form local hospital night".split())
+"""Words that place a role before its name: "secondary maths teacher", "hospital pharmacist"."""
 _PARTS_OF_A_ROUTE = frozenset("step steps part parts section sections module modules chapter chapters stage phase".split())
 _BUSINESSES = frozenset("""startup startups company companies firm firms business businesses client clients
     chain chains group brand agency agencies sector industry app apps platform product products corp
@@ -366,13 +368,16 @@ class BackgroundDetector:
     def _bare(tokens: Sequence[str], clause: int, start: int, end: int, trades: frozenset[str] = frozenset()) -> bool:
         """A clause that is only the background: "complete beginner", "no coding background at all",
         "kotlin android dev, 5 yrs" (a trade's own word before the role)."""
-        if any(w not in _FILLER and w != "taught" and w not in trades for w in tokens[clause:start]):  # "self-taught dev"
+        if any(w not in _FILLER and w not in _LEVELS and w != "taught" and w not in trades
+               for w in tokens[clause:start]):  # "self-taught dev", "secondary maths teacher"
             return False
         rest = []
         for w in tokens[end:]:
             if w == BREAK:
                 break
             rest.append(w)
+        if rest[:1] and rest[0] in _EMPLOYER and len(rest) <= 4:
+            return True  # "secondary maths teacher in the UK.", "nurse at a small clinic"
         return all(w in _TRAILING or w in _FILLER or w.isdigit() for w in rest)
 
     @staticmethod

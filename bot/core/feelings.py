@@ -31,7 +31,7 @@ FEELINGS: dict[str, tuple[frozenset[str], str]] = {
 PHRASES = (("only one who", "doubt"), ("not good enough", "doubt"), ("not smart enough", "doubt"),
            ("out of my depth", "doubt"), ("in over my head", "doubt"), ("feel like giving up", "down"),
            ("want to give up", "down"), ("am cooked", "down"), ("so cooked", "down"),
-           ("even bother", "doubt"), ("should i bother", "doubt"), ("laughed at me", "doubt"), ("feeling low", "down"),
+           ("cooking me", "down"), ("even bother", "doubt"), ("should i bother", "doubt"), ("laughed at me", "doubt"), ("feeling low", "down"),
            ("feel low", "down"), ("feeling pretty low", "down"), ("ignore me", "rejected"), ("no replies", "rejected"),
            ("never hear back", "rejected"), ("not hearing back", "rejected"), ("no responses", "rejected"),
            ("never reply", "rejected"), ("never replies", "rejected"), ("never respond", "rejected"),

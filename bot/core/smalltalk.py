@@ -25,7 +25,7 @@ ACK = frozenset(
     """ok okay k kk cool nice great awesome perfect amazing brilliant lol lmao lmfao rofl haha hahaha hehe xd
     gotcha alright aight sure yes yeah yep yup no nope nah hmm hm wow oh ah bye cya goodbye later goodnight
     interesting neat sweet fine good noted understood right true fair word bet wild gg respect night nite nighty
-    byee byeee nvm nevermind tmrw tmr tomorrow tonight ttyl soon gn""".split()
+    byee byeee nvm nevermind tmrw tmr tomorrow tonight ttyl soon gn brb afk gtg g2g""".split()
 )
 # Acknowledgements said as a phrase ("sounds good", "will do", "say less"): the message is one of these,
 # give or take other small talk.
@@ -51,7 +51,8 @@ FILLER = frozenset(
     """a an the that this it that's all everyone everybody guys folks people yall y'all again very so much lot
     lots really actually for you u ya bot mate man dude bro friend friends there again once more just got it
     helped helpful help useful makes sense was is be good one day all and too as well great info answer reply
-    tip tips advice way much lol im i am here i'm super mega totally""".split()
+    tip tips advice way much lol im i am here i'm super mega totally grabbing grab getting coffee tea lunch snack
+    break quick""".split()
 ) | frozenset(
     # who a message is addressed to, and hedges that only soften it ("morning chat", "tbh", "ngl")
     """chat fam team squad crew gang everyone ngl tbh fr frfr lowkey highkey honestly srsly istg tho though""".split()

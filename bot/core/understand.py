@@ -90,6 +90,7 @@ _WHO = re.compile(r"\b(?:who(?:'s|\s+is|\s+are|\s+was|\s+wrote|\s+made|\s+writes
 _GUIDE_WORDS = frozenset({"guide", "guides", "sources", "source", "advice", "answers", "info", "information"})
 _WRITING = frozenset({"wrote", "write", "writes", "written", "author", "authors", "come", "comes", "behind", "use", "using"})
 _ONE = frozenset({"one", "ones", "same", "another", "similar"})
+_FEELING_STEMS = frozenset(stem(w) for cues, _ in feelings.FEELINGS.values() for w in cues) | {"doom", "cap"}
 _FOR_ME_WORDS = frozenset({"for", "me", "in", "my", "case", "like", "someone", "what", "how", "about"})
 _AFTER_STEP = re.compile(r"\b(?:comes?|goes?|follows?|next|learn|study|do|tackle|is|move|step|thing|plan)\s+(?:right\s+|directly\s+)?after\s+"
                          r"(?P<x>[^?.!,;]+)|^\s*(?:and\s+)?after\s+(?P<y>[^?.!,;]+?)\s*,?\s*(?:what|which|where)\b", re.I)
@@ -333,8 +334,15 @@ class Reader:
     def near(self, question: str) -> list[Match]:
         """The closest topics to a question that matched nothing confidently."""
         readings, _, folded = self.analyse(self.focus(question))
-        return self.kb.index.search(readings[-1], limit=2, threshold=self.threshold * 0.7, names=self.names(question),
-                                    surfaces=self.surfaces(folded))
+        names, surfaces = self.names(question), self.surfaces(folded)
+        # with a field mentioned, read with and without it ("the math is cooking me, do I need it?": the
+        # field is the subject)
+        best: dict[str, Match] = {}
+        for reading in readings:
+            for m in self.kb.index.search(reading, limit=2, threshold=self.threshold * 0.7, names=names, surfaces=surfaces):
+                if m.id not in best or m.score > best[m.id].score:
+                    best[m.id] = m
+        return sorted(best.values(), key=lambda m: (-m.score, m.id))[:2]
 
     def _prefer_personal(self, matches: list[Match]) -> list[Match]:
         """With a background at hand, a personal answer within "did you mean" distance of the best wins."""
@@ -538,6 +546,8 @@ class Reader:
         names, surfaces = self.names(message), self.surfaces(folded)
         known = unknown = 0.0
         for w in content(kb.normalizer.stems_of(folded)):
+            if w in _FEELING_STEMS:
+                continue  # how the member feels ("the maths is cooking me") is not the subject, known or not
             weight = kb.index.weight(w, names, surfaces.get(w))
             if kb.index.knows(w):
                 known += weight
@@ -697,7 +707,15 @@ class Reader:
                 matches = plain
 
         finished = self._finished_step(asked, tokens)
-        if finished is not None and kinds and self._same_step_again(tokens, finished):
+        if finished is None and asked != message and not _NOW.isdisjoint(tokens):
+            # "finally finished the fast.ai course!! … I built a bird classifier. so… what now?": the step
+            # finished is told in a sentence before the question
+            for sentence in text.sentences(message):
+                if not _DONE.isdisjoint(self._fold(sentence)):
+                    finished = self._finished_step(sentence, self._fold(sentence), by_name=True)
+                    if finished is not None:
+                        break
+        if finished is not None and kinds and not _DONE.isdisjoint(tokens) and self._same_step_again(tokens, finished):
             # "done with cs50, which python course goes deeper?": more of the same step, not the next one
             return Reading("topic", (finished,), background, "resources", wants, named, done_with=named)
         if finished is not None:  # "learned python, now what?", "I've finished the maths step"
@@ -861,7 +879,7 @@ class Reader:
             return None  # "after Andrew Ng's course": he has a course in two steps; which one is not said
         return Match(hits[0].id, hits[0].title, 1.0)
 
-    def _finished_step(self, asked: str, tokens: Sequence[str]) -> Match | None:
+    def _finished_step(self, asked: str, tokens: Sequence[str], *, by_name: bool = False) -> Match | None:
         """"learned python, now what?", "finished the maths, what next": the step just done, whose next
         step is wanted."""
         done = [i for i, w in enumerate(tokens) if w in _DONE]
@@ -874,14 +892,18 @@ class Reader:
         # "step", "part", "stage" say nothing of which step ("step" alone once picked classical ML)
         stems = [s for s in kb.normalizer.stems(asked) if s not in _REQUEST_STEMS and s not in _PLAN_STEMS]
         hits = kb.index.search(stems, threshold=self.threshold * 0.6, only={s.id for s in kb.steps}, limit=3)
-        if hits and not _NOW.intersection(tokens):
+        if (hits or by_name) and not _NOW.intersection(tokens):
             # Without "now what?" it is a statement ("I've finished the maths step"): only a step it names
             # counts ("I've done a dozen courses" names none).
+            courses = {n.resource for n in kb.names.find(asked)} if by_name else set()  # "finished the fast.ai course"
+            holding = [s for s in kb.steps if courses.intersection(s.resources)]
+            if len(holding) == 1:
+                return Match(holding[0].id, holding[0].title, self.threshold)
             for hit in hits:
                 step = kb.step(hit.id)
                 named = {w for w in content(kb.normalizer.stems(f"{step.short} {step.title}", correct=False))
                          if kb.index.share(w) < 2 * GENERIC_SHARE} if step else set()
-                if named.intersection(stems):
+                if named.intersection(stems) or (step is not None and courses.intersection(step.resources)):
                     return hit
             return None
         return hits[0] if hits else None
@@ -1028,7 +1050,7 @@ class Reader:
     def _same_step_again(self, tokens: Sequence[str], finished: Match) -> bool:
         """Whether what is asked after the clause saying something is done names that same step again
         ("finished cs50, a python course that goes further?"), so more of it is wanted, not the next."""
-        done = next(i for i, w in enumerate(tokens) if w in _DONE)
+        done = next((i for i, w in enumerate(tokens) if w in _DONE), 0)
         after = next((i for i in range(done, len(tokens)) if tokens[i] == BREAK), None)
         if after is None:
             return False
