@@ -33,7 +33,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.core.english import commonness, known
 from bot.core.reply import Match
@@ -450,12 +450,17 @@ class Index:
 
     def _wording(self, number: int, shares: Iterable[int], wording_text: str) -> float:
         """The best wording similarity of the question with one of these phrasings of topic `number`."""
-        start = self._start[number]
-        wording = 0.0
+        start, kinds, texts = self._start[number], self._kinds, self._texts
+        by_kind: dict[float, list[str]] = {}
         for position in shares:
-            kind = self._kinds[start + position]
+            by_kind.setdefault(kinds[start + position], []).append(texts[start + position])
+        wording = 0.0
+        for kind in sorted(by_kind, reverse=True):
             if kind > wording:  # only phrasings that could beat the best so far
-                wording = max(wording, kind * fuzz.token_set_ratio(wording_text, self._texts[start + position]) / 100)
+                # The best of a kind in one call: rapidfuzz prepares the question once, and skips the
+                # rest of a phrasing once it cannot beat the best so far.
+                best = process.extractOne(wording_text, by_kind[kind], scorer=fuzz.token_set_ratio, processor=None)
+                wording = max(wording, kind * (best[1] if best else 0.0) / 100)
         return wording
 
     def search(
