@@ -438,12 +438,15 @@ class Index:
                 w = weights[term]
                 for position in positions:
                     shares[position] = shares.get(position, 0.0) + w
-        start = self._start[number]
+        start, norms, kinds, sqrt = self._start[number], self._norms, self._kinds, math.sqrt
         fit = title = kind = 0.0
         for position, shared in shares.items():
-            cosine = shared / math.sqrt(total * self._norms[start + position])
-            fit = max(fit, self._kinds[start + position] * cosine)
-            kind = max(kind, self._kinds[start + position])
+            cosine = shared / sqrt(total * norms[start + position])
+            weight = kinds[start + position]
+            if weight * cosine > fit:
+                fit = weight * cosine
+            if weight > kind:
+                kind = weight
             if position == 0:  # the title: a topic *about* what was asked wins a tie
                 title = cosine
         return fit, title, kind, shares
