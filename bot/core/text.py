@@ -266,7 +266,12 @@ _ASKING_START = frozenset(
 
 def sentences(text: str) -> list[str]:
     """The sentences of `text`, in order, without empty ones."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=1024)  # reading one message splits it (and its asking part) five times or so
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in _SENTENCE_END.split(text) if s and s.strip())
 
 
 def is_asking(sentence: str) -> bool:
