@@ -148,8 +148,12 @@ class Normalizer:
                 if key and key != target:
                     table[key] = target
         self._synonyms = table
-        self._longest = max((len(k) for k in table), default=0)
         self._starts = {k[0] for k in table}
+        # Per first stem, the lengths of the variants starting with it, longest first: the only ones to try.
+        sizes: dict[str, set[int]] = {}
+        for key in table:
+            sizes.setdefault(key[0], set()).add(len(key))
+        self._sizes = {first: tuple(sorted(lengths, reverse=True)) for first, lengths in sizes.items()}
         # A cache per instance, so an old knowledge object and its cache are freed after a reload.
         self.correct = lru_cache(maxsize=16384)(self._correct)
         self.set_vocabulary(vocabulary)
@@ -224,18 +228,16 @@ class Normalizer:
         if not self._synonyms:
             return stems
         out: list[str] = []
-        i = 0
-        while i < len(stems):
-            if stems[i] in self._starts:
-                for size in range(min(self._longest, len(stems) - i), 0, -1):
-                    target = self._synonyms.get(tuple(stems[i : i + size]))
+        synonyms, starting = self._synonyms, self._sizes
+        i, count = 0, len(stems)
+        while i < count:
+            for size in starting.get(stems[i], ()):
+                if size <= count - i:
+                    target = synonyms.get(tuple(stems[i : i + size]))
                     if target is not None:
                         out.extend(target)
                         i += size
                         break
-                else:
-                    out.append(stems[i])
-                    i += 1
             else:
                 out.append(stems[i])
                 i += 1
