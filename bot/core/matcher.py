@@ -32,6 +32,7 @@ from array import array
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -500,7 +501,8 @@ class Index:
             return []
         # The RERANK best covered, ties in the order the topics are first met (query term by term, words
         # of phrasings before words of answers, topics in file order): a bounded heap, not a full sort.
-        best = [(n, c[0]) for n, c in heapq.nsmallest(RERANK, covered.items(), key=lambda item: (-item[1][0], item[1][1]))]
+        # (Decorated once: `first` holds the topic's number, so no two compare equal.)
+        best = [(n, -c) for c, _, n in heapq.nsmallest(RERANK, [(-c, first, n) for n, (c, first) in covered.items()])]
         wording_text = " ".join(stems[: MAX_TERMS * 3])
         # Reading one message searches its stems a few times (other thresholds, limits): a topic's score is
         # the same each time, so those of the last question are remembered.
@@ -526,8 +528,8 @@ class Index:
             most = share * (W_BASE + W_PHRASE * fit + W_WORDING * kind + W_TITLE * title)
             if most >= threshold:
                 promising.append((most, number, share, (fit, title, shares)))
-        promising.sort(key=lambda p: -p[0])
-        hits: list[Match] = []
+        promising.sort(key=itemgetter(0), reverse=True)  # stable: ties stay in coverage order
+        hits: list[tuple[float, str, int]] = []  # (minus the rounded score, id, topic): a Match for the kept only
         kept: list[float] = []  # a min-heap of the `limit` best scores kept
         bar = threshold  # what a topic must reach to be kept: the threshold, then near the limit-th best kept
         for most, number, share, parts in promising:
@@ -541,13 +543,13 @@ class Index:
                 # a good phrase fit cannot rescue a topic that explains only half of what was asked.
                 score = scored[number] = share * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
             if score >= threshold:
-                doc = self.documents[number]
-                hits.append(Match(doc.id, doc.title, round(min(score, 1.0), 3)))
-                (heapq.heappush if len(kept) < limit else heapq.heappushpop)(kept, hits[-1].score)
+                rounded = round(min(score, 1.0), 3)
+                hits.append((-rounded, self.documents[number].id, number))
+                (heapq.heappush if len(kept) < limit else heapq.heappushpop)(kept, rounded)
                 if len(kept) >= limit:
                     bar = max(threshold, kept[0] - 0.001)
-        hits.sort(key=lambda hit: (-hit.score, hit.id))
-        return hits[:limit]
+        hits.sort()  # best first, then by id (ids are unique: the topic numbers are never compared)
+        return [Match(doc_id, self.documents[number].title, -negative) for negative, doc_id, number in hits[:limit]]
 
 
 @dataclass(frozen=True)
