@@ -129,7 +129,7 @@ OUTSIDE_SHARE = 1.5
 
 def anchored(stems: Sequence[str]) -> bool:
     """Whether the message is about the field itself ("ML", "data science", "my classifier")."""
-    return (any(s in ANCHORS or s in ML_WORDS for s in stems)
+    return (not ANCHORS.isdisjoint(stems) or not ML_WORDS.isdisjoint(stems)
             or any(pair in ANCHOR_PAIRS for pair in zip(stems, stems[1:], strict=False)))
 
 
