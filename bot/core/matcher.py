@@ -233,7 +233,7 @@ class Index:
         if not context and stem in self.outside and stem not in self.idf:
             return self.rarest * OUTSIDE
         common = max(commonness(surface or stem), commonness(stem))  # "emailing" is as common as "email"
-        if any(c.isdigit() for c in stem):
+        if not stem.isalpha() and any(c.isdigit() for c in stem):  # (no letter is a digit: most stems skip the scan)
             common = 1.0  # "v3", "2nd", "100k": numbers and codes say nothing about the topic
         if stem in self.idf:
             return self.idf[stem] * (1 - KNOWN_COMMON * common)
