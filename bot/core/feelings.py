@@ -42,6 +42,7 @@ PHRASES = (("only one who", "doubt"), ("not good enough", "doubt"), ("not smart 
            ("hit a wall", "stuck"), ("hit a ceiling", "stuck"), ("hitting a wall", "stuck"), ("hitting a ceiling", "stuck"),
            ("going nowhere", "stuck"), ("not going anywhere", "stuck"), ("dead end", "stuck"), ("not growing", "stuck"))
 _NOT_FEELING = frozenset({"behind the", "losing money"})
+_CUES = frozenset().union(*(cues for cues, _ in FEELINGS.values()))
 
 
 def feeling(message: str) -> str | None:
@@ -54,6 +55,8 @@ def feeling(message: str) -> str | None:
     for phrase, name in PHRASES:
         if phrase in joined:
             return name
+    if _CUES.isdisjoint(present):
+        return None  # no word that states a feeling: the usual message, decided without the loops below
     for name, (cues, _) in FEELINGS.items():
         for i, w in enumerate(tokens):
             if w in cues and " ".join(tokens[i : i + 2]) not in _NOT_FEELING:

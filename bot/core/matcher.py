@@ -32,8 +32,9 @@ from array import array
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.core.english import commonness, known
 from bot.core.reply import Match
@@ -128,7 +129,7 @@ OUTSIDE_SHARE = 1.5
 
 def anchored(stems: Sequence[str]) -> bool:
     """Whether the message is about the field itself ("ML", "data science", "my classifier")."""
-    return (any(s in ANCHORS or s in ML_WORDS for s in stems)
+    return (not ANCHORS.isdisjoint(stems) or not ML_WORDS.isdisjoint(stems)
             or any(pair in ANCHOR_PAIRS for pair in zip(stems, stems[1:], strict=False)))
 
 
@@ -232,7 +233,7 @@ class Index:
         if not context and stem in self.outside and stem not in self.idf:
             return self.rarest * OUTSIDE
         common = max(commonness(surface or stem), commonness(stem))  # "emailing" is as common as "email"
-        if any(c.isdigit() for c in stem):
+        if not stem.isalpha() and any(c.isdigit() for c in stem):  # (no letter is a digit: most stems skip the scan)
             common = 1.0  # "v3", "2nd", "100k": numbers and codes say nothing about the topic
         if stem in self.idf:
             return self.idf[stem] * (1 - KNOWN_COMMON * common)
@@ -438,24 +439,32 @@ class Index:
                 w = weights[term]
                 for position in positions:
                     shares[position] = shares.get(position, 0.0) + w
-        start = self._start[number]
+        start, norms, kinds, sqrt = self._start[number], self._norms, self._kinds, math.sqrt
         fit = title = kind = 0.0
         for position, shared in shares.items():
-            cosine = shared / math.sqrt(total * self._norms[start + position])
-            fit = max(fit, self._kinds[start + position] * cosine)
-            kind = max(kind, self._kinds[start + position])
+            cosine = shared / sqrt(total * norms[start + position])
+            weight = kinds[start + position]
+            if weight * cosine > fit:
+                fit = weight * cosine
+            if weight > kind:
+                kind = weight
             if position == 0:  # the title: a topic *about* what was asked wins a tie
                 title = cosine
         return fit, title, kind, shares
 
     def _wording(self, number: int, shares: Iterable[int], wording_text: str) -> float:
         """The best wording similarity of the question with one of these phrasings of topic `number`."""
-        start = self._start[number]
-        wording = 0.0
+        start, kinds, texts = self._start[number], self._kinds, self._texts
+        by_kind: dict[float, list[str]] = {}
         for position in shares:
-            kind = self._kinds[start + position]
+            by_kind.setdefault(kinds[start + position], []).append(texts[start + position])
+        wording = 0.0
+        for kind in sorted(by_kind, reverse=True):
             if kind > wording:  # only phrasings that could beat the best so far
-                wording = max(wording, kind * fuzz.token_set_ratio(wording_text, self._texts[start + position]) / 100)
+                # The best of a kind in one call: rapidfuzz prepares the question once, and skips the
+                # rest of a phrasing once it cannot beat the best so far.
+                best = process.extractOne(wording_text, by_kind[kind], scorer=fuzz.token_set_ratio, processor=None)
+                wording = max(wording, kind * (best[1] if best else 0.0) / 100)
         return wording
 
     def search(
@@ -492,7 +501,8 @@ class Index:
             return []
         # The RERANK best covered, ties in the order the topics are first met (query term by term, words
         # of phrasings before words of answers, topics in file order): a bounded heap, not a full sort.
-        best = [(n, c[0]) for n, c in heapq.nsmallest(RERANK, covered.items(), key=lambda item: (-item[1][0], item[1][1]))]
+        # (Decorated once: `first` holds the topic's number, so no two compare equal.)
+        best = [(n, -c) for c, _, n in heapq.nsmallest(RERANK, [(-c, first, n) for n, (c, first) in covered.items()])]
         wording_text = " ".join(stems[: MAX_TERMS * 3])
         # Reading one message searches its stems a few times (other thresholds, limits): a topic's score is
         # the same each time, so those of the last question are remembered.
@@ -518,8 +528,8 @@ class Index:
             most = share * (W_BASE + W_PHRASE * fit + W_WORDING * kind + W_TITLE * title)
             if most >= threshold:
                 promising.append((most, number, share, (fit, title, shares)))
-        promising.sort(key=lambda p: -p[0])
-        hits: list[Match] = []
+        promising.sort(key=itemgetter(0), reverse=True)  # stable: ties stay in coverage order
+        hits: list[tuple[float, str, int]] = []  # (minus the rounded score, id, topic): a Match for the kept only
         kept: list[float] = []  # a min-heap of the `limit` best scores kept
         bar = threshold  # what a topic must reach to be kept: the threshold, then near the limit-th best kept
         for most, number, share, parts in promising:
@@ -533,13 +543,13 @@ class Index:
                 # a good phrase fit cannot rescue a topic that explains only half of what was asked.
                 score = scored[number] = share * (W_BASE + W_PHRASE * fit + W_WORDING * wording + W_TITLE * title)
             if score >= threshold:
-                doc = self.documents[number]
-                hits.append(Match(doc.id, doc.title, round(min(score, 1.0), 3)))
-                (heapq.heappush if len(kept) < limit else heapq.heappushpop)(kept, hits[-1].score)
+                rounded = round(min(score, 1.0), 3)
+                hits.append((-rounded, self.documents[number].id, number))
+                (heapq.heappush if len(kept) < limit else heapq.heappushpop)(kept, rounded)
                 if len(kept) >= limit:
                     bar = max(threshold, kept[0] - 0.001)
-        hits.sort(key=lambda hit: (-hit.score, hit.id))
-        return hits[:limit]
+        hits.sort()  # best first, then by id (ids are unique: the topic numbers are never compared)
+        return [Match(doc_id, self.documents[number].title, -negative) for negative, doc_id, number in hits[:limit]]
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,9 @@ def asking_parts(text: str, telling: Callable[[str], int], *, most: int = 3) -> 
 
 _EXPRESSION = re.compile(r"\[\s*\[|\d\s*[-+*/^=×·]\s*[\dx(]|[a-z]\s*\^\s*\(?[\dx]|∫|\bd[xy]\b|"
                          r"\b(?:sin|cos|tan|log|ln|exp)\s*\(?\s*[\dx]|\be\s*\^|\bx\s*[-+*/=^]|\d\s*x\b", re.I)
+_MAYBE_EXPRESSION = re.compile(r"[\d\[^∫x]|dy", re.I)
+"""What every match of _EXPRESSION holds (a digit, "[", "^", "∫", an x, or "dy"): a scan for these settles
+most messages several times faster than _EXPRESSION, whose alternatives are tried at every letter."""
 _SOLVE = frozenset("""solve compute calculate integrate differentiate derive evaluate simplify factor factorise
     factorize find determine prove work walk""".split())
 
@@ -245,7 +248,7 @@ def homework(message: str) -> bool:
     """A maths exercise to be done ("find the eigenvalues of [[2,1],[1,2]]", "integrate e^x cos x"), not a
     question about learning maths: a formula or matrix in the message and a verb asking for its solution
     (or "what is/are … of" a formula)."""
-    if not _EXPRESSION.search(message):
+    if not _MAYBE_EXPRESSION.search(message) or not _EXPRESSION.search(message):
         return False
     tokens = [w for w in words(message) if w != BREAK]
     if _SOLVE.intersection(tokens):

@@ -10,6 +10,7 @@ gaps list. A greeting followed by a real question ("hi! how do I learn MLOps?") 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.core.text import BREAK, words
 
@@ -128,7 +129,12 @@ def _squeeze(word: str, known: frozenset[str]) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    return [_squeeze(w, _KNOWN) for w in words(text) if w != BREAK]
+    return list(_squeezed(text))
+
+
+@lru_cache(maxsize=256)  # each message is tokenised twice: as small talk, then as a reaction
+def _squeezed(text: str) -> tuple[str, ...]:
+    return tuple(_squeeze(w, _KNOWN) for w in words(text) if w != BREAK)
 
 
 def _fits(tokens: list[str], pattern: tuple[str, ...], filler: frozenset[str]) -> bool:

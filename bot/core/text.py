@@ -71,6 +71,11 @@ _CONTRACTIONS = [
 ]
 _TYPED = 10
 assert all("'" in p.pattern for p, _ in _CONTRACTIONS[:_TYPED]) and not any("'" in p.pattern for p, _ in _CONTRACTIONS[_TYPED:])
+# What each pattern's match always holds: where the text lacks it, the pattern is not run (most texts lack
+# most of them; a substring test costs a fraction of a regex scan of a long message).
+_NEEDS = ["can't", "won't", "ain't", "n't", "'m", "'re", "'ve", "'ll", "'d", "'s", "im", "ive", "nt", "whats"]
+assert len(_NEEDS) == len(_CONTRACTIONS)
+_GUARDED = [(need, pattern, replacement) for need, (pattern, replacement) in zip(_NEEDS, _CONTRACTIONS, strict=True)]
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _TOKEN = re.compile(r"[^\W_]+|[,.;:!?\u2014\u2013]+")  # em and en dashes end a clause too
 _SPACED_HYPHEN = re.compile(r"\s-+\s")  # "economist - what now": a break; "scikit-learn" is not
@@ -116,10 +121,13 @@ def words(text: str) -> tuple[str, ...]:
     text = fold(text)
     if ">" in text or "→" in text:  # "nurse -> ML engineer", "physics → ML": an arrow reads as "to"
         text = _ARROW.sub(" to ", text)
-    for pattern, replacement in _CONTRACTIONS if "'" in text else _CONTRACTIONS[_TYPED:]:
-        text = pattern.sub(replacement, text)
-    text = _INNER_DOT.sub("", text)
-    text = _SPACED_HYPHEN.sub(" , ", text)
+    for need, pattern, replacement in _GUARDED if "'" in text else _GUARDED[_TYPED:]:
+        if need in text:
+            text = pattern.sub(replacement, text)
+    if "." in text:
+        text = _INNER_DOT.sub("", text)
+    if "-" in text:
+        text = _SPACED_HYPHEN.sub(" , ", text)
     out: list[str] = []
     for token in _TOKEN.findall(text):
         if not token[0].isalnum():
@@ -153,8 +161,12 @@ class Normalizer:
                 if key and key != target:
                     table[key] = target
         self._synonyms = table
-        self._longest = max((len(k) for k in table), default=0)
         self._starts = {k[0] for k in table}
+        # Per first stem, the lengths of the variants starting with it, longest first: the only ones to try.
+        sizes: dict[str, set[int]] = {}
+        for key in table:
+            sizes.setdefault(key[0], set()).add(len(key))
+        self._sizes = {first: tuple(sorted(lengths, reverse=True)) for first, lengths in sizes.items()}
         # A cache per instance, so an old knowledge object and its cache are freed after a reload.
         self.correct = lru_cache(maxsize=16384)(self._correct)
         self.set_vocabulary(vocabulary)
@@ -229,18 +241,16 @@ class Normalizer:
         if not self._synonyms:
             return stems
         out: list[str] = []
-        i = 0
-        while i < len(stems):
-            if stems[i] in self._starts:
-                for size in range(min(self._longest, len(stems) - i), 0, -1):
-                    target = self._synonyms.get(tuple(stems[i : i + size]))
+        synonyms, starting = self._synonyms, self._sizes
+        i, count = 0, len(stems)
+        while i < count:
+            for size in starting.get(stems[i], ()):
+                if size <= count - i:
+                    target = synonyms.get(tuple(stems[i : i + size]))
                     if target is not None:
                         out.extend(target)
                         i += size
                         break
-                else:
-                    out.append(stems[i])
-                    i += 1
             else:
                 out.append(stems[i])
                 i += 1
@@ -271,7 +281,12 @@ _ASKING_START = frozenset(
 
 def sentences(text: str) -> list[str]:
     """The sentences of `text`, in order, without empty ones."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=1024)  # reading one message splits it (and its asking part) five times or so
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in _SENTENCE_END.split(text) if s and s.strip())
 
 
 def is_asking(sentence: str) -> bool:

@@ -311,8 +311,11 @@ class Reader:
         if len(readings) > 1 and anchored(readings[0]):
             # The whole question first; without the mention only if clearly better. Only when the message
             # is about ML: in "interview tips for a barista job" the barista is the subject, not a start.
-            rest = self._above(kb.index.search(readings[1], threshold=floor, names=names, surfaces=surfaces, limit=limit))
             specific = any(kb.index.share(w) < GENERIC_SHARE for w in content(readings[1]))
+            rest = self._above(self._search_if(
+                readings[1], (lambda m: m.score - hits[0].score > MENTION_MARGIN) if hits else None,
+                hits[0].score + MENTION_MARGIN if hits else 0.0, threshold=floor, names=names, surfaces=surfaces,
+                limit=limit)) if specific else []
             if rest and specific and (not hits or rest[0].score - hits[0].score > MENTION_MARGIN):
                 chosen, hits = readings[1], rest
             elif not hits:
@@ -323,6 +326,20 @@ class Reader:
         if found is not None:
             matches = self._route_if_only_generic(chosen, found, matches, names, surfaces)
         return matches, found, chosen
+
+    def _search_if(self, stems: Sequence[str], wins: Callable[[Match], bool] | None, over: float, *, threshold: float,
+                   names: set[str], surfaces: dict[str, str], limit: int = 5) -> list[Match]:
+        """The search, or [] when its hits count only if the best `wins` (it is compared with an answer
+        found already) and it does not. Every score that wins is over `over`: a quick search for the one
+        topic over it decides whether the whole search is needed (most often not). The best of the two
+        is the same topic, with the same score (the search scores every topic that can reach its
+        threshold among the same best-covered ones; the whole search reuses the scores)."""
+        index = self.kb.index
+        if wins is not None:  # (scores are rounded: hence the 0.001)
+            best = index.search(stems, threshold=max(threshold, over - 0.001), limit=1, names=names, surfaces=surfaces)
+            if not best or not wins(best[0]):
+                return []
+        return index.search(stems, threshold=threshold, names=names, surfaces=surfaces, limit=limit)
 
     def _above(self, hits: list[Match]) -> list[Match]:
         """Matches over the line; personal answers within "did you mean" distance below it stay, but
@@ -701,8 +718,11 @@ class Reader:
                                parts=tuple(Reading("topic", (m,), background) for m in chosen))
             if not subject and anchored(rest):  # "the best books for machine learning": across the roadmap
                 return Reading("resources", (), background, wants=wants)
-            plain = self._above(kb.index.search(rest, threshold=self.threshold, names=self.names(asked),
-                                                surfaces=self.surfaces(tokens))) if subject else []
+            top = matches[0] if matches else None
+            plain = self._above(self._search_if(
+                rest, (lambda m: m.id != top.id and m.score > top.score + KIND_MARGIN) if top else None,
+                top.score + KIND_MARGIN if top else 0.0, threshold=self.threshold, names=self.names(asked),
+                surfaces=self.surfaces(tokens))) if subject else []
             if plain and (not matches or (plain[0].id != matches[0].id and plain[0].score > matches[0].score + KIND_MARGIN)):
                 matches = plain
 
