@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 
@@ -191,3 +192,13 @@ async def test_topics_lists_the_knowledge_in_use_after_a_reload(advisor: Advisor
     assert f"• {gone.title}" in advisor.topics().body
     advisor.knowledge = dataclasses.replace(kb, entries={k: e for k, e in kb.entries.items() if k != gone.id})
     assert f"• {gone.title}" not in advisor.topics().body  # built again for the new knowledge, not kept from before
+
+
+async def test_a_reader_bug_ending_an_iteration_fails_the_question_instead_of_leaving_it_waiting(
+        advisor: Advisor, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise StopIteration  # as next() on an empty generator does
+
+    monkeypatch.setattr(advisor.reader, "_read", broken)
+    with pytest.raises(RuntimeError):
+        await asyncio.wait_for(advisor.ask("stop", "how long does it take?"), timeout=10)

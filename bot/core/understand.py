@@ -438,6 +438,17 @@ class Reader:
 
     def read(self, message: str, *, previous: str | None = None, frame: str | None = None,
              layout: parts.Prose | None = None, known: bool = False) -> Reading:
+        """Read one message (see _read)."""
+        try:
+            return self._read(message, previous=previous, frame=frame, layout=layout, known=known)
+        except StopIteration as exc:
+            # A reader of ours ending an iteration early must fail like any other error: the advisor may run
+            # the reader in a thread, and a StopIteration raised into an asyncio future leaves it unresolved,
+            # the question waiting forever.
+            raise RuntimeError("reading the message stopped early") from exc
+
+    def _read(self, message: str, *, previous: str | None = None, frame: str | None = None,
+              layout: parts.Prose | None = None, known: bool = False) -> Reading:
         """Read one message; `previous` is the topic of the member's last answer in this conversation,
         `frame` the topic that answer was a part of ("the coding part" of an interview question),
         `layout` what its Markdown held besides prose (`message` is then that prose), `known` whether
