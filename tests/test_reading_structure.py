@@ -582,3 +582,18 @@ async def test_which_course_to_start_with_after_a_route_gives_the_first_steps_co
 
 def test_brb_and_games_hardware_are_not_ours() -> None:
     assert smalltalk.classify("brb grabbing coffee")
+
+
+def test_a_progress_table_is_read_as_a_ticked_list() -> None:
+    read = parts.prose("| topic | state |\n|---|---|\n| python | done |\n| git | ✅ |\n| maths | not yet |\n\nwhat's next?")
+    assert read.plan is not None and read.plan.items == ("python", "git", "maths") and read.plan.ticked == (True, True, False)
+
+
+async def test_labels_like_context_and_question_are_not_part_of_what_is_said(advisor: Advisor) -> None:
+    reply = await advisor.ask("md1", "**Context:** chemist, 6 years in a pharma lab\n**Question:** what am I missing for MLE?")
+    assert reply.background == "other-science" and reply.answered
+
+
+def test_behind_an_api_is_no_feeling_but_falling_behind_is() -> None:
+    assert feelings.feeling("how do I put my model behind an API?") is None
+    assert feelings.feeling("I feel so far behind everyone in my cohort") == "doubt"

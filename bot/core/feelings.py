@@ -16,7 +16,7 @@ FEELINGS: dict[str, tuple[frozenset[str], str]] = {
               "That sounds exhausting."),
     "rejected": (frozenset("rejection rejections rejected ghosted ghosting callbacks callback ignored unanswered".split()),
                  "Rejections are discouraging, especially a run of them."),
-    "doubt": (frozenset("fraud fake impostor imposter dumb stupid failure hopeless hopelessly useless behind "
+    "doubt": (frozenset("fraud fake impostor imposter dumb stupid failure hopeless hopelessly useless "
                         "inadequate genius geniuses".split()),
               "That is a hard feeling to carry."),
     "afraid": (frozenset("scared scare scares afraid panic anxiety anxious terrified fear fears nervous intimidated "
@@ -31,7 +31,9 @@ FEELINGS: dict[str, tuple[frozenset[str], str]] = {
 PHRASES = (("only one who", "doubt"), ("not good enough", "doubt"), ("not smart enough", "doubt"),
            ("out of my depth", "doubt"), ("in over my head", "doubt"), ("feel like giving up", "down"),
            ("want to give up", "down"), ("am cooked", "down"), ("so cooked", "down"),
-           ("cooking me", "down"), ("even bother", "doubt"), ("should i bother", "doubt"), ("laughed at me", "doubt"), ("feeling low", "down"),
+           ("cooking me", "down"), ("even bother", "doubt"), ("feel behind", "doubt"), ("feeling behind", "doubt"),
+           ("falling behind", "doubt"), ("fall behind", "doubt"), ("left behind", "doubt"), ("so behind", "doubt"),
+           ("way behind", "doubt"), ("am behind", "doubt"), ("behind everyone", "doubt"), ("behind others", "doubt"), ("should i bother", "doubt"), ("laughed at me", "doubt"), ("feeling low", "down"),
            ("feel low", "down"), ("feeling pretty low", "down"), ("ignore me", "rejected"), ("no replies", "rejected"),
            ("never hear back", "rejected"), ("not hearing back", "rejected"), ("no responses", "rejected"),
            ("never reply", "rejected"), ("never replies", "rejected"), ("never respond", "rejected"),

@@ -104,6 +104,8 @@ def prose(message: str, link_names: Mapping[str, str] | None = None) -> Prose:
     code = "\n".join(a.strip("`") for a in asides)
     if code and _MODEL_CODE.search(code):
         text = _DEICTIC.sub(lambda m: f"{m.group(0)} model", text, count=1)
+    text = _tables_as_lists(text)
+    text = _LABEL.sub("", text)  # "**Context:** physicist …", "Question: …": the label is no part of it
     listed = plan(text)
     text = _INLINE.sub(lambda m: m.group(1), text)
     text = _URL.sub(lambda m: _link_words(m.group(1), names), text)
@@ -141,6 +143,34 @@ def prose(message: str, link_names: Mapping[str, str] | None = None) -> Prose:
             rest = _with_quote(rest, quote)
     return Prose(rest.strip(), tuple(asides), listed, code, tuple(i for i in every_item if i and not _OPEN.match(i)),
                  "\n".join(line for line in around if line))
+
+
+_LABEL = re.compile(r"(?im)^[ \t]*(?:\*\*|__)?[ \t]*(?:context|background|about me|goal|goals|question|questions|q|"
+                    r"situation|problem|status|update|edit|tl;?dr)[ \t]*(?:\*\*|__)?[ \t]*:[ \t]*(?:\*\*|__)?")
+_TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_TABLE_RULE = re.compile(r"^[\s|:\-]+$")
+
+
+def _tables_as_lists(text: str) -> str:
+    """A Markdown table of progress ("| python | done |") read as a list: a row's first cell is the item,
+    ticked when another cell says it is done; the header row (the one above the |---| rule) is dropped."""
+    if "|" not in text:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        row = _TABLE_ROW.match(line)
+        if row is None:
+            out.append(line)
+            continue
+        if _TABLE_RULE.match(line) or (i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]) and "|" in lines[i + 1]):
+            continue  # the rule, or the header above it
+        cells = [c.strip() for c in row.group(1).split("|")]
+        name, rest = cells[0], " ".join(cells[1:])
+        if not name:
+            continue
+        out.append(f"- {name} ✅" if _TICK.search(rest) or rest.lower() in ("yes", "y", "x") else f"- {name}")
+    return "\n".join(out)
 
 
 _TICK = re.compile(r"✅|✔️?|☑️?|✓|\[[xX]\]|~~|\((?:done|finished|complete|completed)\)|\bdone\s*$", re.I)
