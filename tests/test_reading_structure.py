@@ -597,3 +597,14 @@ async def test_labels_like_context_and_question_are_not_part_of_what_is_said(adv
 def test_behind_an_api_is_no_feeling_but_falling_behind_is() -> None:
     assert feelings.feeling("how do I put my model behind an API?") is None
     assert feelings.feeling("I feel so far behind everyone in my cohort") == "doubt"
+
+
+@pytest.mark.parametrize(("message", "feeling"), [("my confidence is shot after that interview", "doubt"),
+                                                   ("I keep quitting courses halfway and hate myself for it", "down")])
+def test_more_ways_of_stating_a_feeling(message: str, feeling: str) -> None:
+    assert feelings.feeling(message) == feeling
+
+
+async def test_quitting_courses_halfway_is_about_how_to_study(advisor: Advisor) -> None:
+    reply = await advisor.ask("fe1", "I keep quitting courses halfway and hate myself for it")
+    assert reply.matches[0].id == "learning-approach"

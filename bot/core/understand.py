@@ -516,7 +516,10 @@ class Reader:
         near = {m.id: m for m in reading.near}
         chosen = next((near[t.id] for t in answering if t.id in near), None) or (reading.near[0] if reading.near else None)
         if chosen is None and answering:
-            chosen = Match(answering[0].id, answering[0].title, self.threshold)
+            # the feeling's topic the message's words fit best ("anxious I picked the wrong path" is not about maths)
+            fits = kb.index.search(kb.normalizer.stems(message), threshold=0.0, limit=1, only={t.id for t in answering})
+            best = kb.topic(fits[0].id) if fits else answering[0]
+            chosen = Match(best.id, best.title, self.threshold)
         if chosen is None:
             return reading
         return Reading("topic", (chosen,), reading.found, likely=True, feeling=feeling,
