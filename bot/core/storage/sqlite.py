@@ -18,9 +18,10 @@ One writing connection, one operation at a time: each public method holds a lock
 transaction, so concurrent members never interleave statements, and a write either commits or raises
 StorageError (nothing reports "saved" otherwise). The short reads a message or command makes (a member's
 memory, steps, profile, topic) run on the event loop from a second, read-only connection that never
-waits (WAL lets it read while the writer writes), and go to the writer's thread when SQLite says busy. Schema changes are numbered migrations recorded in PRAGMA
-user_version. Every query uses ? parameters. A file that is damaged, locked, read-only, on a full disk,
-or another program's database raises StorageError with its own plain message, and is never replaced.
+waits (WAL lets it read while the writer writes), and go to the writer's thread when SQLite says busy.
+Schema changes are numbered migrations recorded in PRAGMA user_version. Every query uses ? parameters.
+A file that is damaged, locked, read-only, on a full disk, or another program's database raises
+StorageError with its own plain message, and is never replaced.
 
 Opening checks before anything is written: another program's file (any tables without our schema
 version) is refused untouched; a damaged file is found by SQLite's quick_check (files up to
