@@ -363,7 +363,8 @@ def round_trips_per_question() -> None:
                     figures.append(f"{counted.trips} {label}")
         return figures
 
-    print(f"4. Storage: SQLite round trips a question: {', '.join(asyncio.run(count()))}")
+    print(f"4. Storage: SQLite trips to the writer's thread a question (its read runs on the event loop): "
+          f"{', '.join(asyncio.run(count()))}")
 
 
 def main() -> int:

@@ -47,21 +47,21 @@ def view_for(reply: Reply, *, owner: int | None = None, solved_by: int | None = 
     """Buttons that keep working after a restart: their custom ids carry everything they need. `owner`: the
     member a public answer answered, who (or a moderator) may delete it with 🗑; `solved_by`: the author
     of the forum post it answers, who (or a moderator) may mark the post solved."""
-    items: list[discord.ui.Item] = []
+    buttons: list[dict] = []
     if reply.question_id and reply.question_token and reply.kind in ("answer", "statement"):
-        items += [views.Feedback.make(reply.question_id, reply.question_token, True),
-                  views.Feedback.make(reply.question_id, reply.question_token, False)]
+        buttons += [views.Feedback.payload(reply.question_id, reply.question_token, True),
+                    views.Feedback.payload(reply.question_id, reply.question_token, False)]
     for match in reply.did_you_mean[:3]:
-        items.append(views.ShowTopic.make(match.id, match.title))
+        buttons.append(views.ShowTopic.offer(match.id, match.title))
     if reply.next_step:
-        items.append(views.ShowStep.make(reply.next_step))
+        buttons.append(views.ShowStep.payload(reply.next_step))
     if solved_by is not None:
-        items.append(views.Solved.make(solved_by))
+        buttons.append(views.Solved.payload(solved_by))
     if owner is not None:
-        items.append(views.DeleteAnswer.make(owner))
-    if not items:
+        buttons.append(views.DeleteAnswer.payload(owner))
+    if not buttons:
         return None
-    return views.buttons(items[:FIELDS])
+    return views.Buttons(buttons[:FIELDS])
 
 
 def message_kwargs(reply: Reply, *, owner: int | None = None, solved_by: int | None = None) -> dict:

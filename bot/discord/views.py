@@ -50,23 +50,42 @@ async def _send(interaction: discord.Interaction, reply: Any) -> None:
     await render.send(interaction, reply, ephemeral=True)
 
 
+def _emoji(text: str) -> dict[str, Any]:
+    return discord.PartialEmoji.from_str(text).to_dict()  # type: ignore[return-value]
+
+
+UP, DOWN, NEXT, BIN, TICK = (_emoji(e) for e in ("👍", "👎", "➡️", "🗑️", "✅"))
+
+
+def _payload(custom_id: str, style: discord.ButtonStyle, *, emoji: dict[str, Any] | None = None,
+             label: str | None = None) -> dict[str, Any]:
+    """One button as Discord's component payload, as discord.py writes it for a Button."""
+    payload: dict[str, Any] = {"type": 2, "style": style.value, "disabled": False, "custom_id": custom_id}
+    if label is not None:
+        payload["label"] = label
+    if emoji is not None:
+        payload["emoji"] = emoji
+    return payload
+
+
+def _button(payload: dict[str, Any]) -> discord.ui.Button:
+    """The discord.py Button of a payload: what a click on it is answered through (from_custom_id)."""
+    emoji = payload.get("emoji")
+    return discord.ui.Button(style=discord.ButtonStyle(payload["style"]), custom_id=payload["custom_id"],
+                             label=payload.get("label"), emoji=discord.PartialEmoji.from_dict(emoji) if emoji else None)
+
+
 class Feedback(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:fb:(?P<question>\d+):(?P<token>[0-9a-f]{8}):(?P<helpful>[01])"):
     """👍/👎 under an answer. The custom id carries the question and a check token, so a click can only
     ever rate the question this button was made for, even after restarts and deletions."""
 
     def __init__(self, question: int, token: str, helpful: bool) -> None:
-        super().__init__(
-            discord.ui.Button(
-                emoji="👍" if helpful else "👎",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"mle:fb:{question}:{token}:{int(helpful)}",
-            )
-        )
+        super().__init__(_button(self.payload(question, token, helpful)))
         self.question, self.token, self.helpful = question, token, helpful
 
-    @classmethod
-    def make(cls, question: int, token: str, helpful: bool) -> Feedback:
-        return cls(question, token, helpful)
+    @staticmethod
+    def payload(question: int, token: str, helpful: bool) -> dict[str, Any]:
+        return _payload(f"mle:fb:{question}:{token}:{int(helpful)}", discord.ButtonStyle.secondary, emoji=UP if helpful else DOWN)
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> Feedback:
@@ -107,14 +126,17 @@ class ShowTopic(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:topic:
     """A "did you mean" choice: shows that topic to whoever clicks."""
 
     def __init__(self, topic: str, label: str = "Show this topic") -> None:
-        super().__init__(
-            discord.ui.Button(label=label[:80], style=discord.ButtonStyle.primary, custom_id=f"mle:topic:{topic}")
-        )
+        super().__init__(_button(self.payload(topic, label)))
         self.topic = topic
 
+    @staticmethod
+    def payload(topic: str, label: str) -> dict[str, Any]:
+        return _payload(f"mle:topic:{topic}", discord.ButtonStyle.primary, label=label[:80])
+
     @classmethod
-    def make(cls, topic: str, title: str) -> ShowTopic:
-        return cls(topic, f"Did you mean: {title}")
+    def offer(cls, topic: str, title: str) -> dict[str, Any]:
+        """The button under an answer offering another topic."""
+        return cls.payload(topic, f"Did you mean: {title}")
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> ShowTopic:
@@ -131,14 +153,12 @@ class ShowStep(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:step:(?
     """"Next step": shows how to learn the step after the one on screen."""
 
     def __init__(self, step: str) -> None:
-        super().__init__(
-            discord.ui.Button(label="Next step", emoji="➡️", style=discord.ButtonStyle.success, custom_id=f"mle:step:{step}")
-        )
+        super().__init__(_button(self.payload(step)))
         self.step = step
 
-    @classmethod
-    def make(cls, step: str) -> ShowStep:
-        return cls(step)
+    @staticmethod
+    def payload(step: str) -> dict[str, Any]:
+        return _payload(f"mle:step:{step}", discord.ButtonStyle.success, emoji=NEXT, label="Next step")
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> ShowStep:
@@ -212,12 +232,12 @@ class DeleteAnswer(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:del
     bot does). Anyone else is told so and nothing happens."""
 
     def __init__(self, owner: int) -> None:
-        super().__init__(discord.ui.Button(emoji="🗑️", style=discord.ButtonStyle.secondary, custom_id=f"mle:del:{owner}"))
+        super().__init__(_button(self.payload(owner)))
         self.owner = owner
 
-    @classmethod
-    def make(cls, owner: int) -> DeleteAnswer:
-        return cls(owner)
+    @staticmethod
+    def payload(owner: int) -> dict[str, Any]:
+        return _payload(f"mle:del:{owner}", discord.ButtonStyle.secondary, emoji=BIN)
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> DeleteAnswer:
@@ -258,13 +278,12 @@ class Solved(discord.ui.DynamicItem[discord.ui.Button], template=r"mle:solved:(?
     solved, which tags it (when the forum has a "Solved" tag) and closes it."""
 
     def __init__(self, author: int) -> None:
-        super().__init__(discord.ui.Button(label="Solved", emoji="✅", style=discord.ButtonStyle.success,
-                                           custom_id=f"mle:solved:{author}"))
+        super().__init__(_button(self.payload(author)))
         self.author = author
 
-    @classmethod
-    def make(cls, author: int) -> Solved:
-        return cls(author)
+    @staticmethod
+    def payload(author: int) -> dict[str, Any]:
+        return _payload(f"mle:solved:{author}", discord.ButtonStyle.success, emoji=TICK, label="Solved")
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> Solved:
@@ -299,6 +318,21 @@ def buttons(items: list[discord.ui.Item]) -> discord.ui.View:
         view.add_item(item)
     view.stop()
     return view
+
+
+class Buttons(discord.ui.View):
+    """A message's buttons, given as Discord's payload (each class's `payload`): what `buttons` sends for
+    the same items, without building a discord.py item (a Button, its emoji, its component) per button
+    and a view around them for every answer. Stopped, with nothing for discord.py to keep: clicks reach
+    PERSISTENT_ITEMS through the custom ids alone. In rows of five, as discord.py lays them out."""
+
+    def __init__(self, payloads: list[dict[str, Any]]) -> None:
+        super().__init__(timeout=None)
+        self.rows = [{"type": 1, "components": payloads[i:i + 5]} for i in range(0, len(payloads), 5)]
+        self.stop()
+
+    def to_components(self) -> list[dict[str, Any]]:
+        return self.rows
 
 
 PERSISTENT_ITEMS = (Feedback, OldFeedback, ShowTopic, ShowStep, ConfirmForget, DeleteAnswer, Solved)

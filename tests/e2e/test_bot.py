@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.discord import views
 from bot.discord.app import AdvisorBot
 from tests.e2e.conftest import StartBot
 from tests.e2e.emulator import AUTOCOMPLETE_RESULT, DiscordEmulator
@@ -151,6 +152,23 @@ async def test_did_you_mean_and_next_step_buttons(bot: AdvisorBot, emulator: Dis
     nxt = next(c for c in step.custom_ids if c.startswith("mle:step:"))
     assert nxt == "mle:step:learn-to-code"
     assert "Learning to code" in (await emulator.click(step.final, nxt)).text
+
+
+async def test_buttons_are_sent_as_the_items_that_answer_their_clicks_would_show_them() -> None:
+    """An answer's buttons go out as Discord's payload, built directly; a click is answered by the item its
+    custom id matches. Both show the same label, emoji and colour, in the same rows, and the id sent is
+    the one that item reads back."""
+    sent = [views.Feedback.payload(42, "0a1b2c3d", True), views.Feedback.payload(42, "0a1b2c3d", False),
+            views.ShowTopic.offer("deep-learning", "Deep learning"), views.ShowTopic.offer("nlp-transformers", "NLP " * 30),
+            views.ShowStep.payload("learn-to-code"), views.Solved.payload(7), views.DeleteAnswer.payload(8)]
+    items = [views.Feedback(42, "0a1b2c3d", True), views.Feedback(42, "0a1b2c3d", False),
+             views.ShowTopic("deep-learning", "Did you mean: Deep learning"),
+             views.ShowTopic("nlp-transformers", "Did you mean: " + "NLP " * 30), views.ShowStep("learn-to-code"),
+             views.Solved(7), views.DeleteAnswer(8)]
+    assert views.Buttons(sent).to_components() == views.buttons(items).to_components()  # two rows: five, then two
+    for payload, item in zip(sent, items, strict=True):
+        match = type(item).__discord_ui_compiled_template__.fullmatch(payload["custom_id"])
+        assert match is not None and item.custom_id == payload["custom_id"]
 
 
 async def test_a_non_moderator_is_refused_kb_reload_on_the_server_side(bot: AdvisorBot, emulator: DiscordEmulator) -> None:

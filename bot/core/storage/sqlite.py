@@ -14,11 +14,14 @@ Tables:
               they speak to the bot again themselves
   sweeps      the retention sweeps' clock: each sweep's reference time and the highest question id then
 
-One connection, one operation at a time: each public method holds a lock for its whole transaction,
-so concurrent members never interleave statements, and a write either commits or raises StorageError
-(nothing reports "saved" otherwise). Schema changes are numbered migrations recorded in PRAGMA
-user_version. Every query uses ? parameters. A file that is damaged, locked, read-only, on a full disk,
-or another program's database raises StorageError with its own plain message, and is never replaced.
+One writing connection, one operation at a time: each public method holds a lock for its whole
+transaction, so concurrent members never interleave statements, and a write either commits or raises
+StorageError (nothing reports "saved" otherwise). The short reads a message or command makes (a member's
+memory, steps, profile, topic) run on the event loop from a second, read-only connection that never
+waits (WAL lets it read while the writer writes), and go to the writer's thread when SQLite says busy.
+Schema changes are numbered migrations recorded in PRAGMA user_version. Every query uses ? parameters.
+A file that is damaged, locked, read-only, on a full disk, or another program's database raises
+StorageError with its own plain message, and is never replaced.
 
 Opening checks before anything is written: another program's file (any tables without our schema
 version) is refused untouched; a damaged file is found by SQLite's quick_check (files up to
@@ -289,6 +292,7 @@ class SQLiteStorage(Store):
         self.where = str(self.path)
         self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
+        self._reader: sqlite3.Connection | None = None  # short reads on the event loop (`_quick`)
         self._lock = asyncio.Lock()
         self._broken: StorageError | None = None  # damage found after opening: no more writes
         self._checkpoint_pending = False  # a reader held part of the WAL back: the next write tries again
@@ -355,12 +359,14 @@ class SQLiteStorage(Store):
                                    "untouched: set DATABASE_PATH to a new file", "not-ours")
             if verify and tables:
                 await self._check_damage(db, tables)
-            await db.execute("PRAGMA journal_mode = WAL")
+            wal = (await (await db.execute("PRAGMA journal_mode = WAL")).fetchone())[0] == "wal"
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
             await db.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
             await self._migrate(version)
             await self._check_writable(db)
+            if wal and str(self.path) != ":memory:":
+                self._reader = self._open_reader()
         except sqlite3.Error as exc:
             await self.close()
             raise self.error(exc) from None
@@ -402,7 +408,25 @@ class SQLiteStorage(Store):
             if _kind_of(exc) != "locked":  # held by another writer right now: its writes will say so
                 raise
 
+    def _open_reader(self) -> sqlite3.Connection:
+        """A second connection, read-only, for the short reads a message or command makes (`_quick`): run on
+        the event loop, they skip the trip to the writer's thread and back, which costs more than the read.
+        Busy timeout 0: it never waits; in WAL mode a reader is not held up by the writer, and when SQLite
+        says busy all the same the read goes to the writer's thread (`_quick`)."""
+        reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=0, isolation_level=None,
+                                 check_same_thread=False)  # only ever used on the event loop, one statement at a time
+        try:
+            reader.execute("PRAGMA query_only = ON")
+        except sqlite3.Error:
+            reader.close()
+            raise
+        return reader
+
     async def close(self) -> None:
+        if self._reader is not None:  # first: the writer, closing last, checkpoints and removes the WAL
+            reader, self._reader = self._reader, None
+            with contextlib.suppress(sqlite3.Error):
+                reader.close()
         if self._db is not None:
             db, self._db = self._db, None
             try:
@@ -429,6 +453,21 @@ class SQLiteStorage(Store):
         async with self._lock:
             with self._plain_errors():
                 return await work(self.db)
+
+    async def _quick(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """The rows of one short read (a member's memory, their steps): on the event loop from the reader
+        connection, which is cheaper than the trip to the writer's thread and back; on that thread when
+        there is no reader (":memory:", a journal that is not WAL) or SQLite answers busy or locked. It
+        sees every write committed before it starts, as a read on the writer's connection does."""
+        reader = self._reader
+        if reader is not None:
+            with self._plain_errors():
+                try:
+                    return reader.execute(sql, params).fetchall()
+                except sqlite3.OperationalError as exc:
+                    if _kind_of(exc) != "locked":
+                        raise
+        return await self._read(lambda db: db.execute_fetchall(sql, params))  # type: ignore[arg-type]
 
     @contextlib.contextmanager
     def _plain_errors(self) -> Iterator[None]:
@@ -502,21 +541,25 @@ class SQLiteStorage(Store):
 
     async def profile(self, place: str, user_id: str) -> Profile:
         """The member's background in this place; one from before places existed counts everywhere."""
-        return await self._read(lambda db: _profile(db, place, user_id))
+        rows = await self._quick(
+            """SELECT background, background_stated_at, background_private FROM profiles
+               WHERE user_id = ? AND place IN (?, 'legacy') ORDER BY place = 'legacy' LIMIT 1""", (user_id, place))
+        row = next(iter(rows), None)
+        return Profile(user_id, row[0], row[1], bool(row[2])) if row else Profile(user_id, None, None)
 
     async def memory(self, place: str, channel: str, user_id: str,
                      context_age: timedelta) -> tuple[Profile, set[str], str | None]:
         """What answering a question needs, read at once: profile, done steps, conversation topic."""
 
         since = (datetime.now(UTC) - context_age).isoformat(timespec="seconds")
-        # One statement, so one trip to the database's thread: profile row, done steps, topic, tagged.
-        rows = await self._read(lambda db: db.execute_fetchall(
+        # One statement: profile row, done steps, topic, tagged (on the event loop, or one trip to the thread).
+        rows = await self._quick(
             """SELECT * FROM (SELECT 'p', background, background_stated_at, background_private FROM profiles
                               WHERE user_id = ?1 AND place IN (?2, 'legacy') ORDER BY place = 'legacy' LIMIT 1)
                UNION ALL SELECT 'd', step_id, NULL, NULL FROM progress WHERE user_id = ?1 AND place IN (?2, 'legacy')
                UNION ALL SELECT 'c', topic_id, NULL, NULL FROM context
                    WHERE place = ?2 AND channel = ?3 AND user_id = ?1 AND updated_at >= ?4""",
-            (user_id, place, channel, since)))
+            (user_id, place, channel, since))
         return memory_from_rows(user_id, rows)
 
     async def set_background(self, place: str, user_id: str, background: str | None, *, private: bool = False) -> None:
@@ -527,7 +570,8 @@ class SQLiteStorage(Store):
     # --- progress -------------------------------------------------------------------------------
 
     async def done_steps(self, place: str, user_id: str) -> set[str]:
-        return await self._read(lambda db: _done(db, place, user_id))
+        rows = await self._quick("SELECT step_id FROM progress WHERE user_id = ? AND place IN (?, 'legacy')", (user_id, place))
+        return {r[0] for r in rows}
 
     async def mark_done(self, place: str, user_id: str, step_id: str, done: bool = True) -> bool:
         """Tick a step off (or un-tick it); True when that changed anything."""
@@ -648,7 +692,10 @@ class SQLiteStorage(Store):
 
     async def context(self, place: str, channel: str, user_id: str, max_age: timedelta) -> str | None:
         """The topic of the member's last answer here, if it is more recent than `max_age`."""
-        return await self._read(lambda db: _context(db, place, channel, user_id, max_age))
+        since = (datetime.now(UTC) - max_age).isoformat(timespec="seconds")
+        rows = await self._quick("SELECT topic_id FROM context WHERE place = ? AND channel = ? AND user_id = ? AND updated_at >= ?",
+                                 (place, channel, user_id, since))
+        return rows[0][0] if rows else None
 
     async def set_context(self, place: str, channel: str, user_id: str, topic_id: str | None) -> None:
         await self._transaction(lambda conn: _set_context(conn, place, channel, user_id, topic_id))
@@ -1028,28 +1075,6 @@ def _is_forgotten(conn: sqlite3.Connection, user_id: str, place: str | None = No
         return bool(conn.execute("SELECT COUNT(*) FROM forgotten WHERE member = ?", (member_hash(user_id),)).fetchone()[0])
     return bool(conn.execute("SELECT COUNT(*) FROM forgotten WHERE member = ? AND place IN ('*', ?)",
                              (member_hash(user_id), place)).fetchone()[0])
-
-
-async def _profile(db: aiosqlite.Connection, place: str, user_id: str) -> Profile:
-    rows = await db.execute_fetchall(
-        """SELECT background, background_stated_at, background_private FROM profiles
-           WHERE user_id = ? AND place IN (?, 'legacy') ORDER BY place = 'legacy' LIMIT 1""", (user_id, place))
-    row = next(iter(rows), None)
-    return Profile(user_id, row[0], row[1], bool(row[2])) if row else Profile(user_id, None, None)
-
-
-async def _done(db: aiosqlite.Connection, place: str, user_id: str) -> set[str]:
-    rows = await db.execute_fetchall(
-        "SELECT step_id FROM progress WHERE user_id = ? AND place IN (?, 'legacy')", (user_id, place))
-    return {r[0] for r in rows}
-
-
-async def _context(db: aiosqlite.Connection, place: str, channel: str, user_id: str, max_age: timedelta) -> str | None:
-    since = (datetime.now(UTC) - max_age).isoformat(timespec="seconds")
-    rows = await db.execute_fetchall(
-        "SELECT topic_id FROM context WHERE place = ? AND channel = ? AND user_id = ? AND updated_at >= ?",
-        (place, channel, user_id, since))
-    return rows[0][0] if rows else None
 
 
 def _set_background(conn: sqlite3.Connection, place: str, user_id: str, background: str | None, private: bool,

@@ -98,6 +98,9 @@ class Advice(commands.Cog):
     @app_commands.autocomplete(name=step_names)
     @app_commands.check(rate_limit)
     async def step(self, interaction: discord.Interaction, name: str) -> None:
+        if self.advisor.named_step(name) is not None:  # the id autocomplete sends: no matching, answered at once
+            await render.send(interaction, self.advisor.step_reply(name), ephemeral=False, owner=interaction.user.id)
+            return
         await render.answer(interaction, asyncio.to_thread(self.advisor.step_reply, name),  # matching, off the event loop
                             ephemeral=False, owner=interaction.user.id)
 
