@@ -608,3 +608,8 @@ def test_more_ways_of_stating_a_feeling(message: str, feeling: str) -> None:
 async def test_quitting_courses_halfway_is_about_how_to_study(advisor: Advisor) -> None:
     reply = await advisor.ask("fe1", "I keep quitting courses halfway and hate myself for it")
     assert reply.matches[0].id == "learning-approach"
+
+
+async def test_a_part_asking_where_to_learn_something_lists_its_resources(advisor: Advisor) -> None:
+    reply = await advisor.ask("wl1", "how long does the switch take, and where's the best place to learn linear algebra?")
+    assert "time-to-learn" in [m.id for m in reply.matches] and "Rachel Thomas" in reply.text

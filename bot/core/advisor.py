@@ -283,7 +283,7 @@ class Advisor:
             # A part that asks for a kind of resource ("which book for X, and which one for Y?") is
             # answered with those resources: in a shared message a topic's overview would crowd them out.
             asks_for = [replace(part, followup="resources") if part.kind == "topic" and part.followup is None
-                        and part.wants - {"free"} and not part.named else part for part in reading.parts]
+                        and (part.wants - {"free"} or part.where) and not part.named else part for part in reading.parts]
             answers = [self._compose(replace(part, feeling=None), question,
                                      (kb.backgrounds.get(part.found.background) if part.found and not part.found.about_self
                                       else None) or background, done, None)

@@ -85,6 +85,8 @@ _AGE = re.compile(r"\b(?:i'?m|i am|at|aged?|turning|turned)\s+(?:the age of\s+)?
 _LAST_ASKING_CLAUSE = re.compile(r",\s+((?:so\s+)?(?:what|which|how|where|when|is|are|do|does|can|should|could|would|will)\b"
                                  r"[^,]*\?)\s*$", re.I)
 _DIGIT = re.compile(r"\d")
+_WHERE_TO_LEARN = re.compile(r"\bwhere(?:'s| is| do| can| should| would)?\b.{0,40}\b(?:learn|study|start|pick up|practi[cs]e)\b|"
+                             r"\b(?:good|best|right) (?:place|resource|site|way) to (?:learn|study|practi[cs]e)\b", re.I)
 _WHO = re.compile(r"\b(?:who(?:'s|\s+is|\s+are|\s+was|\s+wrote|\s+made|\s+writes)|tell me about|where (?:does|do) "
                   r"(?:your|the|this) (?:advice|info|information|answers?) come from)\b", re.I)
 _GUIDE_WORDS = frozenset({"guide", "guides", "sources", "source", "advice", "answers", "info", "information"})
@@ -187,6 +189,7 @@ class Reading:
     part_of: str | None = None  # a follow-up naming a part of an answer: the topic it is a part of (the frame)
     done_with: tuple[str, ...] = ()  # resources the member says they finished: not offered again
     ticked: tuple[str, ...] = ()  # roadmap steps a plan the member lists ticks off (✅): ticked off as with /done
+    where: bool = False  # one question of several asks where to learn it ("…, and where's a good place for X?")
     covered: tuple[str, ...] = ()  # kind "plan": the roadmap steps a list the member wrote covers, in order
     unplaced: tuple[str, ...] = ()  # kind "plan": items of that list that are no step of the roadmap
 
@@ -627,6 +630,8 @@ class Reader:
                     and readings[-1].wants - {"free"} and not _ONE.isdisjoint(text.words(piece))):
                 # "a book for linear algebra, and which one for neural nets?": "one" is a book as well
                 one = replace(one, wants=one.wants | (readings[-1].wants - {"free"}))
+            if one.kind == "topic" and one.followup is None and _WHERE_TO_LEARN.search(piece):
+                one = replace(one, where=True)
             key = (one.topic or one.uncovered or "", one.followup)
             # a part the guides only touch ("…, and which pays better?") is answered as such, beside the rest
             if not (one.kind == "topic" or one.uncovered) or key in seen or (
