@@ -44,7 +44,7 @@ STOPWORDS = frozenset(
     keep keeps hear hearing heard even last ago wondered
     clarify describe roughly approximately approx
     ngl tbh fr frfr lowkey highkey lol lmao bruh bro yo deadass tryna asap smh idk imo imho btw rn tho fam
-    yall ya nah pls plz fwiw istg lowk
+    yall ya nah pls plz fwiw istg lowk cap
     lol lmao lmfao rofl haha hahaha hehe xd ngl tbh imo imho idk idc iirc afaik btw fwiw fr rn bruh omg
     pls plz thx ty tysm cheers hmm hm um uh uhh yep yup nope nah ya yea ye oh ah welp anyway anyways
     guys yall y'all dude mate bro sis pal fam folks peeps yo gud frfr lowkey highkey deadass istg

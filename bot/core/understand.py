@@ -92,7 +92,7 @@ _WHO = re.compile(r"\b(?:who(?:'s|\s+is|\s+are|\s+was|\s+wrote|\s+made|\s+writes
 _GUIDE_WORDS = frozenset({"guide", "guides", "sources", "source", "advice", "answers", "info", "information"})
 _WRITING = frozenset({"wrote", "write", "writes", "written", "author", "authors", "come", "comes", "behind", "use", "using"})
 _ONE = frozenset({"one", "ones", "same", "another", "similar"})
-_FEELING_STEMS = frozenset(stem(w) for cues, _ in feelings.FEELINGS.values() for w in cues) | {"doom", "cap"}
+_FEELING_STEMS = frozenset(stem(w) for cues, _ in feelings.FEELINGS.values() for w in cues)  # "doomed" → doom
 _FOR_ME_WORDS = frozenset({"for", "me", "in", "my", "case", "like", "someone", "what", "how", "about"})
 _AFTER_STEP = re.compile(r"\b(?:comes?|goes?|follows?|next|learn|study|do|tackle|is|move|step|thing|plan)\s+(?:right\s+|directly\s+)?after\s+"
                          r"(?P<x>[^?.!,;]+)|^\s*(?:and\s+)?after\s+(?P<y>[^?.!,;]+?)\s*,?\s*(?:what|which|where)\b", re.I)
@@ -142,7 +142,7 @@ _CHECKING = frozenset("""missing miss missed realistic enough complete feasible 
     forgetting forget order plan sense wrong gaps gap else add change right ok okay good""".split())
 # ...and the goal it is checked against ("what should I add to be job ready as an MLE?")
 _CHECKING_STEMS = frozenset(stem(w) for w in _CHECKING | set("""job jobs ready hired hire employable mle ml engineer
-    engineering stack skills skillset""".split())) | {"mle"}
+    engineering stack skills skillset""".split()))
 # What a resource is said to do in a request for one ("a book that covers X", "a course teaching X"): the
 # subject is X, and these verbs, rare in the knowledge, would otherwise outweigh it.
 _DESCRIBING = frozenset(stem(w) for w in """cover covers covering covered teach teaches teaching explain explains
@@ -547,7 +547,8 @@ class Reader:
         naming = sum(1 for s in content(stems) if share(s) < 1.5 * GENERIC_SHARE and commonness(s) < 0.9)
         if naming or not text.is_asking(part):
             return naming
-        tokens = set(self._fold(part)) - _verbs(self._fold(part))
+        folded = self._fold(part)
+        tokens = set(folded) - _verbs(folded)
         if any(self._kind_topic(k) is not None for k, vocab in KINDS.items() if tokens & vocab):
             return 1
         if tokens & (_KIND_WORDS | _FREE):  # "and is there a free one?": a request about the part before
